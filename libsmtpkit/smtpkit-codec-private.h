@@ -1,0 +1,121 @@
+/* smtpkit-codec-private.h: the pure protocol codec (no I/O)
+ *
+ * Reply parser, EHLO parser, command formatter and DATA encoder. Plain
+ * functions over buffers: unit-tested without sockets (tests/test-codec.c).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "smtpkit-reply.h"
+
+G_BEGIN_DECLS
+
+/* RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with CRLF. */
+#define SMTPKIT_MAX_COMMAND_LINE 512
+/* Longest reply line accepted, CRLF included; more is a protocol error. */
+#define SMTPKIT_MAX_REPLY_LINE 8192
+/* Largest reply accepted, all lines together; more is a protocol error. */
+#define SMTPKIT_MAX_REPLY_SIZE 65536
+
+/* ---- command formatter ------------------------------------------------ */
+
+/* Fails with SMTPKIT_ERROR_INVALID_ARGUMENT when @value holds CR, LF or NUL
+ * (NUL: @length is the real length, -1 for a C string, in which case
+ * NUL cannot occur). @what names the value in the message ("recipient",
+ * "MAIL option", ...). */
+gboolean smtpkit_codec_check_argument (const char  *what,
+                                       const char  *value,
+                                       gssize       length,
+                                       GError     **error);
+
+/* Appends "VERB[ ARG][ OPT]...\r\n" to @out. @arg and @options may be NULL.
+ * Every piece is checked with smtpkit_codec_check_argument(); the whole line
+ * with CRLF must fit SMTPKIT_MAX_COMMAND_LINE. On error @out is unchanged. */
+gboolean smtpkit_codec_format_command (GString            *out,
+                                       const char         *verb,
+                                       const char         *arg,
+                                       const char *const  *options,
+                                       GError            **error);
+
+/* smtplib's quoteaddr(): "<>" stays "<>"; "Name <a@b>" gives "<a@b>";
+ * "<a@b>" stays; a bare "a@b" becomes "<a@b>". Surrounding white space is
+ * dropped. Does not validate (the formatter does). Returns a new string. */
+char *smtpkit_codec_quote_address (const char *address);
+
+/* ---- reply parser ----------------------------------------------------- */
+
+typedef enum
+{
+  SMTPKIT_REPLY_PARSER_NEED_MORE,  /* all input consumed, no full reply yet */
+  SMTPKIT_REPLY_PARSER_REPLY,      /* a full reply in *reply */
+  SMTPKIT_REPLY_PARSER_ERROR,      /* malformed: SMTPKIT_ERROR_PROTOCOL */
+} SmtpkitReplyParserStatus;
+
+typedef struct _SmtpkitReplyParser SmtpkitReplyParser;
+
+SmtpkitReplyParser *smtpkit_reply_parser_new (void);
+void smtpkit_reply_parser_free (SmtpkitReplyParser *parser);
+/* Forget a partial reply (after an error or a reconnect). */
+void smtpkit_reply_parser_reset (SmtpkitReplyParser *parser);
+/* TRUE when some bytes of a reply not yet complete have been fed. */
+gboolean smtpkit_reply_parser_has_partial (SmtpkitReplyParser *parser);
+
+/* Feeds up to @length bytes. Consumes bytes up to and including the end of
+ * the first complete reply (then returns REPLY with *reply set, transfer
+ * full), or all of them (NEED_MORE). *consumed tells how many were used,
+ * so that what follows a reply stays with the caller.
+ *
+ * Lines end with LF; a CR before it is dropped. A line is "NNN", "NNN text"
+ * or "NNN-text"; the first digit is 2..5, the others digits. Errors: a line
+ * over SMTPKIT_MAX_REPLY_LINE, a reply over SMTPKIT_MAX_REPLY_SIZE, a NUL,
+ * a non-numeric code, lines of one reply with different codes. */
+SmtpkitReplyParserStatus smtpkit_reply_parser_feed (SmtpkitReplyParser  *parser,
+                                                    const guint8        *data,
+                                                    gsize                length,
+                                                    gsize               *consumed,
+                                                    SmtpkitReply       **reply,
+                                                    GError             **error);
+
+/* ---- EHLO parser ------------------------------------------------------ */
+
+/* smtplib's feature table from an EHLO reply: keys are lower-case keywords,
+ * values the parameters (stripped, possibly ""). The first line (the
+ * greeting) is skipped; old-style "AUTH=" lines are merged into "auth" as
+ * smtplib does. Returns a new table (char* -> char*). */
+GHashTable *smtpkit_codec_parse_ehlo (const SmtpkitReply *reply);
+
+/* ---- DATA encoder ----------------------------------------------------- */
+
+/* Streaming encoder for the DATA body. With convert_newlines, bare CR and
+ * bare LF become CRLF (CRLF stays). Every line starting with "." gets
+ * another "." (RFC 5321 §4.5.2). finish() adds CRLF when the output does
+ * not already end with one (an empty message gives "\r\n") and then the
+ * terminator ".\r\n". State carries across feed() calls, so a CR at the
+ * end of one chunk and LF at the start of the next is one CRLF. */
+typedef struct
+{
+  gboolean convert_newlines;
+  gboolean at_line_start;
+  gboolean pending_cr;
+  gboolean ends_with_crlf;
+  guint64 bytes_out;
+} SmtpkitDataEncoder;
+
+void smtpkit_data_encoder_init (SmtpkitDataEncoder *encoder,
+                                gboolean            convert_newlines);
+void smtpkit_data_encoder_feed (SmtpkitDataEncoder *encoder,
+                                const guint8       *data,
+                                gsize               length,
+                                GByteArray         *out);
+void smtpkit_data_encoder_finish (SmtpkitDataEncoder *encoder,
+                                  GByteArray         *out);
+/* The exact encoded size (without the final ".\r\n") of a whole message. */
+guint64 smtpkit_codec_encoded_size (const guint8 *data,
+                                    gsize         length,
+                                    gboolean      convert_newlines);
+
+G_END_DECLS

@@ -1,0 +1,169 @@
+/* smtpkit-error.c: the SMTPKIT_ERROR domain
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "smtpkit-error-private.h"
+
+typedef struct
+{
+  SmtpkitReply *reply;
+  char *sender;
+  GHashTable *recipients;
+} SmtpkitErrorPrivate;
+
+static void
+smtpkit_error_private_init (SmtpkitErrorPrivate *priv)
+{
+}
+
+static void
+smtpkit_error_private_copy (const SmtpkitErrorPrivate *src,
+                            SmtpkitErrorPrivate       *dest)
+{
+  dest->reply = src->reply ? smtpkit_reply_ref (src->reply) : NULL;
+  dest->sender = g_strdup (src->sender);
+  dest->recipients = src->recipients ? g_hash_table_ref (src->recipients) : NULL;
+}
+
+static void
+smtpkit_error_private_clear (SmtpkitErrorPrivate *priv)
+{
+  g_clear_pointer (&priv->reply, smtpkit_reply_unref);
+  g_clear_pointer (&priv->sender, g_free);
+  g_clear_pointer (&priv->recipients, g_hash_table_unref);
+}
+
+/**
+ * smtpkit_error_quark:
+ *
+ * The quark of the %SMTPKIT_ERROR domain.
+ *
+ * Returns: the error quark
+ */
+G_DEFINE_EXTENDED_ERROR (SmtpkitError, smtpkit_error)
+
+static SmtpkitErrorPrivate *
+error_private (const GError *error)
+{
+  if (error == NULL || error->domain != SMTPKIT_ERROR)
+    return NULL;
+  return smtpkit_error_get_private (error);
+}
+
+/**
+ * smtpkit_error_get_reply:
+ * @error: a #GError
+ *
+ * The server reply that caused @error, if any: for example the 550 that
+ * refused a sender, or the greeting that was not 220.
+ *
+ * Returns: (transfer none) (nullable): the reply, or %NULL when @error is
+ *   not in the %SMTPKIT_ERROR domain or no reply was involved
+ */
+SmtpkitReply *
+smtpkit_error_get_reply (const GError *error)
+{
+  SmtpkitErrorPrivate *priv = error_private (error);
+
+  return priv ? priv->reply : NULL;
+}
+
+/**
+ * smtpkit_error_get_sender:
+ * @error: a #GError
+ *
+ * The sender address refused, for %SMTPKIT_ERROR_SENDER_REFUSED.
+ *
+ * Returns: (transfer none) (nullable): the refused sender
+ */
+const char *
+smtpkit_error_get_sender (const GError *error)
+{
+  SmtpkitErrorPrivate *priv = error_private (error);
+
+  return priv ? priv->sender : NULL;
+}
+
+/**
+ * smtpkit_error_get_recipients:
+ * @error: a #GError
+ *
+ * The recipients concerned, as a map from address to the server's
+ * [struct@Reply]: every refused recipient for
+ * %SMTPKIT_ERROR_RECIPIENTS_REFUSED; for %SMTPKIT_ERROR_DELIVERY_UNKNOWN
+ * the recipients whose outcome is not known.
+ *
+ * Returns: (transfer none) (nullable) (element-type utf8 SmtpkitReply): the
+ *   map, or %NULL
+ */
+GHashTable *
+smtpkit_error_get_recipients (const GError *error)
+{
+  SmtpkitErrorPrivate *priv = error_private (error);
+
+  return priv ? priv->recipients : NULL;
+}
+
+GError *
+smtpkit_error_new_reply (SmtpkitError  code,
+                         SmtpkitReply *reply,
+                         const char   *format,
+                         ...)
+{
+  GError *error;
+  va_list args;
+
+  va_start (args, format);
+  error = g_error_new_valist (SMTPKIT_ERROR, code, format, args);
+  va_end (args);
+  smtpkit_error_set_reply (error, reply);
+
+  return error;
+}
+
+void
+smtpkit_error_set_reply (GError       *error,
+                         SmtpkitReply *reply)
+{
+  SmtpkitErrorPrivate *priv = error_private (error);
+
+  g_return_if_fail (priv != NULL);
+  if (reply)
+    smtpkit_reply_ref (reply);
+  g_clear_pointer (&priv->reply, smtpkit_reply_unref);
+  priv->reply = reply;
+}
+
+void
+smtpkit_error_set_sender (GError     *error,
+                          const char *sender)
+{
+  SmtpkitErrorPrivate *priv = error_private (error);
+
+  g_return_if_fail (priv != NULL);
+  g_free (priv->sender);
+  priv->sender = g_strdup (sender);
+}
+
+void
+smtpkit_error_set_recipients (GError     *error,
+                              GHashTable *recipients)
+{
+  SmtpkitErrorPrivate *priv = error_private (error);
+
+  g_return_if_fail (priv != NULL);
+  if (recipients)
+    g_hash_table_ref (recipients);
+  g_clear_pointer (&priv->recipients, g_hash_table_unref);
+  priv->recipients = recipients;
+}
+
+GHashTable *
+smtpkit_recipient_map_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                (GDestroyNotify) smtpkit_reply_unref);
+}

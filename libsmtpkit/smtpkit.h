@@ -1,0 +1,19 @@
+/* smtpkit.h: the one header of libsmtpkit
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#define __SMTPKIT_INSIDE__
+
+#include <gio/gio.h>
+
+#include "smtpkit-version-macros.h"
+#include "smtpkit-enums.h"
+#include "smtpkit-error.h"
+#include "smtpkit-reply.h"
+#include "smtpkit-transport.h"
+#include "smtpkit-client.h"
+
+#undef __SMTPKIT_INSIDE__
