@@ -72,7 +72,11 @@ gboolean smtpkit_reply_parser_has_partial (SmtpkitReplyParser *parser);
  * Lines end with LF; a CR before it is dropped. A line is "NNN", "NNN text"
  * or "NNN-text"; the first digit is 2..5, the others digits. Errors: a line
  * over SMTPKIT_MAX_REPLY_LINE, a reply over SMTPKIT_MAX_REPLY_SIZE, a NUL,
- * a non-numeric code, lines of one reply with different codes. */
+ * a non-numeric code, lines of one reply with different codes.
+ *
+ * The outcome does not depend on how the input is split across calls. On
+ * ERROR, *consumed counts the bytes up to and including the offending one
+ * (or line); the parser must then be reset before it is fed again. */
 SmtpkitReplyParserStatus smtpkit_reply_parser_feed (SmtpkitReplyParser  *parser,
                                                     const guint8        *data,
                                                     gsize                length,

@@ -1,1 +1,714 @@
+/* smtpkit-codec.c: the pure protocol codec (no I/O)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
 #include "config.h"
+
+#include <string.h>
+
+#include "smtpkit-codec-private.h"
+#include "smtpkit-error-private.h"
+#include "smtpkit-reply-private.h"
+
+/* ---- command formatter ------------------------------------------------ */
+
+gboolean
+smtpkit_codec_check_argument (const char  *what,
+                              const char  *value,
+                              gssize       length,
+                              GError     **error)
+{
+  gsize len;
+
+  g_return_val_if_fail (what != NULL, FALSE);
+  g_return_val_if_fail (value != NULL || length == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  len = length < 0 ? strlen (value) : (gsize) length;
+  for (gsize i = 0; i < len; i++)
+    {
+      if (value[i] == '\r' || value[i] == '\n')
+        {
+          g_propagate_error (error,
+                             smtpkit_error_new_reply (SMTPKIT_ERROR_INVALID_ARGUMENT, NULL,
+                                                      "%s contains a line break (CR or LF); "
+                                                      "refusing to send it",
+                                                      what));
+          return FALSE;
+        }
+      if (value[i] == '\0')
+        {
+          g_propagate_error (error,
+                             smtpkit_error_new_reply (SMTPKIT_ERROR_INVALID_ARGUMENT, NULL,
+                                                      "%s contains a NUL byte; "
+                                                      "refusing to send it",
+                                                      what));
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+check_named_piece (const char  *verb,
+                   const char  *kind,
+                   const char  *value,
+                   GError     **error)
+{
+  g_autofree char *what = g_strdup_printf ("%s %s", verb, kind);
+
+  return smtpkit_codec_check_argument (what, value, -1, error);
+}
+
+gboolean
+smtpkit_codec_format_command (GString            *out,
+                              const char         *verb,
+                              const char         *arg,
+                              const char *const  *options,
+                              GError            **error)
+{
+  gsize line_length;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (verb != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* Everything is checked before anything is appended, so that @out is
+   * left as it was on error. */
+  if (*verb == '\0')
+    {
+      g_propagate_error (error,
+                         smtpkit_error_new_reply (SMTPKIT_ERROR_INVALID_ARGUMENT, NULL,
+                                                  "command verb is empty; refusing to send "
+                                                  "an empty command"));
+      return FALSE;
+    }
+  if (!smtpkit_codec_check_argument ("command verb", verb, -1, error))
+    return FALSE;
+  line_length = strlen (verb) + 2;
+
+  /* As smtplib's putcmd(): an empty argument adds no space. */
+  if (arg != NULL && *arg != '\0')
+    {
+      if (!check_named_piece (verb, "argument", arg, error))
+        return FALSE;
+      line_length += 1 + strlen (arg);
+    }
+
+  for (gsize i = 0; options != NULL && options[i] != NULL; i++)
+    {
+      if (!check_named_piece (verb, "option", options[i], error))
+        return FALSE;
+      line_length += 1 + strlen (options[i]);
+    }
+
+  if (line_length > SMTPKIT_MAX_COMMAND_LINE)
+    {
+      g_propagate_error (error,
+                         smtpkit_error_new_reply (SMTPKIT_ERROR_INVALID_ARGUMENT, NULL,
+                                                  "%s command line would be %" G_GSIZE_FORMAT
+                                                  " octets long with its CRLF, over the limit "
+                                                  "of %d (RFC 5321 section 4.5.3.1.4); "
+                                                  "refusing to send it",
+                                                  verb, line_length,
+                                                  SMTPKIT_MAX_COMMAND_LINE));
+      return FALSE;
+    }
+
+  g_string_append (out, verb);
+  if (arg != NULL && *arg != '\0')
+    {
+      g_string_append_c (out, ' ');
+      g_string_append (out, arg);
+    }
+  for (gsize i = 0; options != NULL && options[i] != NULL; i++)
+    {
+      g_string_append_c (out, ' ');
+      g_string_append (out, options[i]);
+    }
+  g_string_append_len (out, "\r\n", 2);
+
+  return TRUE;
+}
+
+char *
+smtpkit_codec_quote_address (const char *address)
+{
+  g_autofree char *stripped = NULL;
+  const char *close;
+  const char *open = NULL;
+
+  g_return_val_if_fail (address != NULL, NULL);
+
+  stripped = g_strstrip (g_strdup (address));
+
+  /* The last complete <...> pair: the last '>' and the nearest '<' before
+   * it. This covers "<>", "<a@b>" and "Name <a@b>". */
+  close = strrchr (stripped, '>');
+  if (close != NULL)
+    {
+      for (const char *p = close; p > stripped; p--)
+        {
+          if (p[-1] == '<')
+            {
+              open = p - 1;
+              break;
+            }
+        }
+    }
+
+  if (open != NULL)
+    return g_strdup_printf ("<%.*s>", (int) (close - open - 1), open + 1);
+
+  return g_strdup_printf ("<%s>", stripped);
+}
+
+/* ---- reply parser ----------------------------------------------------- */
+
+/* How much of an offending line an error message quotes. */
+#define QUOTED_LINE_MAX 80
+
+struct _SmtpkitReplyParser
+{
+  GByteArray *line; /* the line being read, without its LF */
+  GPtrArray *lines; /* texts of the complete lines of the reply being read */
+  guint code;       /* of the reply being read, 0 before its first line */
+  gsize size;       /* octets of the reply being read, line ends included */
+  gboolean failed;  /* an error was returned; reset() is required */
+};
+
+SmtpkitReplyParser *
+smtpkit_reply_parser_new (void)
+{
+  SmtpkitReplyParser *parser = g_new0 (SmtpkitReplyParser, 1);
+
+  parser->line = g_byte_array_new ();
+  parser->lines = g_ptr_array_new_with_free_func (g_free);
+
+  return parser;
+}
+
+void
+smtpkit_reply_parser_free (SmtpkitReplyParser *parser)
+{
+  if (parser == NULL)
+    return;
+
+  g_byte_array_unref (parser->line);
+  g_ptr_array_unref (parser->lines);
+  g_free (parser);
+}
+
+static void
+forget_reply (SmtpkitReplyParser *parser)
+{
+  g_byte_array_set_size (parser->line, 0);
+  g_ptr_array_set_size (parser->lines, 0);
+  parser->code = 0;
+  parser->size = 0;
+}
+
+void
+smtpkit_reply_parser_reset (SmtpkitReplyParser *parser)
+{
+  g_return_if_fail (parser != NULL);
+
+  forget_reply (parser);
+  parser->failed = FALSE;
+}
+
+gboolean
+smtpkit_reply_parser_has_partial (SmtpkitReplyParser *parser)
+{
+  g_return_val_if_fail (parser != NULL, FALSE);
+
+  return parser->line->len > 0 || parser->lines->len > 0;
+}
+
+static char *
+quote_line (const guint8 *line,
+            gsize         length)
+{
+  gsize head_length = MIN (length, QUOTED_LINE_MAX);
+  /* An empty GByteArray may have no data at all. */
+  g_autofree char *head = g_strndup (head_length > 0 ? (const char *) line : "", head_length);
+  g_autofree char *escaped = g_strescape (head, NULL);
+
+  return g_strdup_printf ("\"%s\"%s", escaped, length > QUOTED_LINE_MAX ? "..." : "");
+}
+
+static gboolean
+is_code_line (const guint8 *line,
+              gsize         length)
+{
+  if (length < 3)
+    return FALSE;
+  if (line[0] < '2' || line[0] > '5')
+    return FALSE;
+  if (!g_ascii_isdigit (line[1]) || !g_ascii_isdigit (line[2]))
+    return FALSE;
+
+  return length == 3 || line[3] == ' ' || line[3] == '-';
+}
+
+/* Takes the complete line in parser->line (its LF already dropped). Sets
+ * *last when it ends the reply. */
+static gboolean
+take_line (SmtpkitReplyParser  *parser,
+           gboolean            *last,
+           GError             **error)
+{
+  const guint8 *line = parser->line->data;
+  gsize length = parser->line->len;
+  guint code;
+
+  if (length > 0 && line[length - 1] == '\r')
+    length--;
+
+  if (!is_code_line (line, length))
+    {
+      g_autofree char *quoted = quote_line (line, length);
+
+      g_propagate_error (error,
+                         smtpkit_error_new_reply (SMTPKIT_ERROR_PROTOCOL, NULL,
+                                                  "server sent a malformed reply line %s "
+                                                  "(expected a code from 200 to 599 followed "
+                                                  "by a space, a '-' or the end of the line); "
+                                                  "this is not an SMTP server",
+                                                  quoted));
+      return FALSE;
+    }
+
+  code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+  if (parser->code != 0 && code != parser->code)
+    {
+      g_propagate_error (error,
+                         smtpkit_error_new_reply (SMTPKIT_ERROR_PROTOCOL, NULL,
+                                                  "server sent a malformed reply: lines of one "
+                                                  "reply disagree: %u then %u",
+                                                  parser->code, code));
+      return FALSE;
+    }
+
+  parser->code = code;
+  *last = length == 3 || line[3] == ' ';
+  g_ptr_array_add (parser->lines,
+                   length > 4 ? g_strndup ((const char *) line + 4, length - 4) : g_strdup (""));
+  g_byte_array_set_size (parser->line, 0);
+
+  return TRUE;
+}
+
+static SmtpkitReplyParserStatus
+parser_fail (SmtpkitReplyParser  *parser,
+             GError             **error,
+             GError              *failure)
+{
+  forget_reply (parser);
+  parser->failed = TRUE;
+  g_propagate_error (error, failure);
+
+  return SMTPKIT_REPLY_PARSER_ERROR;
+}
+
+SmtpkitReplyParserStatus
+smtpkit_reply_parser_feed (SmtpkitReplyParser  *parser,
+                           const guint8        *data,
+                           gsize                length,
+                           gsize               *consumed,
+                           SmtpkitReply       **reply,
+                           GError             **error)
+{
+  gsize pos = 0;
+
+  g_return_val_if_fail (parser != NULL, SMTPKIT_REPLY_PARSER_ERROR);
+  g_return_val_if_fail (data != NULL || length == 0, SMTPKIT_REPLY_PARSER_ERROR);
+  g_return_val_if_fail (reply != NULL, SMTPKIT_REPLY_PARSER_ERROR);
+  g_return_val_if_fail (error == NULL || *error == NULL, SMTPKIT_REPLY_PARSER_ERROR);
+
+  if (consumed != NULL)
+    *consumed = 0;
+
+  if (parser->failed)
+    return parser_fail (parser, error,
+                        smtpkit_error_new_reply (SMTPKIT_ERROR_PROTOCOL, NULL,
+                                                 "reply parser used after an error; "
+                                                 "reset it first"));
+
+  while (pos < length)
+    {
+      const guint8 *start = data + pos;
+      const guint8 *lf = memchr (start, '\n', length - pos);
+      gsize segment = lf != NULL ? (gsize) (lf - start) + 1 : length - pos;
+      gsize line_room = SMTPKIT_MAX_REPLY_LINE - parser->line->len;
+      gsize reply_room = SMTPKIT_MAX_REPLY_SIZE - parser->size;
+      gsize room = MIN (line_room, reply_room);
+      gboolean last = FALSE;
+      GError *failure = NULL;
+      const guint8 *nul;
+
+      /* The outcome must not depend on how the input was split, so the
+       * checks are those of feeding one byte at a time: a NUL is reported
+       * if it comes no later than the first octet over a limit. */
+      nul = memchr (start, '\0', MIN (segment, room + 1));
+      if (nul != NULL)
+        {
+          if (consumed != NULL)
+            *consumed = pos + (gsize) (nul - start) + 1;
+          return parser_fail (parser, error,
+                              smtpkit_error_new_reply (SMTPKIT_ERROR_PROTOCOL, NULL,
+                                                       "server sent a NUL byte in a reply; "
+                                                       "this is not an SMTP server"));
+        }
+      if (segment > room)
+        {
+          if (consumed != NULL)
+            *consumed = pos + room + 1;
+          if (line_room <= reply_room)
+            failure = smtpkit_error_new_reply (SMTPKIT_ERROR_PROTOCOL, NULL,
+                                               "server sent a reply line longer than %d "
+                                               "octets; giving up on it",
+                                               SMTPKIT_MAX_REPLY_LINE);
+          else
+            failure = smtpkit_error_new_reply (SMTPKIT_ERROR_PROTOCOL, NULL,
+                                               "server sent a reply longer than %d "
+                                               "octets; giving up on it",
+                                               SMTPKIT_MAX_REPLY_SIZE);
+          return parser_fail (parser, error, failure);
+        }
+
+      g_byte_array_append (parser->line, start, lf != NULL ? segment - 1 : segment);
+      parser->size += segment;
+      pos += segment;
+      if (lf == NULL)
+        break;
+
+      if (!take_line (parser, &last, &failure))
+        {
+          if (consumed != NULL)
+            *consumed = pos;
+          return parser_fail (parser, error, failure);
+        }
+
+      if (last)
+        {
+          guint code = parser->code;
+          char **lines;
+
+          g_ptr_array_add (parser->lines, NULL);
+          lines = (char **) g_ptr_array_steal (parser->lines, NULL);
+          forget_reply (parser);
+          *reply = smtpkit_reply_new_take (code, lines);
+          if (consumed != NULL)
+            *consumed = pos;
+          return SMTPKIT_REPLY_PARSER_REPLY;
+        }
+    }
+
+  if (consumed != NULL)
+    *consumed = pos;
+
+  return SMTPKIT_REPLY_PARSER_NEED_MORE;
+}
+
+/* ---- EHLO parser ------------------------------------------------------ */
+
+/* Python's str.strip() on smtplib's latin-1 text, restricted to ASCII:
+ * stripping 0x85 or 0xA0 would cut UTF-8 sequences in two. */
+static gboolean
+is_python_space (char c)
+{
+  return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f');
+}
+
+static char *
+python_strip (const char *start,
+              const char *end)
+{
+  while (start < end && is_python_space (*start))
+    start++;
+  while (end > start && is_python_space (end[-1]))
+    end--;
+
+  return g_strndup (start, end - start);
+}
+
+static void
+append_auth (GHashTable *features,
+             const char *params)
+{
+  const char *old = g_hash_table_lookup (features, "auth");
+
+  g_hash_table_insert (features, g_strdup ("auth"),
+                       g_strconcat (old != NULL ? old : "", " ", params, NULL));
+}
+
+static void
+parse_ehlo_line (GHashTable *features,
+                 const char *line)
+{
+  const char *end = line + strlen (line);
+  const char *p = line;
+  g_autofree char *keyword = NULL;
+  g_autofree char *params = NULL;
+
+  /* OLDSTYLE_AUTH = re.compile(r"auth=(.*)", re.I) */
+  if (g_ascii_strncasecmp (line, "auth=", 5) == 0)
+    {
+      append_auth (features, line + 5);
+      return;
+    }
+
+  /* re.match(r'(?P<feature>[A-Za-z0-9][A-Za-z0-9\-]*) ?', each) */
+  if (!g_ascii_isalnum (*p))
+    return;
+  while (g_ascii_isalnum (*p) || *p == '-')
+    p++;
+
+  keyword = g_ascii_strdown (line, p - line);
+  params = python_strip (p, end);
+  if (strcmp (keyword, "auth") == 0)
+    append_auth (features, params);
+  else
+    g_hash_table_insert (features, g_steal_pointer (&keyword), g_steal_pointer (&params));
+}
+
+GHashTable *
+smtpkit_codec_parse_ehlo (const SmtpkitReply *reply)
+{
+  GHashTable *features;
+  g_auto (GStrv) lines = NULL;
+
+  g_return_val_if_fail (reply != NULL, NULL);
+
+  features = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  /* smtplib works on the reply text (stripped lines joined with "\n"). */
+  lines = g_strsplit (smtpkit_reply_get_text (reply), "\n", -1);
+  for (gsize i = 1; lines[0] != NULL && lines[i] != NULL; i++)
+    parse_ehlo_line (features, lines[i]);
+
+  return features;
+}
+
+/* ---- DATA encoder ----------------------------------------------------- */
+
+/* pending_cr means "the last byte fed was CR". When converting, that CR has
+ * already gone out as CRLF, and an LF starting the next chunk is its own. */
+
+void
+smtpkit_data_encoder_init (SmtpkitDataEncoder *encoder,
+                           gboolean            convert_newlines)
+{
+  g_return_if_fail (encoder != NULL);
+
+  encoder->convert_newlines = !!convert_newlines;
+  encoder->at_line_start = TRUE;
+  encoder->pending_cr = FALSE;
+  encoder->ends_with_crlf = FALSE;
+  encoder->bytes_out = 0;
+}
+
+/* Appends to @out, or only counts when @out is NULL. */
+static inline void
+put (SmtpkitDataEncoder *encoder,
+     GByteArray         *out,
+     const guint8       *bytes,
+     gsize               length)
+{
+  if (length == 0)
+    return;
+  if (out != NULL)
+    g_byte_array_append (out, bytes, length);
+  encoder->bytes_out += length;
+}
+
+static const guint8 dot = '.';
+static const guint8 crlf[] = { '\r', '\n' };
+static const guint8 terminator[] = { '.', '\r', '\n' };
+
+/* The next CR or LF at or after @p, or @end. @cr and @lf cache the last
+ * memchr() results (NULL: not searched yet), so that each byte is scanned
+ * once for each. */
+static const guint8 *
+next_line_end (const guint8  *p,
+               const guint8  *end,
+               const guint8 **cr,
+               const guint8 **lf)
+{
+  if (*cr == NULL || *cr < p)
+    {
+      *cr = memchr (p, '\r', end - p);
+      if (*cr == NULL)
+        *cr = end;
+    }
+  if (*lf == NULL || *lf < p)
+    {
+      *lf = memchr (p, '\n', end - p);
+      if (*lf == NULL)
+        *lf = end;
+    }
+
+  return MIN (*cr, *lf);
+}
+
+/* Runs of ordinary bytes and of CRLFs that need no change are appended in
+ * one call; output is only split for a dot to stuff or a bare CR or LF. */
+static void
+encode_converting (SmtpkitDataEncoder *encoder,
+                   const guint8       *data,
+                   gsize               length,
+                   GByteArray         *out)
+{
+  const guint8 *end = data + length;
+  const guint8 *p = data;
+  const guint8 *run;
+  const guint8 *cr = NULL;
+  const guint8 *lf = NULL;
+  gboolean at_line_start = encoder->at_line_start;
+  gboolean ends_with_crlf = encoder->ends_with_crlf;
+
+  if (encoder->pending_cr)
+    {
+      encoder->pending_cr = FALSE;
+      if (*p == '\n')
+        p++;
+    }
+
+  run = p;
+  while (p < end)
+    {
+      const guint8 *q;
+
+      if (at_line_start && *p == '.')
+        {
+          put (encoder, out, run, p - run);
+          put (encoder, out, &dot, 1);
+          run = p;
+        }
+
+      q = next_line_end (p, end, &cr, &lf);
+      if (q > p)
+        {
+          at_line_start = FALSE;
+          ends_with_crlf = FALSE;
+        }
+      if (q == end)
+        break;
+
+      at_line_start = TRUE;
+      ends_with_crlf = TRUE;
+      if (*q == '\r' && q + 1 < end && q[1] == '\n')
+        {
+          /* CRLF stays as it is, in the run. */
+          p = q + 2;
+          continue;
+        }
+
+      /* A bare LF, or a CR not followed by LF in this chunk. */
+      put (encoder, out, run, q - run);
+      put (encoder, out, crlf, sizeof crlf);
+      if (*q == '\r' && q + 1 == end)
+        encoder->pending_cr = TRUE;
+      p = q + 1;
+      run = p;
+    }
+  put (encoder, out, run, end - run);
+
+  encoder->at_line_start = at_line_start;
+  encoder->ends_with_crlf = ends_with_crlf;
+}
+
+static void
+encode_verbatim (SmtpkitDataEncoder *encoder,
+                 const guint8       *data,
+                 gsize               length,
+                 GByteArray         *out)
+{
+  const guint8 *end = data + length;
+  const guint8 *p = data;
+  const guint8 *run = data;
+  const guint8 *q;
+
+  if (encoder->at_line_start && *p == '.')
+    put (encoder, out, &dot, 1);
+
+  while ((q = memchr (p, '\n', end - p)) != NULL)
+    {
+      p = q + 1;
+      if (p < end && *p == '.')
+        {
+          put (encoder, out, run, p - run);
+          put (encoder, out, &dot, 1);
+          run = p;
+        }
+    }
+  put (encoder, out, run, end - run);
+
+  /* A stuffed dot is never the last byte out, so the output ends as the
+   * input does. */
+  encoder->ends_with_crlf = end[-1] == '\n' && (length >= 2 ? end[-2] == '\r' : encoder->pending_cr);
+  encoder->at_line_start = end[-1] == '\n';
+  encoder->pending_cr = end[-1] == '\r';
+}
+
+static void
+encode (SmtpkitDataEncoder *encoder,
+        const guint8       *data,
+        gsize               length,
+        GByteArray         *out)
+{
+  if (length == 0)
+    return;
+
+  if (encoder->convert_newlines)
+    encode_converting (encoder, data, length, out);
+  else
+    encode_verbatim (encoder, data, length, out);
+}
+
+void
+smtpkit_data_encoder_feed (SmtpkitDataEncoder *encoder,
+                           const guint8       *data,
+                           gsize               length,
+                           GByteArray         *out)
+{
+  g_return_if_fail (encoder != NULL);
+  g_return_if_fail (data != NULL || length == 0);
+  g_return_if_fail (out != NULL);
+
+  encode (encoder, data, length, out);
+}
+
+void
+smtpkit_data_encoder_finish (SmtpkitDataEncoder *encoder,
+                             GByteArray         *out)
+{
+  g_return_if_fail (encoder != NULL);
+  g_return_if_fail (out != NULL);
+
+  if (!encoder->ends_with_crlf)
+    put (encoder, out, crlf, sizeof crlf);
+  put (encoder, out, terminator, sizeof terminator);
+
+  encoder->ends_with_crlf = TRUE;
+  encoder->at_line_start = TRUE;
+  encoder->pending_cr = FALSE;
+}
+
+guint64
+smtpkit_codec_encoded_size (const guint8 *data,
+                            gsize         length,
+                            gboolean      convert_newlines)
+{
+  SmtpkitDataEncoder encoder;
+
+  g_return_val_if_fail (data != NULL || length == 0, 0);
+
+  smtpkit_data_encoder_init (&encoder, convert_newlines);
+  encode (&encoder, data, length, NULL);
+
+  return encoder.bytes_out + (encoder.ends_with_crlf ? 0 : sizeof crlf);
+}
