@@ -1,1 +1,2878 @@
+/* smtpkit-client.c: an SMTP session
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
 #include "config.h"
+
+#include <math.h>
+#include <netdb.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include "smtpkit-client.h"
+
+#include "smtpkit-codec-private.h"
+#include "smtpkit-deadline-private.h"
+#include "smtpkit-engine-private.h"
+#include "smtpkit-error-private.h"
+#include "smtpkit-sync-private.h"
+#include "smtpkit-transport.h"
+
+/**
+ * SmtpkitClient:
+ *
+ * An SMTP or ESMTP session with one server: the counterpart of Python's
+ * `smtplib.SMTP`, with a blocking and an asynchronous form of every
+ * method that talks to the server.
+ *
+ * ```c
+ * g_autoptr (SmtpkitClient) client = smtpkit_client_new ();
+ * g_autoptr (SmtpkitReply) greeting = NULL;
+ * g_autoptr (GHashTable) refused = NULL;
+ * const char *to[] = { "bob@example.org", NULL };
+ *
+ * greeting = smtpkit_client_connect (client, "mail.example.org", 0, NULL, &error);
+ * refused = smtpkit_client_sendmail (client, "alice@example.org", to, message,
+ *                                    NULL, NULL, NULL, &error);
+ * smtpkit_client_quit (client, NULL, NULL);
+ * ```
+ *
+ * The asynchronous methods call back in the thread-default main context
+ * of the thread that started them; the blocking methods never iterate the
+ * caller's context and start no thread. One operation runs at a time on a
+ * client: starting another before the first completed fails with
+ * %G_IO_ERROR_PENDING.
+ *
+ * Low-level commands ([method@Client.noop], [method@Client.mail], …)
+ * return the server's reply whatever its code, as smtplib's do. Errors
+ * that leave the conversation in an unknown state (a lost connection, a
+ * malformed reply, a timeout, a cancelled operation) close the
+ * connection.
+ *
+ * Every wait for the server is bounded: by the `timeout` property when
+ * set, else by the per-command times of RFC 5321 §4.5.3.2.
+ */
+
+/* RFC 5321 §4.5.3.2, in milliseconds. */
+typedef enum
+{
+  PHASE_CONNECT,
+  PHASE_GREETING,
+  PHASE_COMMAND,
+  PHASE_MAIL,
+  PHASE_RCPT,
+  PHASE_DATA_INIT,
+  PHASE_DATA_BLOCK,
+  PHASE_DATA_END,
+} Phase;
+
+static const guint phase_timeouts_ms[] = {
+  [PHASE_CONNECT] = 5 * 60 * 1000,
+  [PHASE_GREETING] = 5 * 60 * 1000,
+  [PHASE_COMMAND] = 5 * 60 * 1000,
+  [PHASE_MAIL] = 5 * 60 * 1000,
+  [PHASE_RCPT] = 5 * 60 * 1000,
+  [PHASE_DATA_INIT] = 2 * 60 * 1000,
+  [PHASE_DATA_BLOCK] = 3 * 60 * 1000,
+  [PHASE_DATA_END] = 10 * 60 * 1000,
+};
+
+typedef struct
+{
+  char *local_hostname;
+  double timeout;               /* seconds; < 0: per-phase defaults */
+  GSocketAddress *source_address;
+  guint debug_level;
+  gboolean convert_newlines;
+  char *transport;
+
+  SmtpkitEngine *engine;
+  char *host;
+  guint16 port;
+  gboolean busy;
+
+  gboolean does_esmtp;
+  SmtpkitReply *ehlo_reply;
+  SmtpkitReply *helo_reply;
+  GHashTable *features;         /* lower-case keyword -> parameters */
+} SmtpkitClientPrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE (SmtpkitClient, smtpkit_client, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_LOCAL_HOSTNAME,
+  PROP_TIMEOUT,
+  PROP_SOURCE_ADDRESS,
+  PROP_DEBUG_LEVEL,
+  PROP_CONVERT_NEWLINES,
+  PROP_TRANSPORT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  SIGNAL_CONNECTING,
+  SIGNAL_SENDING,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static guint
+phase_timeout (SmtpkitClient *client,
+               Phase          phase)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  if (priv->timeout > 0)
+    return (guint) MAX (1, MIN (priv->timeout * 1000.0, (double) G_MAXUINT));
+  return phase_timeouts_ms[phase];
+}
+
+/* ---- the local host's name (socket.getfqdn()) ------------------------- */
+
+static gpointer
+compute_fqdn (gpointer data)
+{
+  const char *name = g_get_host_name ();
+  struct addrinfo hints = { 0 }, *info = NULL;
+  char *fqdn = NULL;
+
+  hints.ai_flags = AI_CANONNAME;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo (name, NULL, &hints, &info) == 0)
+    {
+      if (info->ai_canonname && strchr (info->ai_canonname, '.'))
+        fqdn = g_strdup (info->ai_canonname);
+      else if (strchr (name, '.'))
+        fqdn = g_strdup (name);
+      else
+        {
+          /* As smtplib: no domain name, so an address literal. */
+          for (struct addrinfo *ai = info; ai && !fqdn; ai = ai->ai_next)
+            if (ai->ai_family == AF_INET)
+              {
+                char buf[INET_ADDRSTRLEN];
+                struct sockaddr_in *sin = (struct sockaddr_in *) ai->ai_addr;
+                if (inet_ntop (AF_INET, &sin->sin_addr, buf, sizeof buf))
+                  fqdn = g_strdup_printf ("[%s]", buf);
+              }
+        }
+      freeaddrinfo (info);
+    }
+  if (fqdn == NULL)
+    fqdn = strchr (name, '.') ? g_strdup (name) : g_strdup ("[127.0.0.1]");
+
+  return fqdn;
+}
+
+static const char *
+default_local_hostname (void)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  return g_once (&once, compute_fqdn, NULL);
+}
+
+/* ---- transcript and audit --------------------------------------------- */
+
+static void
+log_transcript (SmtpkitClient *client,
+                const char    *direction,
+                const char    *text,
+                gsize          length)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+  g_autofree char *line = g_strndup (text, length);
+  g_autofree char *stamp = NULL;
+
+  g_strchomp (line);
+  if (priv->debug_level >= 2)
+    {
+      g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+      stamp = g_date_time_format (now, "%H:%M:%S.%f ");
+    }
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
+                    "SMTPKIT_DIRECTION", direction,
+                    "MESSAGE", "%s%s %s", stamp ? stamp : "", direction, line);
+}
+
+static void
+client_trace (gpointer          user_data,
+              SmtpkitTraceKind  kind,
+              GBytes           *shown,
+              SmtpkitReply     *reply)
+{
+  SmtpkitClient *client = user_data;
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  switch (kind)
+    {
+    case SMTPKIT_TRACE_COMMAND:
+      g_signal_emit (client, signals[SIGNAL_SENDING], 0, shown);
+      if (priv->debug_level > 0)
+        {
+          gsize size;
+          const char *data = g_bytes_get_data (shown, &size);
+          log_transcript (client, "C:", data, size);
+        }
+      break;
+
+    case SMTPKIT_TRACE_DATA:
+      g_signal_emit (client, signals[SIGNAL_SENDING], 0, shown);
+      if (priv->debug_level > 0)
+        {
+          g_autofree char *note = g_strdup_printf ("(%" G_GSIZE_FORMAT " octets of message data)",
+                                                   g_bytes_get_size (shown));
+          log_transcript (client, "C:", note, strlen (note));
+        }
+      break;
+
+    case SMTPKIT_TRACE_REPLY:
+      if (priv->debug_level > 0)
+        {
+          const char *const *lines = smtpkit_reply_get_lines (reply);
+          guint n = g_strv_length ((char **) lines);
+          for (guint i = 0; i < MAX (n, 1); i++)
+            {
+              g_autofree char *text = g_strdup_printf ("%u%s%s", smtpkit_reply_get_code (reply),
+                                                       i + 1 < n ? "-" : " ",
+                                                       n ? lines[i] : "");
+              log_transcript (client, "S:", text, strlen (text));
+            }
+        }
+      break;
+    }
+}
+
+/* ---- session state ----------------------------------------------------- */
+
+static void
+forget_session (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  priv->does_esmtp = FALSE;
+  g_clear_pointer (&priv->ehlo_reply, smtpkit_reply_unref);
+  g_clear_pointer (&priv->helo_reply, smtpkit_reply_unref);
+  g_hash_table_remove_all (priv->features);
+}
+
+static void
+drop_connection (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  if (priv->engine)
+    {
+      smtpkit_engine_close (priv->engine);
+      g_clear_pointer (&priv->engine, smtpkit_engine_unref);
+    }
+}
+
+static gboolean
+is_connected (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  return priv->engine != NULL && smtpkit_engine_is_open (priv->engine);
+}
+
+/* ---- operations ---------------------------------------------------------
+ *
+ * Each public method is one GTask whose steps run in turn; a step that
+ * talks to the server hands the engine a batch of commands and names the
+ * step that takes the reply. Sub-procedures (EHLO-or-HELO if needed, the
+ * DATA phase, abandoning a transaction) are steps shared by the methods
+ * that need them, so no command is written twice.
+ */
+
+typedef void (*ReplyStep) (GTask        *task,
+                           SmtpkitReply *reply);
+typedef void (*Step) (GTask *task);
+
+typedef struct
+{
+  ReplyStep on_reply;
+  Step after_hello;
+  ReplyStep after_data;
+
+  /* connect */
+  char *host;
+  guint16 port;
+  SmtpkitDeadline *deadline;
+
+  /* sendmail, data */
+  gboolean in_transaction;
+  char *from;
+  GStrv to;
+  GStrv mail_options;
+  GStrv rcpt_options;
+  GInputStream *body;
+  gint64 size;                  /* encoded size, -1 when unknown */
+  guint next_rcpt;
+  GHashTable *refused;
+  GHashTable *accepted;
+} ClientOp;
+
+static void
+client_op_free (ClientOp *op)
+{
+  g_free (op->host);
+  g_clear_pointer (&op->deadline, smtpkit_deadline_free);
+  g_free (op->from);
+  g_strfreev (op->to);
+  g_strfreev (op->mail_options);
+  g_strfreev (op->rcpt_options);
+  g_clear_object (&op->body);
+  g_clear_pointer (&op->refused, g_hash_table_unref);
+  g_clear_pointer (&op->accepted, g_hash_table_unref);
+  g_free (op);
+}
+
+#define OP(task) ((ClientOp *) g_task_get_task_data (task))
+#define CLIENT(task) (SMTPKIT_CLIENT (g_task_get_source_object (task)))
+#define PRIV(task) ((SmtpkitClientPrivate *) smtpkit_client_get_instance_private (CLIENT (task)))
+
+/* Starts a public operation; NULL (error reported) when it cannot run. */
+static GTask *
+op_begin (SmtpkitClient       *client,
+          gpointer             source_tag,
+          gboolean             needs_connection,
+          GCancellable        *cancellable,
+          GAsyncReadyCallback  callback,
+          gpointer             user_data)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+  GTask *task = g_task_new (client, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, g_new0 (ClientOp, 1), (GDestroyNotify) client_op_free);
+
+  if (priv->busy)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
+                               "another operation is in progress on this client");
+      g_object_unref (task);
+      return NULL;
+    }
+  if (needs_connection && !is_connected (client))
+    {
+      g_task_return_new_error (task, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                               "not connected to a server: call connect() first");
+      g_object_unref (task);
+      return NULL;
+    }
+  priv->busy = TRUE;
+  return task;
+}
+
+static void
+op_return_error (GTask  *task,
+                 GError *error)
+{
+  SmtpkitClientPrivate *priv = PRIV (task);
+
+  priv->busy = FALSE;
+  if (priv->engine && !smtpkit_engine_is_open (priv->engine))
+    forget_session (CLIENT (task));
+  g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+static void
+op_return_pointer (GTask          *task,
+                   gpointer        result,
+                   GDestroyNotify  destroy)
+{
+  PRIV (task)->busy = FALSE;
+  g_task_return_pointer (task, result, destroy);
+  g_object_unref (task);
+}
+
+static void
+op_return_reply (GTask        *task,
+                 SmtpkitReply *reply)
+{
+  op_return_pointer (task, smtpkit_reply_ref (reply), (GDestroyNotify) smtpkit_reply_unref);
+}
+
+static void
+op_return_true (GTask *task)
+{
+  PRIV (task)->busy = FALSE;
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static gpointer
+op_finish (SmtpkitClient  *client,
+           GAsyncResult   *result,
+           gpointer        source_tag,
+           GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static GString *
+format_line (const char         *verb,
+             const char         *arg,
+             const char *const  *options,
+             GError            **error)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  if (!smtpkit_codec_format_command (line, verb, arg, options, error))
+    return NULL;
+  return g_steal_pointer (&line);
+}
+
+static void
+on_command_replies (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GTask *task = user_data;
+  SmtpkitClientPrivate *priv = PRIV (task);
+  GError *error = NULL;
+  g_autoptr (GPtrArray) replies = NULL;
+
+  replies = smtpkit_engine_exchange_finish (priv->engine, result, &error);
+  if (replies == NULL)
+    return op_return_error (task, error);
+  OP (task)->on_reply (task, g_ptr_array_index (replies, 0));
+}
+
+/* Sends @line (taken; NULL after a formatting error in @error) and passes
+ * the reply to @on_reply. */
+static void
+op_command (GTask     *task,
+            GString   *line,
+            GError    *error,
+            Phase      phase,
+            ReplyStep  on_reply)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+  g_autoptr (GString) owned = line;
+  SmtpkitCommandBatch *batch;
+
+  if (line == NULL)
+    return op_return_error (task, error);
+  if (!is_connected (client))
+    return op_return_error (task, g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                                               "the connection to %s was closed", priv->host));
+
+  batch = smtpkit_command_batch_new ();
+  smtpkit_command_batch_add (batch, line, FALSE);
+  OP (task)->on_reply = on_reply;
+  smtpkit_engine_exchange_async (priv->engine, batch, phase_timeout (client, phase),
+                                 g_task_get_cancellable (task), on_command_replies, task);
+}
+
+#define op_send(task, phase, on_reply, verb, arg, options)                \
+  G_STMT_START {                                                          \
+    GError *_format_error = NULL;                                         \
+    GString *_line = format_line (verb, arg, options, &_format_error);   \
+    op_command (task, _line, _format_error, phase, on_reply);            \
+  } G_STMT_END
+
+static void
+step_return_reply (GTask        *task,
+                   SmtpkitReply *reply)
+{
+  op_return_reply (task, reply);
+}
+
+/* ---- HELO, EHLO -------------------------------------------------------- */
+
+static const char *
+hello_name (SmtpkitClient *client,
+            const char    *name)
+{
+  return name ? name : smtpkit_client_get_local_hostname (client);
+}
+
+static gboolean
+check_hello_name (const char  *name,
+                  GError     **error)
+{
+  return smtpkit_codec_check_argument ("local host name", name, -1, error);
+}
+
+static void
+record_ehlo (SmtpkitClient *client,
+             SmtpkitReply  *reply)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_clear_pointer (&priv->ehlo_reply, smtpkit_reply_unref);
+  priv->ehlo_reply = smtpkit_reply_ref (reply);
+  if (smtpkit_reply_get_code (reply) != 250)
+    return;
+  priv->does_esmtp = TRUE;
+  g_hash_table_unref (priv->features);
+  priv->features = smtpkit_codec_parse_ehlo (reply);
+}
+
+static void
+record_helo (SmtpkitClient *client,
+             SmtpkitReply  *reply)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_clear_pointer (&priv->helo_reply, smtpkit_reply_unref);
+  priv->helo_reply = smtpkit_reply_ref (reply);
+}
+
+static void
+send_hello (GTask      *task,
+            const char *verb,
+            const char *name,
+            ReplyStep   on_reply)
+{
+  GError *error = NULL;
+
+  name = hello_name (CLIENT (task), name);
+  if (!check_hello_name (name, &error))
+    return op_return_error (task, error);
+  if (g_str_equal (verb, "EHLO"))
+    {
+      verb = SMTPKIT_CLIENT_GET_CLASS (CLIENT (task))->hello_verb;
+      g_hash_table_remove_all (PRIV (task)->features);
+    }
+  op_send (task, PHASE_COMMAND, on_reply, verb, name, NULL);
+}
+
+static void
+ehlo_done (GTask        *task,
+           SmtpkitReply *reply)
+{
+  record_ehlo (CLIENT (task), reply);
+  op_return_reply (task, reply);
+}
+
+static void
+helo_done (GTask        *task,
+           SmtpkitReply *reply)
+{
+  record_helo (CLIENT (task), reply);
+  op_return_reply (task, reply);
+}
+
+static gboolean
+is_2xx (SmtpkitReply *reply)
+{
+  guint code = smtpkit_reply_get_code (reply);
+  return code >= 200 && code <= 299;
+}
+
+static void
+hello_fallback_done (GTask        *task,
+                     SmtpkitReply *reply)
+{
+  record_helo (CLIENT (task), reply);
+  if (!is_2xx (reply))
+    return op_return_error (task, smtpkit_error_new_reply (SMTPKIT_ERROR_HELO, reply,
+                                                           "the server at %s refused HELO: %u %s",
+                                                           PRIV (task)->host,
+                                                           smtpkit_reply_get_code (reply),
+                                                           smtpkit_reply_get_text (reply)));
+  OP (task)->after_hello (task);
+}
+
+static void
+hello_ehlo_done (GTask        *task,
+                 SmtpkitReply *reply)
+{
+  record_ehlo (CLIENT (task), reply);
+  if (is_2xx (reply))
+    return OP (task)->after_hello (task);
+  send_hello (task, "HELO", NULL, hello_fallback_done);
+}
+
+/* smtplib's ehlo_or_helo_if_needed(): EHLO, or HELO when EHLO is refused,
+ * unless one of them was already answered on this connection. */
+static void
+step_hello_if_needed (GTask *task,
+                      Step   then)
+{
+  SmtpkitClientPrivate *priv = PRIV (task);
+
+  if (priv->ehlo_reply || priv->helo_reply)
+    return then (task);
+  OP (task)->after_hello = then;
+  send_hello (task, "EHLO", NULL, hello_ehlo_done);
+}
+
+/* ---- the mail transaction ---------------------------------------------- */
+
+typedef struct
+{
+  SmtpkitClient *client;
+  GError *error;
+  GTask *task;
+} AbortData;
+
+static void
+on_abort_rset (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  AbortData *data = user_data;
+  SmtpkitClientPrivate *priv = PRIV (data->task);
+  g_autoptr (GPtrArray) replies = NULL;
+
+  /* smtplib's _rset(): the outcome of the RSET does not matter. */
+  replies = smtpkit_engine_exchange_finish (priv->engine, result, NULL);
+  op_return_error (data->task, data->error);
+  g_free (data);
+}
+
+/* Abandons the transaction after a refusal: the connection is dropped on
+ * 421 (the server is closing it), else RSET is sent and its outcome
+ * ignored, as smtplib does; then @error (taken) is reported. */
+static void
+abandon_transaction (GTask        *task,
+                     SmtpkitReply *reply,
+                     GError       *error)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+  g_autoptr (GString) line = NULL;
+  SmtpkitCommandBatch *batch;
+  AbortData *data;
+
+  if ((reply && smtpkit_reply_get_code (reply) == 421) || !is_connected (client))
+    {
+      drop_connection (client);
+      return op_return_error (task, error);
+    }
+
+  line = format_line ("RSET", NULL, NULL, NULL);
+  batch = smtpkit_command_batch_new ();
+  smtpkit_command_batch_add (batch, line, FALSE);
+  data = g_new0 (AbortData, 1);
+  data->task = task;
+  data->error = error;
+  smtpkit_engine_exchange_async (priv->engine, batch, phase_timeout (client, PHASE_COMMAND),
+                                 g_task_get_cancellable (task), on_abort_rset, data);
+}
+
+static GError *
+reply_error (GTask        *task,
+             SmtpkitError  code,
+             SmtpkitReply *reply,
+             const char   *what)
+{
+  return smtpkit_error_new_reply (code, reply, "%s: %u %s", what,
+                                  smtpkit_reply_get_code (reply),
+                                  smtpkit_reply_get_text (reply));
+}
+
+/* Fails the DATA phase: inside sendmail() the transaction is abandoned;
+ * a bare data() reports the error as smtplib's does. */
+static void
+data_failed (GTask        *task,
+             SmtpkitReply *reply,
+             GError       *error)
+{
+  if (OP (task)->in_transaction)
+    abandon_transaction (task, reply, error);
+  else
+    op_return_error (task, error);
+}
+
+static void
+on_body_sent (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GTask *task = user_data;
+  SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
+  GError *error = NULL;
+  g_autoptr (SmtpkitReply) reply = NULL;
+
+  reply = smtpkit_engine_send_body_finish (priv->engine, result, &error);
+  if (reply == NULL)
+    {
+      if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN) && op->accepted)
+        smtpkit_error_set_recipients (error, op->accepted);
+      return op_return_error (task, error);
+    }
+  op->after_data (task, reply);
+}
+
+static void
+data_command_done (GTask        *task,
+                   SmtpkitReply *reply)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+
+  if (smtpkit_reply_get_code (reply) != 354)
+    return data_failed (task, reply,
+                        reply_error (task, SMTPKIT_ERROR_DATA, reply, "the server refused DATA"));
+
+  smtpkit_engine_send_body_async (priv->engine, OP (task)->body, priv->convert_newlines,
+                                  phase_timeout (client, PHASE_DATA_BLOCK),
+                                  phase_timeout (client, PHASE_DATA_END),
+                                  g_task_get_cancellable (task), on_body_sent, task);
+}
+
+/* DATA, the body, the final reply to @then. */
+static void
+step_data (GTask     *task,
+           ReplyStep  then)
+{
+  OP (task)->after_data = then;
+  op_send (task, PHASE_DATA_INIT, data_command_done, "DATA", NULL, NULL);
+}
+
+static void sendmail_next_rcpt (GTask *task);
+
+static void
+sendmail_body_done (GTask        *task,
+                    SmtpkitReply *reply)
+{
+  ClientOp *op = OP (task);
+
+  if (smtpkit_reply_get_code (reply) != 250)
+    return data_failed (task, reply,
+                        reply_error (task, SMTPKIT_ERROR_DATA, reply,
+                                     "the server refused the message"));
+  op_return_pointer (task, g_hash_table_ref (op->refused), (GDestroyNotify) g_hash_table_unref);
+}
+
+static void
+sendmail_rcpt_done (GTask        *task,
+                    SmtpkitReply *reply)
+{
+  ClientOp *op = OP (task);
+  const char *recipient = op->to[op->next_rcpt - 1];
+  guint code = smtpkit_reply_get_code (reply);
+
+  if (code == 250 || code == 251)
+    g_hash_table_replace (op->accepted, g_strdup (recipient), smtpkit_reply_ref (reply));
+  else
+    g_hash_table_replace (op->refused, g_strdup (recipient), smtpkit_reply_ref (reply));
+
+  if (code == 421)
+    {
+      GError *error = reply_error (task, SMTPKIT_ERROR_RECIPIENTS_REFUSED, reply,
+                                   "the server is closing the connection");
+      smtpkit_error_set_recipients (error, op->refused);
+      return abandon_transaction (task, reply, error);
+    }
+  sendmail_next_rcpt (task);
+}
+
+static void
+sendmail_next_rcpt (GTask *task)
+{
+  SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
+
+  if (op->to[op->next_rcpt] != NULL)
+    {
+      g_autofree char *arg = NULL;
+      g_autofree char *address = smtpkit_codec_quote_address (op->to[op->next_rcpt++]);
+
+      arg = g_strconcat ("TO:", address, NULL);
+      op_send (task, PHASE_RCPT, sendmail_rcpt_done, "RCPT", arg,
+               priv->does_esmtp ? (const char *const *) op->rcpt_options : NULL);
+      return;
+    }
+
+  if (g_hash_table_size (op->accepted) == 0)
+    {
+      GError *error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
+                                   "the server at %s refused every recipient", priv->host);
+      smtpkit_error_set_recipients (error, op->refused);
+      return abandon_transaction (task, NULL, error);
+    }
+  step_data (task, sendmail_body_done);
+}
+
+static void
+sendmail_mail_done (GTask        *task,
+                    SmtpkitReply *reply)
+{
+  ClientOp *op = OP (task);
+  GError *error;
+
+  if (smtpkit_reply_get_code (reply) == 250)
+    return sendmail_next_rcpt (task);
+
+  error = reply_error (task, SMTPKIT_ERROR_SENDER_REFUSED, reply, "the server refused the sender");
+  smtpkit_error_set_sender (error, op->from);
+  abandon_transaction (task, reply, error);
+}
+
+static void
+sendmail_mail (GTask *task)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
+  g_autoptr (GPtrArray) options = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *address = smtpkit_codec_quote_address (op->from);
+  g_autofree char *arg = g_strconcat ("FROM:", address, NULL);
+
+  if (priv->does_esmtp)
+    {
+      if (op->size >= 0 && smtpkit_client_has_extn (client, "size"))
+        g_ptr_array_add (options, g_strdup_printf ("SIZE=%" G_GINT64_FORMAT, op->size));
+      for (guint i = 0; op->mail_options && op->mail_options[i]; i++)
+        g_ptr_array_add (options, g_strdup (op->mail_options[i]));
+    }
+  g_ptr_array_add (options, NULL);
+  op->in_transaction = TRUE;
+  op_send (task, PHASE_MAIL, sendmail_mail_done, "MAIL", arg,
+           (const char *const *) options->pdata);
+}
+
+/* Bad input must fail before anything goes on the wire, EHLO included:
+ * every command of the transaction is formatted once up front. */
+static gboolean
+check_envelope (const char         *from,
+                const char *const  *to,
+                const char *const  *mail_options,
+                const char *const  *rcpt_options,
+                GError            **error)
+{
+  g_autoptr (GString) scratch = g_string_new (NULL);
+  g_autofree char *address = NULL;
+  g_autofree char *arg = NULL;
+
+  if (to == NULL || to[0] == NULL)
+    {
+      g_set_error_literal (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT,
+                           "no recipients given");
+      return FALSE;
+    }
+  address = smtpkit_codec_quote_address (from);
+  arg = g_strconcat ("FROM:", address, NULL);
+  if (!smtpkit_codec_check_argument ("sender", from, -1, error) ||
+      !smtpkit_codec_format_command (scratch, "MAIL", arg, mail_options, error))
+    return FALSE;
+  for (guint i = 0; to[i]; i++)
+    {
+      g_free (address);
+      g_free (arg);
+      address = smtpkit_codec_quote_address (to[i]);
+      arg = g_strconcat ("TO:", address, NULL);
+      if (!smtpkit_codec_check_argument ("recipient", to[i], -1, error) ||
+          !smtpkit_codec_format_command (scratch, "RCPT", arg, rcpt_options, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+sendmail_start (SmtpkitClient       *client,
+                gpointer             source_tag,
+                const char          *from_addr,
+                const char *const   *to_addrs,
+                GInputStream        *body,
+                gint64               size,
+                const char *const   *mail_options,
+                const char *const   *rcpt_options,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+  GError *error = NULL;
+  GTask *task;
+  ClientOp *op;
+
+  task = op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
+  if (task == NULL)
+    return;
+  if (!check_envelope (from_addr, to_addrs, mail_options, rcpt_options, &error) ||
+      (!priv->ehlo_reply && !priv->helo_reply &&
+       !check_hello_name (hello_name (client, NULL), &error)))
+    return op_return_error (task, error);
+
+  op = OP (task);
+  op->from = g_strdup (from_addr);
+  op->to = g_strdupv ((char **) to_addrs);
+  op->mail_options = g_strdupv ((char **) mail_options);
+  op->rcpt_options = g_strdupv ((char **) rcpt_options);
+  op->body = g_object_ref (body);
+  op->size = size;
+  op->refused = smtpkit_recipient_map_new ();
+  op->accepted = smtpkit_recipient_map_new ();
+  step_hello_if_needed (task, sendmail_mail);
+}
+
+/* ---- connecting -------------------------------------------------------- */
+
+static gboolean
+split_host_port (const char  *host_in,
+                 guint16      port_in,
+                 char       **host_out,
+                 guint16     *port_out,
+                 GError     **error)
+{
+  const char *colon = strchr (host_in, ':');
+  guint64 port = port_in;
+
+  *host_out = g_strdup (host_in);
+  /* smtplib: "host:port" when no port is given and there is exactly one
+   * colon (so that an IPv6 address is left alone). A path has none. */
+  if (port_in == 0 && host_in[0] != '/' && colon && colon == strrchr (host_in, ':'))
+    {
+      g_free (*host_out);
+      *host_out = g_strndup (host_in, colon - host_in);
+      if (!g_ascii_string_to_unsigned (colon + 1, 10, 1, G_MAXUINT16, &port, NULL))
+        {
+          g_set_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT,
+                       "“%s” is not a valid port number", colon + 1);
+          return FALSE;
+        }
+    }
+  *port_out = (guint16) port;
+  return TRUE;
+}
+
+static void
+on_greeting (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GTask *task = user_data;
+  SmtpkitClientPrivate *priv = PRIV (task);
+  GError *error = NULL;
+  g_autoptr (GPtrArray) replies = NULL;
+  SmtpkitReply *reply;
+
+  replies = smtpkit_engine_exchange_finish (priv->engine, result, &error);
+  if (replies == NULL)
+    {
+      drop_connection (CLIENT (task));
+      return op_return_error (task, error);
+    }
+  reply = g_ptr_array_index (replies, 0);
+  if (smtpkit_reply_get_code (reply) != 220)
+    {
+      drop_connection (CLIENT (task));
+      return op_return_error (task, reply_error (task, SMTPKIT_ERROR_CONNECT, reply,
+                                                 "the server did not greet with 220"));
+    }
+  op_return_reply (task, reply);
+}
+
+static void
+on_transport_connected (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  GTask *task = user_data;
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
+  GError *error = NULL;
+  g_autoptr (GIOStream) stream = NULL;
+  SmtpkitCommandBatch *batch;
+
+  stream = smtpkit_transport_connect_finish (SMTPKIT_TRANSPORT (source), result, &error);
+  if (stream == NULL)
+    smtpkit_deadline_fix_error (op->deadline, &error);
+  g_clear_pointer (&op->deadline, smtpkit_deadline_free);
+  if (stream == NULL)
+    return op_return_error (task, error);
+
+  priv->engine = smtpkit_engine_new (stream, client_trace, client);
+  batch = smtpkit_command_batch_new ();
+  smtpkit_command_batch_set_replies (batch, 1);
+  smtpkit_engine_exchange_async (priv->engine, batch,
+                                 phase_timeout (client, PHASE_GREETING),
+                                 g_task_get_cancellable (task), on_greeting, task);
+}
+
+static void
+connect_start (GTask      *task,
+               const char *host_in,
+               guint16     port_in)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
+  g_autoptr (SmtpkitTransport) transport = NULL;
+  GError *error = NULL;
+  const char *name;
+
+  if (!split_host_port (host_in, port_in, &op->host, &op->port, &error))
+    return op_return_error (task, error);
+  if (op->port == 0)
+    op->port = SMTPKIT_CLIENT_GET_CLASS (client)->default_port;
+
+  drop_connection (client);
+  forget_session (client);
+  g_free (priv->host);
+  priv->host = op->host[0] == '/' ? g_strdup (op->host)
+                                  : g_strdup_printf ("%s:%u", op->host, op->port);
+  priv->port = op->port;
+
+  name = priv->transport ? priv->transport : op->host[0] == '/' ? "unix" : "tcp";
+  transport = smtpkit_transport_new_for_name (name, &error);
+  if (transport == NULL)
+    return op_return_error (task, error);
+
+  g_signal_emit (client, signals[SIGNAL_CONNECTING], 0, op->host, (guint) op->port);
+  op->deadline = smtpkit_deadline_new (g_task_get_cancellable (task), NULL);
+  smtpkit_deadline_arm (op->deadline, phase_timeout (client, PHASE_CONNECT));
+  smtpkit_transport_connect_async (transport, op->host, op->port, priv->source_address,
+                                   smtpkit_deadline_get_cancellable (op->deadline),
+                                   on_transport_connected, task);
+}
+
+static void
+quit_done (GTask        *task,
+           SmtpkitReply *reply)
+{
+  forget_session (CLIENT (task));
+  drop_connection (CLIENT (task));
+  op_return_reply (task, reply);
+}
+
+/* ---- single commands ---------------------------------------------------- */
+
+static void
+simple_async (SmtpkitClient       *client,
+              gpointer             source_tag,
+              const char          *verb,
+              const char          *arg,
+              const char *const   *options,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  GTask *task;
+  Phase phase = PHASE_COMMAND;
+
+  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
+
+  task = op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
+  if (task == NULL)
+    return;
+  if (g_str_equal (verb, "MAIL"))
+    phase = PHASE_MAIL;
+  else if (g_str_equal (verb, "RCPT"))
+    phase = PHASE_RCPT;
+  op_send (task, phase, step_return_reply, verb, arg, options);
+}
+
+/* "FROM:<a@b>" from "a@b", "<a@b>" or "Name <a@b>". */
+static char *
+path_argument (const char *prefix,
+               const char *address)
+{
+  g_autofree char *quoted = smtpkit_codec_quote_address (address);
+
+  return g_strconcat (prefix, quoted, NULL);
+}
+
+/* smtplib's _addr_only(): the address without display name or brackets. */
+static char *
+bare_address (const char *address)
+{
+  g_autofree char *quoted = smtpkit_codec_quote_address (address);
+  gsize len = strlen (quoted);
+
+  if (len >= 2 && quoted[0] == '<' && quoted[len - 1] == '>')
+    return g_strndup (quoted + 1, len - 2);
+  return g_steal_pointer (&quoted);
+}
+
+/* Parameters go with MAIL and RCPT only in an ESMTP session (smtplib). */
+static const char *const *
+esmtp_options (SmtpkitClient      *client,
+               const char *const  *options)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  return priv->does_esmtp ? options : NULL;
+}
+
+static gint64
+message_size (SmtpkitClient *client,
+              GBytes        *message)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (message, &size);
+
+  return (gint64) smtpkit_codec_encoded_size (data, size, priv->convert_newlines);
+}
+
+/* ---- public operations --------------------------------------------------- */
+
+/**
+ * smtpkit_client_connect:
+ * @client: a #SmtpkitClient
+ * @host: a host name or address, optionally followed by `:PORT`, or the path of a Unix socket (starting with `/`)
+ * @port: the port, or 0 for the default (25, or the one in @host)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Connects to a server and reads its greeting.
+ *
+ * An open connection is closed first and everything learnt on it
+ * forgotten. As in smtplib, when @port is 0 and @host holds exactly one
+ * colon, the part after it is the port. The [signal@Client::connecting]
+ * signal is emitted before connecting. A greeting other than 220 closes
+ * the connection and fails with %SMTPKIT_ERROR_CONNECT.
+ *
+ * This blocks; [method@Client.connect_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_connect (SmtpkitClient  *client,
+                        const char     *host,
+                        guint16         port,
+                        GCancellable   *cancellable,
+                        GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_connect_async (client, host, port, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_connect_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_connect_async:
+ * @client: a #SmtpkitClient
+ * @host: a host name or address, optionally followed by `:PORT`, or the path of a Unix socket (starting with `/`)
+ * @port: the port, or 0 for the default (25, or the one in @host)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.connect].
+ */
+void
+smtpkit_client_connect_async (SmtpkitClient       *client,
+                              const char          *host,
+                              guint16              port,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (host != NULL);
+  task = op_begin (client, smtpkit_client_connect_async, FALSE, cancellable, callback, user_data);
+  if (task)
+    connect_start (task, host, port);
+}
+
+/**
+ * smtpkit_client_connect_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.connect_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_connect_finish (SmtpkitClient  *client,
+                               GAsyncResult   *result,
+                               GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_connect_async, error);
+}
+
+/**
+ * smtpkit_client_helo:
+ * @client: a #SmtpkitClient
+ * @name: (nullable): the name to greet with, or %NULL for [property@Client:local-hostname]
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends HELO (RFC 5321 §4.1.1.1) and records the reply.
+ *
+ * The reply is returned whatever its code, and kept as
+ * [method@Client.get_helo_reply].
+ *
+ * This blocks; [method@Client.helo_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_helo (SmtpkitClient  *client,
+                     const char     *name,
+                     GCancellable   *cancellable,
+                     GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_helo_async (client, name, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_helo_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_helo_async:
+ * @client: a #SmtpkitClient
+ * @name: (nullable): the name to greet with, or %NULL for [property@Client:local-hostname]
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.helo].
+ */
+void
+smtpkit_client_helo_async (SmtpkitClient       *client,
+                           const char          *name,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  GTask *task = op_begin (client, smtpkit_client_helo_async, TRUE, cancellable, callback, user_data);
+
+  if (task)
+    send_hello (task, "HELO", name, helo_done);
+}
+
+/**
+ * smtpkit_client_helo_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.helo_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_helo_finish (SmtpkitClient  *client,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_helo_async, error);
+}
+
+/**
+ * smtpkit_client_ehlo:
+ * @client: a #SmtpkitClient
+ * @name: (nullable): the name to greet with, or %NULL for [property@Client:local-hostname]
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends EHLO (LHLO for LMTP) and records the service extensions.
+ *
+ * The extensions learnt before are forgotten. When the reply is 250 the
+ * session is ESMTP ([method@Client.get_does_esmtp]) and the extensions it
+ * lists are known to [method@Client.has_extn]. The reply is returned
+ * whatever its code, and kept as [method@Client.get_ehlo_reply].
+ *
+ * This blocks; [method@Client.ehlo_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_ehlo (SmtpkitClient  *client,
+                     const char     *name,
+                     GCancellable   *cancellable,
+                     GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_ehlo_async (client, name, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_ehlo_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_ehlo_async:
+ * @client: a #SmtpkitClient
+ * @name: (nullable): the name to greet with, or %NULL for [property@Client:local-hostname]
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.ehlo].
+ */
+void
+smtpkit_client_ehlo_async (SmtpkitClient       *client,
+                           const char          *name,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  GTask *task = op_begin (client, smtpkit_client_ehlo_async, TRUE, cancellable, callback, user_data);
+
+  if (task)
+    send_hello (task, "EHLO", name, ehlo_done);
+}
+
+/**
+ * smtpkit_client_ehlo_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.ehlo_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_ehlo_finish (SmtpkitClient  *client,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_ehlo_async, error);
+}
+
+/**
+ * smtpkit_client_ehlo_or_helo_if_needed:
+ * @client: a #SmtpkitClient
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Greets the server unless that was done on this connection.
+ *
+ * Sends EHLO and, when it is refused, HELO; fails with
+ * %SMTPKIT_ERROR_HELO when HELO is refused too.
+ *
+ * This blocks; [method@Client.ehlo_or_helo_if_needed_async] is the asynchronous form.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+smtpkit_client_ehlo_or_helo_if_needed (SmtpkitClient  *client,
+                                       GCancellable   *cancellable,
+                                       GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_ehlo_or_helo_if_needed_async (client, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_ehlo_or_helo_if_needed_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_ehlo_or_helo_if_needed_async:
+ * @client: a #SmtpkitClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.ehlo_or_helo_if_needed].
+ */
+void
+smtpkit_client_ehlo_or_helo_if_needed_async (SmtpkitClient       *client,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
+{
+  GTask *task = op_begin (client, smtpkit_client_ehlo_or_helo_if_needed_async, TRUE, cancellable, callback, user_data);
+
+  if (task)
+    step_hello_if_needed (task, op_return_true);
+}
+
+/**
+ * smtpkit_client_ehlo_or_helo_if_needed_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.ehlo_or_helo_if_needed_async].
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+smtpkit_client_ehlo_or_helo_if_needed_finish (SmtpkitClient  *client,
+                                              GAsyncResult   *result,
+                                              GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == smtpkit_client_ehlo_or_helo_if_needed_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * smtpkit_client_docmd:
+ * @client: a #SmtpkitClient
+ * @command: the command verb
+ * @args: (nullable): its arguments
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends any command and reads its reply.
+ *
+ * Neither @command nor @args may hold CR, LF or NUL: such input fails
+ * with %SMTPKIT_ERROR_INVALID_ARGUMENT before anything is sent.
+ *
+ * This blocks; [method@Client.docmd_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_docmd (SmtpkitClient  *client,
+                      const char     *command,
+                      const char     *args,
+                      GCancellable   *cancellable,
+                      GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_docmd_async (client, command, args, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_docmd_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_docmd_async:
+ * @client: a #SmtpkitClient
+ * @command: the command verb
+ * @args: (nullable): its arguments
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.docmd].
+ */
+void
+smtpkit_client_docmd_async (SmtpkitClient       *client,
+                            const char          *command,
+                            const char          *args,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (command != NULL);
+  simple_async (client, smtpkit_client_docmd_async, command, args && *args ? args : NULL, NULL,
+                cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_docmd_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.docmd_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_docmd_finish (SmtpkitClient  *client,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_docmd_async, error);
+}
+
+/**
+ * smtpkit_client_noop:
+ * @client: a #SmtpkitClient
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends NOOP.
+ *
+ * This blocks; [method@Client.noop_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_noop (SmtpkitClient  *client,
+                     GCancellable   *cancellable,
+                     GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_noop_async (client, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_noop_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_noop_async:
+ * @client: a #SmtpkitClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.noop].
+ */
+void
+smtpkit_client_noop_async (SmtpkitClient       *client,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  simple_async (client, smtpkit_client_noop_async, "NOOP", NULL, NULL, cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_noop_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.noop_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_noop_finish (SmtpkitClient  *client,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_noop_async, error);
+}
+
+/**
+ * smtpkit_client_rset:
+ * @client: a #SmtpkitClient
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends RSET, abandoning the mail transaction under way.
+ *
+ * This blocks; [method@Client.rset_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_rset (SmtpkitClient  *client,
+                     GCancellable   *cancellable,
+                     GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_rset_async (client, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_rset_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_rset_async:
+ * @client: a #SmtpkitClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.rset].
+ */
+void
+smtpkit_client_rset_async (SmtpkitClient       *client,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  simple_async (client, smtpkit_client_rset_async, "RSET", NULL, NULL, cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_rset_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.rset_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_rset_finish (SmtpkitClient  *client,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_rset_async, error);
+}
+
+/**
+ * smtpkit_client_help:
+ * @client: a #SmtpkitClient
+ * @args: (nullable): the topic
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends HELP.
+ *
+ * This blocks; [method@Client.help_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_help (SmtpkitClient  *client,
+                     const char     *args,
+                     GCancellable   *cancellable,
+                     GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_help_async (client, args, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_help_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_help_async:
+ * @client: a #SmtpkitClient
+ * @args: (nullable): the topic
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.help].
+ */
+void
+smtpkit_client_help_async (SmtpkitClient       *client,
+                           const char          *args,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  simple_async (client, smtpkit_client_help_async, "HELP", args && *args ? args : NULL, NULL,
+                cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_help_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.help_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_help_finish (SmtpkitClient  *client,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_help_async, error);
+}
+
+/**
+ * smtpkit_client_verify:
+ * @client: a #SmtpkitClient
+ * @address: the address to verify; a display name and angle brackets are dropped
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends VRFY.
+ *
+ * This blocks; [method@Client.verify_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_verify (SmtpkitClient  *client,
+                       const char     *address,
+                       GCancellable   *cancellable,
+                       GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_verify_async (client, address, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_verify_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_verify_async:
+ * @client: a #SmtpkitClient
+ * @address: the address to verify; a display name and angle brackets are dropped
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.verify].
+ */
+void
+smtpkit_client_verify_async (SmtpkitClient       *client,
+                             const char          *address,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autofree char *bare = NULL;
+
+  g_return_if_fail (address != NULL);
+  bare = bare_address (address);
+  simple_async (client, smtpkit_client_verify_async, "VRFY", bare, NULL, cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_verify_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.verify_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_verify_finish (SmtpkitClient  *client,
+                              GAsyncResult   *result,
+                              GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_verify_async, error);
+}
+
+/**
+ * smtpkit_client_expn:
+ * @client: a #SmtpkitClient
+ * @address: the mailing list to expand; a display name and angle brackets are dropped
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends EXPN.
+ *
+ * This blocks; [method@Client.expn_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_expn (SmtpkitClient  *client,
+                     const char     *address,
+                     GCancellable   *cancellable,
+                     GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_expn_async (client, address, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_expn_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_expn_async:
+ * @client: a #SmtpkitClient
+ * @address: the mailing list to expand; a display name and angle brackets are dropped
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.expn].
+ */
+void
+smtpkit_client_expn_async (SmtpkitClient       *client,
+                           const char          *address,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autofree char *bare = NULL;
+
+  g_return_if_fail (address != NULL);
+  bare = bare_address (address);
+  simple_async (client, smtpkit_client_expn_async, "EXPN", bare, NULL, cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_expn_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.expn_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_expn_finish (SmtpkitClient  *client,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_expn_async, error);
+}
+
+/**
+ * smtpkit_client_mail:
+ * @client: a #SmtpkitClient
+ * @sender: the reverse path; "" for the null sender `<>`
+ * @options: (nullable) (array zero-terminated=1): MAIL parameters, sent only in an ESMTP session
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends MAIL FROM, starting a mail transaction.
+ *
+ * This blocks; [method@Client.mail_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_mail (SmtpkitClient      *client,
+                     const char         *sender,
+                     const char *const  *options,
+                     GCancellable       *cancellable,
+                     GError            **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_mail_async (client, sender, options, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_mail_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_mail_async:
+ * @client: a #SmtpkitClient
+ * @sender: the reverse path; "" for the null sender `<>`
+ * @options: (nullable) (array zero-terminated=1): MAIL parameters, sent only in an ESMTP session
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.mail].
+ */
+void
+smtpkit_client_mail_async (SmtpkitClient       *client,
+                           const char          *sender,
+                           const char *const   *options,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autofree char *arg = NULL;
+
+  g_return_if_fail (sender != NULL);
+  arg = path_argument ("FROM:", sender);
+  simple_async (client, smtpkit_client_mail_async, "MAIL", arg, esmtp_options (client, options),
+                cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_mail_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.mail_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_mail_finish (SmtpkitClient  *client,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_mail_async, error);
+}
+
+/**
+ * smtpkit_client_rcpt:
+ * @client: a #SmtpkitClient
+ * @recipient: the forward path
+ * @options: (nullable) (array zero-terminated=1): RCPT parameters, sent only in an ESMTP session
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends RCPT TO, adding a recipient to the mail transaction.
+ *
+ * This blocks; [method@Client.rcpt_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_rcpt (SmtpkitClient      *client,
+                     const char         *recipient,
+                     const char *const  *options,
+                     GCancellable       *cancellable,
+                     GError            **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_rcpt_async (client, recipient, options, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_rcpt_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_rcpt_async:
+ * @client: a #SmtpkitClient
+ * @recipient: the forward path
+ * @options: (nullable) (array zero-terminated=1): RCPT parameters, sent only in an ESMTP session
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.rcpt].
+ */
+void
+smtpkit_client_rcpt_async (SmtpkitClient       *client,
+                           const char          *recipient,
+                           const char *const   *options,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autofree char *arg = NULL;
+
+  g_return_if_fail (recipient != NULL);
+  arg = path_argument ("TO:", recipient);
+  simple_async (client, smtpkit_client_rcpt_async, "RCPT", arg, esmtp_options (client, options),
+                cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_rcpt_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.rcpt_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_rcpt_finish (SmtpkitClient  *client,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_rcpt_async, error);
+}
+
+/**
+ * smtpkit_client_data:
+ * @client: a #SmtpkitClient
+ * @message: the message
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends DATA, then the message, and reads the final reply.
+ *
+ * Line endings are made CRLF (unless [property@Client:convert-newlines]
+ * is off), lines starting with a dot get another, and the end of data is
+ * marked. A reply other than 354 to DATA fails with %SMTPKIT_ERROR_DATA;
+ * the final reply is returned whatever its code. A connection lost after
+ * the end of data was sent and before its reply fails with
+ * %SMTPKIT_ERROR_DELIVERY_UNKNOWN: the message may have been delivered.
+ *
+ * This blocks; [method@Client.data_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_data (SmtpkitClient  *client,
+                     GBytes         *message,
+                     GCancellable   *cancellable,
+                     GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_data_async (client, message, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_data_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_data_async:
+ * @client: a #SmtpkitClient
+ * @message: the message
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.data].
+ */
+void
+smtpkit_client_data_async (SmtpkitClient       *client,
+                           GBytes              *message,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (message != NULL);
+  task = op_begin (client, smtpkit_client_data_async, TRUE, cancellable, callback, user_data);
+  if (task == NULL)
+    return;
+  OP (task)->body = g_memory_input_stream_new_from_bytes (message);
+  step_data (task, step_return_reply);
+}
+
+/**
+ * smtpkit_client_data_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.data_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_data_finish (SmtpkitClient  *client,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_data_async, error);
+}
+
+/**
+ * smtpkit_client_sendmail:
+ * @client: a #SmtpkitClient
+ * @from_addr: the envelope sender
+ * @to_addrs: (array zero-terminated=1): the recipients
+ * @message: the message
+ * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
+ * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends one message to several recipients.
+ *
+ * Sends EHLO (or HELO) if needed, then MAIL with `SIZE=` when the server
+ * advertises SIZE and the size is known, then RCPT for each recipient and
+ * the message, as smtplib's `sendmail()`.
+ *
+ * When the sender is refused the call fails with
+ * %SMTPKIT_ERROR_SENDER_REFUSED; when every recipient is refused, with
+ * %SMTPKIT_ERROR_RECIPIENTS_REFUSED; when the message is refused, with
+ * %SMTPKIT_ERROR_DATA. After a refusal RSET is sent (or the connection
+ * dropped on 421). Addresses and options are checked before anything is
+ * sent. Line endings and dots are handled as in [method@Client.data].
+ *
+ * This blocks; [method@Client.sendmail_async] is the asynchronous form.
+ *
+ * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ */
+GHashTable *
+smtpkit_client_sendmail (SmtpkitClient      *client,
+                         const char         *from_addr,
+                         const char *const  *to_addrs,
+                         GBytes             *message,
+                         const char *const  *mail_options,
+                         const char *const  *rcpt_options,
+                         GCancellable       *cancellable,
+                         GError            **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_sendmail_async (client, from_addr, to_addrs, message, mail_options, rcpt_options, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_sendmail_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_sendmail_async:
+ * @client: a #SmtpkitClient
+ * @from_addr: the envelope sender
+ * @to_addrs: (array zero-terminated=1): the recipients
+ * @message: the message
+ * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
+ * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.sendmail].
+ */
+void
+smtpkit_client_sendmail_async (SmtpkitClient       *client,
+                               const char          *from_addr,
+                               const char *const   *to_addrs,
+                               GBytes              *message,
+                               const char *const   *mail_options,
+                               const char *const   *rcpt_options,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr (GInputStream) body = NULL;
+
+  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
+  g_return_if_fail (from_addr != NULL);
+  g_return_if_fail (message != NULL);
+  body = g_memory_input_stream_new_from_bytes (message);
+  sendmail_start (client, smtpkit_client_sendmail_async, from_addr, to_addrs, body,
+                  message_size (client, message), mail_options, rcpt_options,
+                  cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_sendmail_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.sendmail_async].
+ *
+ * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ */
+GHashTable *
+smtpkit_client_sendmail_finish (SmtpkitClient  *client,
+                                GAsyncResult   *result,
+                                GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_sendmail_async, error);
+}
+
+/**
+ * smtpkit_client_sendmail_stream:
+ * @client: a #SmtpkitClient
+ * @from_addr: the envelope sender
+ * @to_addrs: (array zero-terminated=1): the recipients
+ * @message: the message, read to its end
+ * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
+ * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends a message read from a stream, of any size.
+ *
+ * As [method@Client.sendmail], with the message read from @message in
+ * chunks while it is sent, so that memory does not grow with its size.
+ * `SIZE=` is not declared, the size being unknown in advance.
+ *
+ * This blocks; [method@Client.sendmail_stream_async] is the asynchronous form.
+ *
+ * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ */
+GHashTable *
+smtpkit_client_sendmail_stream (SmtpkitClient      *client,
+                                const char         *from_addr,
+                                const char *const  *to_addrs,
+                                GInputStream       *message,
+                                const char *const  *mail_options,
+                                const char *const  *rcpt_options,
+                                GCancellable       *cancellable,
+                                GError            **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_sendmail_stream_async (client, from_addr, to_addrs, message, mail_options, rcpt_options, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_sendmail_stream_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_sendmail_stream_async:
+ * @client: a #SmtpkitClient
+ * @from_addr: the envelope sender
+ * @to_addrs: (array zero-terminated=1): the recipients
+ * @message: the message, read to its end
+ * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
+ * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.sendmail_stream].
+ */
+void
+smtpkit_client_sendmail_stream_async (SmtpkitClient       *client,
+                                      const char          *from_addr,
+                                      const char *const   *to_addrs,
+                                      GInputStream        *message,
+                                      const char *const   *mail_options,
+                                      const char *const   *rcpt_options,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
+  g_return_if_fail (from_addr != NULL);
+  g_return_if_fail (G_IS_INPUT_STREAM (message));
+  sendmail_start (client, smtpkit_client_sendmail_stream_async, from_addr, to_addrs, message, -1,
+                  mail_options, rcpt_options, cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_sendmail_stream_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.sendmail_stream_async].
+ *
+ * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ */
+GHashTable *
+smtpkit_client_sendmail_stream_finish (SmtpkitClient  *client,
+                                       GAsyncResult   *result,
+                                       GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_sendmail_stream_async, error);
+}
+
+/**
+ * smtpkit_client_quit:
+ * @client: a #SmtpkitClient
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends QUIT and closes the connection.
+ *
+ * Everything learnt on the connection is forgotten: the next session
+ * greets again after [method@Client.connect].
+ *
+ * This blocks; [method@Client.quit_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_quit (SmtpkitClient  *client,
+                     GCancellable   *cancellable,
+                     GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_quit_async (client, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_quit_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_quit_async:
+ * @client: a #SmtpkitClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.quit].
+ */
+void
+smtpkit_client_quit_async (SmtpkitClient       *client,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  GTask *task = op_begin (client, smtpkit_client_quit_async, TRUE, cancellable, callback, user_data);
+
+  if (task)
+    op_send (task, PHASE_COMMAND, quit_done, "QUIT", NULL, NULL);
+}
+
+/**
+ * smtpkit_client_quit_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.quit_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_quit_finish (SmtpkitClient  *client,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  return op_finish (client, result, smtpkit_client_quit_async, error);
+}
+
+/* ---- session state, properties ----------------------------------------- */
+
+/**
+ * smtpkit_client_new:
+ *
+ * Creates a client, not yet connected.
+ *
+ * Returns: (transfer full): a new #SmtpkitClient
+ */
+SmtpkitClient *
+smtpkit_client_new (void)
+{
+  return g_object_new (SMTPKIT_TYPE_CLIENT, NULL);
+}
+
+/**
+ * smtpkit_client_close:
+ * @client: a #SmtpkitClient
+ *
+ * Closes the connection at once, without sending QUIT and without
+ * blocking. Nothing happens when there is no connection.
+ */
+void
+smtpkit_client_close (SmtpkitClient *client)
+{
+  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
+
+  drop_connection (client);
+  forget_session (client);
+}
+
+/**
+ * smtpkit_client_is_connected:
+ * @client: a #SmtpkitClient
+ *
+ * Whether a connection is open.
+ *
+ * Returns: %TRUE when connected
+ */
+gboolean
+smtpkit_client_is_connected (SmtpkitClient *client)
+{
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), FALSE);
+
+  return is_connected (client);
+}
+
+/**
+ * smtpkit_client_get_does_esmtp:
+ * @client: a #SmtpkitClient
+ *
+ * Whether the server answered EHLO with 250 on this connection.
+ *
+ * Returns: %TRUE in an ESMTP session
+ */
+gboolean
+smtpkit_client_get_does_esmtp (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), FALSE);
+
+  return priv->does_esmtp;
+}
+
+/**
+ * smtpkit_client_get_ehlo_reply:
+ * @client: a #SmtpkitClient
+ *
+ * The reply to the last EHLO on this connection (smtplib's `ehlo_resp`).
+ *
+ * Returns: (transfer none) (nullable): the reply, or %NULL
+ */
+SmtpkitReply *
+smtpkit_client_get_ehlo_reply (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return priv->ehlo_reply;
+}
+
+/**
+ * smtpkit_client_get_helo_reply:
+ * @client: a #SmtpkitClient
+ *
+ * The reply to the last HELO on this connection (smtplib's `helo_resp`).
+ *
+ * Returns: (transfer none) (nullable): the reply, or %NULL
+ */
+SmtpkitReply *
+smtpkit_client_get_helo_reply (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return priv->helo_reply;
+}
+
+/**
+ * smtpkit_client_has_extn:
+ * @client: a #SmtpkitClient
+ * @name: an extension keyword, in any case
+ *
+ * Whether the server listed @name in its reply to EHLO.
+ *
+ * Returns: %TRUE when the extension is offered
+ */
+gboolean
+smtpkit_client_has_extn (SmtpkitClient *client,
+                         const char    *name)
+{
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return smtpkit_client_get_extension_parameter (client, name) != NULL;
+}
+
+/**
+ * smtpkit_client_get_extension_parameter:
+ * @client: a #SmtpkitClient
+ * @name: an extension keyword, in any case
+ *
+ * The parameters the server gave with extension @name, e.g. "10240000"
+ * for SIZE; "" when it gave none.
+ *
+ * Returns: (nullable): the parameters, or %NULL when @name is not offered
+ */
+const char *
+smtpkit_client_get_extension_parameter (SmtpkitClient *client,
+                                        const char    *name)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  key = g_ascii_strdown (name, -1);
+  return g_hash_table_lookup (priv->features, key);
+}
+
+/**
+ * smtpkit_client_get_local_hostname:
+ * @client: a #SmtpkitClient
+ *
+ * The name sent with HELO and EHLO: by default this host's fully
+ * qualified name, or an address literal such as `[192.0.2.1]` when it
+ * has none (as smtplib).
+ *
+ * Returns: the name
+ */
+const char *
+smtpkit_client_get_local_hostname (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return priv->local_hostname ? priv->local_hostname : default_local_hostname ();
+}
+
+/**
+ * smtpkit_client_set_local_hostname:
+ * @client: a #SmtpkitClient
+ * @hostname: (nullable): the name, or %NULL for the default
+ * @error: return location for a #GError
+ *
+ * Sets [property@Client:local-hostname]. A name holding CR, LF or NUL, or
+ * an empty one, fails with %SMTPKIT_ERROR_INVALID_ARGUMENT.
+ *
+ * Returns: %TRUE when the name was set
+ */
+gboolean
+smtpkit_client_set_local_hostname (SmtpkitClient  *client,
+                                   const char     *hostname,
+                                   GError        **error)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), FALSE);
+
+  if (hostname && (*hostname == '\0' || !check_hello_name (hostname, error)))
+    {
+      if (*hostname == '\0')
+        g_set_error_literal (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT,
+                             "the local host name is empty");
+      return FALSE;
+    }
+  if (g_strcmp0 (priv->local_hostname, hostname) == 0)
+    return TRUE;
+  g_free (priv->local_hostname);
+  priv->local_hostname = g_strdup (hostname);
+  g_object_notify_by_pspec (G_OBJECT (client), properties[PROP_LOCAL_HOSTNAME]);
+  return TRUE;
+}
+
+/**
+ * smtpkit_client_get_timeout:
+ * @client: a #SmtpkitClient
+ *
+ * The bound of each wait for the server, in seconds; negative when the
+ * per-command times of RFC 5321 §4.5.3.2 apply.
+ *
+ * Returns: the timeout
+ */
+double
+smtpkit_client_get_timeout (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), -1);
+
+  return priv->timeout;
+}
+
+/**
+ * smtpkit_client_set_timeout:
+ * @client: a #SmtpkitClient
+ * @seconds: the bound of each wait for the server; negative to go back to
+ *   the per-command times of RFC 5321 §4.5.3.2
+ * @error: return location for a #GError
+ *
+ * Sets [property@Client:timeout]. Zero (which would mean failing every
+ * wait) and NaN fail with %SMTPKIT_ERROR_INVALID_ARGUMENT: there is no
+ * way to wait forever.
+ *
+ * Returns: %TRUE when the timeout was set
+ */
+gboolean
+smtpkit_client_set_timeout (SmtpkitClient  *client,
+                            double          seconds,
+                            GError        **error)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), FALSE);
+
+  if (seconds == 0 || isnan (seconds))
+    {
+      g_set_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT,
+                   "a timeout of %g seconds is not valid: give a positive number "
+                   "of seconds, or a negative one for RFC 5321's defaults", seconds);
+      return FALSE;
+    }
+  seconds = seconds < 0 ? -1 : seconds;
+  if (priv->timeout != seconds)
+    {
+      priv->timeout = seconds;
+      g_object_notify_by_pspec (G_OBJECT (client), properties[PROP_TIMEOUT]);
+    }
+  return TRUE;
+}
+
+/**
+ * smtpkit_client_get_source_address:
+ * @client: a #SmtpkitClient
+ *
+ * The local address connections are made from.
+ *
+ * Returns: (transfer none) (nullable): the address, or %NULL
+ */
+GSocketAddress *
+smtpkit_client_get_source_address (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return priv->source_address;
+}
+
+/**
+ * smtpkit_client_set_source_address:
+ * @client: a #SmtpkitClient
+ * @address: (nullable): a local address (host and/or port; port 0 lets
+ *   the system choose), or %NULL
+ *
+ * Sets [property@Client:source-address], used by the next
+ * [method@Client.connect].
+ */
+void
+smtpkit_client_set_source_address (SmtpkitClient  *client,
+                                   GSocketAddress *address)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
+  g_return_if_fail (address == NULL || G_IS_SOCKET_ADDRESS (address));
+
+  if (g_set_object (&priv->source_address, address))
+    g_object_notify_by_pspec (G_OBJECT (client), properties[PROP_SOURCE_ADDRESS]);
+}
+
+/**
+ * smtpkit_client_get_debug_level:
+ * @client: a #SmtpkitClient
+ *
+ * The transcript level: see [property@Client:debug-level].
+ *
+ * Returns: the level
+ */
+guint
+smtpkit_client_get_debug_level (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), 0);
+
+  return priv->debug_level;
+}
+
+/**
+ * smtpkit_client_set_debug_level:
+ * @client: a #SmtpkitClient
+ * @level: 0 for none, 1 for a transcript, 2 for a transcript with times
+ *
+ * Sets [property@Client:debug-level].
+ */
+void
+smtpkit_client_set_debug_level (SmtpkitClient *client,
+                                guint          level)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
+
+  level = MIN (level, 2);
+  if (priv->debug_level != level)
+    {
+      priv->debug_level = level;
+      g_object_notify_by_pspec (G_OBJECT (client), properties[PROP_DEBUG_LEVEL]);
+    }
+}
+
+/**
+ * smtpkit_client_get_convert_newlines:
+ * @client: a #SmtpkitClient
+ *
+ * Whether bare CR and LF in messages are made CRLF.
+ *
+ * Returns: the setting
+ */
+gboolean
+smtpkit_client_get_convert_newlines (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), TRUE);
+
+  return priv->convert_newlines;
+}
+
+/**
+ * smtpkit_client_set_convert_newlines:
+ * @client: a #SmtpkitClient
+ * @convert: %FALSE to send messages' line endings as they are
+ *
+ * Sets [property@Client:convert-newlines].
+ */
+void
+smtpkit_client_set_convert_newlines (SmtpkitClient *client,
+                                     gboolean       convert)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
+
+  convert = !!convert;
+  if (priv->convert_newlines != convert)
+    {
+      priv->convert_newlines = convert;
+      g_object_notify_by_pspec (G_OBJECT (client), properties[PROP_CONVERT_NEWLINES]);
+    }
+}
+
+static void
+smtpkit_client_dispose (GObject *object)
+{
+  SmtpkitClient *client = SMTPKIT_CLIENT (object);
+
+  /* Closing a socket does not block; no QUIT is sent. */
+  drop_connection (client);
+
+  G_OBJECT_CLASS (smtpkit_client_parent_class)->dispose (object);
+}
+
+static void
+smtpkit_client_finalize (GObject *object)
+{
+  SmtpkitClient *client = SMTPKIT_CLIENT (object);
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  forget_session (client);
+  g_hash_table_unref (priv->features);
+  g_free (priv->local_hostname);
+  g_clear_object (&priv->source_address);
+  g_free (priv->transport);
+  g_free (priv->host);
+
+  G_OBJECT_CLASS (smtpkit_client_parent_class)->finalize (object);
+}
+
+static void
+smtpkit_client_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  SmtpkitClient *client = SMTPKIT_CLIENT (object);
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  switch (prop_id)
+    {
+    case PROP_LOCAL_HOSTNAME:
+      g_value_set_string (value, smtpkit_client_get_local_hostname (client));
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_double (value, priv->timeout);
+      break;
+    case PROP_SOURCE_ADDRESS:
+      g_value_set_object (value, priv->source_address);
+      break;
+    case PROP_DEBUG_LEVEL:
+      g_value_set_uint (value, priv->debug_level);
+      break;
+    case PROP_CONVERT_NEWLINES:
+      g_value_set_boolean (value, priv->convert_newlines);
+      break;
+    case PROP_TRANSPORT:
+      g_value_set_string (value, priv->transport);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+smtpkit_client_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  SmtpkitClient *client = SMTPKIT_CLIENT (object);
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+  g_autoptr (GError) error = NULL;
+
+  switch (prop_id)
+    {
+    case PROP_LOCAL_HOSTNAME:
+      if (!smtpkit_client_set_local_hostname (client, g_value_get_string (value), &error))
+        g_critical ("%s", error->message);
+      break;
+    case PROP_TIMEOUT:
+      if (!smtpkit_client_set_timeout (client, g_value_get_double (value), &error))
+        g_critical ("%s", error->message);
+      break;
+    case PROP_SOURCE_ADDRESS:
+      smtpkit_client_set_source_address (client, g_value_get_object (value));
+      break;
+    case PROP_DEBUG_LEVEL:
+      smtpkit_client_set_debug_level (client, g_value_get_uint (value));
+      break;
+    case PROP_CONVERT_NEWLINES:
+      smtpkit_client_set_convert_newlines (client, g_value_get_boolean (value));
+      break;
+    case PROP_TRANSPORT:
+      g_free (priv->transport);
+      priv->transport = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+smtpkit_client_class_init (SmtpkitClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = smtpkit_client_dispose;
+  object_class->finalize = smtpkit_client_finalize;
+  object_class->get_property = smtpkit_client_get_property;
+  object_class->set_property = smtpkit_client_set_property;
+
+  klass->hello_verb = "EHLO";
+  klass->default_port = SMTPKIT_DEFAULT_PORT;
+
+  /**
+   * SmtpkitClient:local-hostname:
+   *
+   * The name sent with HELO and EHLO; by default this host's fully
+   * qualified name (smtplib's `socket.getfqdn()`). Setting a name with
+   * CR, LF or NUL is refused.
+   */
+  properties[PROP_LOCAL_HOSTNAME] =
+    g_param_spec_string ("local-hostname", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:timeout:
+   *
+   * The bound of each wait for the server, in seconds. Negative (the
+   * default): the per-command times of RFC 5321 §4.5.3.2 (5 minutes for
+   * the greeting, MAIL and RCPT, 2 for DATA, 3 per block of data, 10 for
+   * the end of data). Zero is refused. A wait that lasts longer fails with
+   * %G_IO_ERROR_TIMED_OUT and closes the connection.
+   */
+  properties[PROP_TIMEOUT] =
+    g_param_spec_double ("timeout", NULL, NULL, -1, G_MAXDOUBLE, -1,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:source-address:
+   *
+   * The local address (host and/or port) to connect from, or %NULL.
+   */
+  properties[PROP_SOURCE_ADDRESS] =
+    g_param_spec_object ("source-address", NULL, NULL, G_TYPE_SOCKET_ADDRESS,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:debug-level:
+   *
+   * 0: quiet; 1: a transcript of the session ("C: …" and "S: …" lines);
+   * 2: the same with times. The transcript goes through GLib's
+   * structured logging, domain "Smtpkit", at the message level.
+   * Authentication data is always shown as `[redacted]`.
+   */
+  properties[PROP_DEBUG_LEVEL] =
+    g_param_spec_uint ("debug-level", NULL, NULL, 0, 2, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:convert-newlines:
+   *
+   * Whether bare CR and bare LF in a message become CRLF. Turn it off to
+   * send exact wire bytes; dots are doubled and the end of data is marked
+   * either way.
+   */
+  properties[PROP_CONVERT_NEWLINES] =
+    g_param_spec_boolean ("convert-newlines", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:transport:
+   *
+   * The name of the transport plugin to connect with, or %NULL: `unix`
+   * for a host starting with `/`, else `tcp`.
+   */
+  properties[PROP_TRANSPORT] =
+    g_param_spec_string ("transport", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * SmtpkitClient::connecting:
+   * @client: the client
+   * @host: the host, address or socket path
+   * @port: the port
+   *
+   * Emitted before a connection is opened (smtplib's `smtplib.connect`
+   * audit event).
+   */
+  signals[SIGNAL_CONNECTING] =
+    g_signal_new ("connecting", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_UINT);
+
+  /**
+   * SmtpkitClient::sending:
+   * @client: the client
+   * @data: the bytes about to be sent
+   *
+   * Emitted before bytes are written to the server (smtplib's
+   * `smtplib.send` audit event): each command or batch of commands, and
+   * each chunk of message data. Authentication data appears as
+   * `[redacted]`.
+   */
+  signals[SIGNAL_SENDING] =
+    g_signal_new ("sending", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BYTES);
+}
+
+static void
+smtpkit_client_init (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  priv->timeout = -1;
+  priv->convert_newlines = TRUE;
+  priv->features = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}

@@ -1,2 +1,403 @@
+/* smtpkit-client.h: an SMTP session
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
 #pragma once
+
+#if !defined(__SMTPKIT_INSIDE__) && !defined(SMTPKIT_COMPILATION)
+#error "Only <smtpkit.h> can be included directly."
+#endif
+
 #include <gio/gio.h>
+
+#include "smtpkit-version-macros.h"
+#include "smtpkit-reply.h"
+
+G_BEGIN_DECLS
+
+/**
+ * SMTPKIT_DEFAULT_PORT:
+ *
+ * The port [method@Client.connect] uses when given port 0 (RFC 5321).
+ */
+#define SMTPKIT_DEFAULT_PORT 25
+
+#define SMTPKIT_TYPE_CLIENT (smtpkit_client_get_type ())
+
+SMTPKIT_AVAILABLE_IN_ALL
+G_DECLARE_DERIVABLE_TYPE (SmtpkitClient, smtpkit_client, SMTPKIT, CLIENT, GObject)
+
+/**
+ * SmtpkitClientClass:
+ * @parent_class: the parent class
+ * @hello_verb: the extended greeting command: "EHLO", or "LHLO" for LMTP
+ * @default_port: the port used when [method@Client.connect] is given 0
+ *
+ * The class of [class@Client]. Subclasses (LMTP) change the greeting
+ * verb and default port.
+ */
+struct _SmtpkitClientClass
+{
+  GObjectClass parent_class;
+
+  const char *hello_verb;
+  guint16 default_port;
+
+  /*< private >*/
+  gpointer padding[12];
+};
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitClient *smtpkit_client_new (void);
+
+SMTPKIT_AVAILABLE_IN_ALL
+const char *smtpkit_client_get_local_hostname (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_client_set_local_hostname (SmtpkitClient  *client,
+                                            const char     *hostname,
+                                            GError        **error);
+SMTPKIT_AVAILABLE_IN_ALL
+double smtpkit_client_get_timeout (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_client_set_timeout (SmtpkitClient  *client,
+                                     double          seconds,
+                                     GError        **error);
+SMTPKIT_AVAILABLE_IN_ALL
+GSocketAddress *smtpkit_client_get_source_address (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_set_source_address (SmtpkitClient  *client,
+                                        GSocketAddress *address);
+SMTPKIT_AVAILABLE_IN_ALL
+guint smtpkit_client_get_debug_level (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_set_debug_level (SmtpkitClient *client,
+                                     guint          level);
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_client_get_convert_newlines (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_set_convert_newlines (SmtpkitClient *client,
+                                          gboolean       convert);
+
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_client_is_connected (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_client_get_does_esmtp (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_get_ehlo_reply (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_get_helo_reply (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_client_has_extn (SmtpkitClient *client,
+                                  const char    *name);
+SMTPKIT_AVAILABLE_IN_ALL
+const char *smtpkit_client_get_extension_parameter (SmtpkitClient *client,
+                                                    const char    *name);
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_close (SmtpkitClient *client);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_connect (SmtpkitClient *client,
+                                      const char *host,
+                                      guint16 port,
+                                      GCancellable *cancellable,
+                                      GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_connect_async (SmtpkitClient *client,
+                                   const char *host,
+                                   guint16 port,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_connect_finish (SmtpkitClient *client,
+                                             GAsyncResult *result,
+                                             GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_helo (SmtpkitClient *client,
+                                   const char *name,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_helo_async (SmtpkitClient *client,
+                                const char *name,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_helo_finish (SmtpkitClient *client,
+                                          GAsyncResult *result,
+                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_ehlo (SmtpkitClient *client,
+                                   const char *name,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_ehlo_async (SmtpkitClient *client,
+                                const char *name,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_ehlo_finish (SmtpkitClient *client,
+                                          GAsyncResult *result,
+                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_client_ehlo_or_helo_if_needed (SmtpkitClient *client,
+                                                GCancellable *cancellable,
+                                                GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_ehlo_or_helo_if_needed_async (SmtpkitClient *client,
+                                                  GCancellable *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_client_ehlo_or_helo_if_needed_finish (SmtpkitClient *client,
+                                                       GAsyncResult *result,
+                                                       GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_docmd (SmtpkitClient *client,
+                                    const char *command,
+                                    const char *args,
+                                    GCancellable *cancellable,
+                                    GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_docmd_async (SmtpkitClient *client,
+                                 const char *command,
+                                 const char *args,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_docmd_finish (SmtpkitClient *client,
+                                           GAsyncResult *result,
+                                           GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_noop (SmtpkitClient *client,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_noop_async (SmtpkitClient *client,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_noop_finish (SmtpkitClient *client,
+                                          GAsyncResult *result,
+                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_rset (SmtpkitClient *client,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_rset_async (SmtpkitClient *client,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_rset_finish (SmtpkitClient *client,
+                                          GAsyncResult *result,
+                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_help (SmtpkitClient *client,
+                                   const char *args,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_help_async (SmtpkitClient *client,
+                                const char *args,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_help_finish (SmtpkitClient *client,
+                                          GAsyncResult *result,
+                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_verify (SmtpkitClient *client,
+                                     const char *address,
+                                     GCancellable *cancellable,
+                                     GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_verify_async (SmtpkitClient *client,
+                                  const char *address,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_verify_finish (SmtpkitClient *client,
+                                            GAsyncResult *result,
+                                            GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_expn (SmtpkitClient *client,
+                                   const char *address,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_expn_async (SmtpkitClient *client,
+                                const char *address,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_expn_finish (SmtpkitClient *client,
+                                          GAsyncResult *result,
+                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_mail (SmtpkitClient *client,
+                                   const char *sender,
+                                   const char *const *options,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_mail_async (SmtpkitClient *client,
+                                const char *sender,
+                                const char *const *options,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_mail_finish (SmtpkitClient *client,
+                                          GAsyncResult *result,
+                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_rcpt (SmtpkitClient *client,
+                                   const char *recipient,
+                                   const char *const *options,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_rcpt_async (SmtpkitClient *client,
+                                const char *recipient,
+                                const char *const *options,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_rcpt_finish (SmtpkitClient *client,
+                                          GAsyncResult *result,
+                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_data (SmtpkitClient *client,
+                                   GBytes *message,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_data_async (SmtpkitClient *client,
+                                GBytes *message,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_data_finish (SmtpkitClient *client,
+                                          GAsyncResult *result,
+                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+GHashTable *smtpkit_client_sendmail (SmtpkitClient *client,
+                                     const char *from_addr,
+                                     const char *const *to_addrs,
+                                     GBytes *message,
+                                     const char *const *mail_options,
+                                     const char *const *rcpt_options,
+                                     GCancellable *cancellable,
+                                     GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_sendmail_async (SmtpkitClient *client,
+                                    const char *from_addr,
+                                    const char *const *to_addrs,
+                                    GBytes *message,
+                                    const char *const *mail_options,
+                                    const char *const *rcpt_options,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+GHashTable *smtpkit_client_sendmail_finish (SmtpkitClient *client,
+                                            GAsyncResult *result,
+                                            GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+GHashTable *smtpkit_client_sendmail_stream (SmtpkitClient *client,
+                                            const char *from_addr,
+                                            const char *const *to_addrs,
+                                            GInputStream *message,
+                                            const char *const *mail_options,
+                                            const char *const *rcpt_options,
+                                            GCancellable *cancellable,
+                                            GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_sendmail_stream_async (SmtpkitClient *client,
+                                           const char *from_addr,
+                                           const char *const *to_addrs,
+                                           GInputStream *message,
+                                           const char *const *mail_options,
+                                           const char *const *rcpt_options,
+                                           GCancellable *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+GHashTable *smtpkit_client_sendmail_stream_finish (SmtpkitClient *client,
+                                                   GAsyncResult *result,
+                                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_quit (SmtpkitClient *client,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_quit_async (SmtpkitClient *client,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_quit_finish (SmtpkitClient *client,
+                                          GAsyncResult *result,
+                                          GError **error);
+
+G_END_DECLS

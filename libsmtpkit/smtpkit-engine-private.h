@@ -1,0 +1,99 @@
+/* smtpkit-engine-private.h: the one protocol engine
+ *
+ * The engine owns the connection's byte stream and carries commands and
+ * replies over it. Every operation is asynchronous over pollable GIO
+ * streams and runs in the thread-default main context of its caller; the
+ * blocking API runs the very same operations on a private context
+ * (smtpkit-sync-private.h). Commands go out through one buffer, so a batch
+ * of pipelined commands is one write; replies are read strictly in order
+ * and paired with the commands that expect them.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "smtpkit-reply.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SmtpkitEngine SmtpkitEngine;
+
+typedef enum
+{
+  SMTPKIT_TRACE_COMMAND,   /* command bytes about to be written */
+  SMTPKIT_TRACE_DATA,      /* message data bytes about to be written */
+  SMTPKIT_TRACE_REPLY,     /* a reply just read (reply != NULL) */
+} SmtpkitTraceKind;
+
+/* @bytes is what goes on the wire; @shown is what may be shown (logs,
+ * signals): the same bytes, or a redacted form for sensitive commands. */
+typedef void (*SmtpkitTraceFunc) (gpointer            user_data,
+                                  SmtpkitTraceKind    kind,
+                                  GBytes             *shown,
+                                  SmtpkitReply       *reply);
+
+/* A batch of commands written in one go, each expecting one reply, unless
+ * the batch says otherwise (a greeting: no command, one reply). */
+typedef struct _SmtpkitCommandBatch SmtpkitCommandBatch;
+
+SmtpkitCommandBatch *smtpkit_command_batch_new (void);
+void smtpkit_command_batch_free (SmtpkitCommandBatch *batch);
+/* Appends one formatted command (smtpkit_codec_format_command); when
+ * @sensitive, traces show only its first word followed by "[redacted]". */
+void smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
+                                const GString       *line,
+                                gboolean             sensitive);
+/* Expect @n_replies in all instead of one per command. */
+void smtpkit_command_batch_set_replies (SmtpkitCommandBatch *batch,
+                                        guint                n_replies);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmtpkitCommandBatch, smtpkit_command_batch_free)
+
+SmtpkitEngine *smtpkit_engine_new (GIOStream        *stream,
+                                   SmtpkitTraceFunc  trace,
+                                   gpointer          trace_data);
+SmtpkitEngine *smtpkit_engine_ref (SmtpkitEngine *engine);
+void smtpkit_engine_unref (SmtpkitEngine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmtpkitEngine, smtpkit_engine_unref)
+
+GIOStream *smtpkit_engine_get_stream (SmtpkitEngine *engine);
+gboolean smtpkit_engine_is_open (SmtpkitEngine *engine);
+/* Closes the stream at once, without blocking; pending operations fail. */
+void smtpkit_engine_close (SmtpkitEngine *engine);
+
+/* Writes the batch (taking it over), then reads its replies in order.
+ * Bytes the server sent before the batch are SMTPKIT_ERROR_PROTOCOL.
+ * @timeout_ms bounds each wait for the server, in milliseconds (0: no
+ * bound). Any error
+ * but a reply-level one closes the connection. Result: a GPtrArray of
+ * SmtpkitReply (transfer full). */
+void smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
+                                    SmtpkitCommandBatch *batch,
+                                    guint                timeout_ms,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data);
+GPtrArray *smtpkit_engine_exchange_finish (SmtpkitEngine  *engine,
+                                           GAsyncResult   *result,
+                                           GError        **error);
+
+/* Sends a message body after a 354: encodes @body (CRLF, dot-stuffing),
+ * writes it in bounded chunks, then the terminator, and reads the reply.
+ * @block_timeout_ms bounds each write, @final_timeout_ms the wait for the final
+ * reply. A failure after the terminator was sent and before its reply
+ * was read is SMTPKIT_ERROR_DELIVERY_UNKNOWN. */
+void smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
+                                     GInputStream        *body,
+                                     gboolean             convert_newlines,
+                                     guint                block_timeout_ms,
+                                     guint                final_timeout_ms,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data);
+SmtpkitReply *smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
+                                               GAsyncResult   *result,
+                                               GError        **error);
+
+G_END_DECLS
