@@ -42,7 +42,7 @@ gboolean smtpkit_codec_format_command (GString            *out,
                                        GError            **error);
 
 /* smtplib's quoteaddr(): "<>" stays "<>"; "Name <a@b>" gives "<a@b>";
- * "<a@b>" stays; a bare "a@b" becomes "<a@b>". Surrounding white space is
+ * "<a@b>" stays; a bare "a@b" becomes "<a@b>". Surrounding spaces and tabs are
  * dropped. Does not validate (the formatter does). Returns a new string. */
 char *smtpkit_codec_quote_address (const char *address);
 

@@ -142,7 +142,16 @@ smtpkit_codec_quote_address (const char *address)
 
   g_return_val_if_fail (address != NULL, NULL);
 
-  stripped = g_strstrip (g_strdup (address));
+  /* Only spaces and tabs: a CR or LF must survive to be refused by the
+   * formatter, never be dropped into a valid-looking command. */
+  {
+    const char *start = address + strspn (address, " \t");
+    gsize len = strlen (start);
+
+    while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t'))
+      len--;
+    stripped = g_strndup (start, len);
+  }
 
   /* The last complete <...> pair: the last '>' and the nearest '<' before
    * it. This covers "<>", "<a@b>" and "Name <a@b>". */

@@ -1009,7 +1009,10 @@ static const QuoteCase quote_cases[] = {
   { "empty", "", "<>" },
   { "blank", "   ", "<>" },
   { "bare", "a@example.org", "<a@example.org>" },
-  { "bare-spaces", "  a@example.org \r\n", "<a@example.org>" },
+  { "bare-spaces", "  a@example.org \t", "<a@example.org>" },
+  /* A line break is kept so that the formatter refuses it. */
+  { "trailing-crlf-kept", "a@example.org\r\n", "<a@example.org\r\n>" },
+  { "trailing-cr-kept", " a@example.org\r", "<a@example.org\r>" },
   { "bracketed", "<a@example.org>", "<a@example.org>" },
   { "display-name", "Alice <a@example.org>", "<a@example.org>" },
   { "quoted-display-name", "\"Doe, J.\" <j@example.org>", "<j@example.org>" },

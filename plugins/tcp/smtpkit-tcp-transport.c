@@ -9,10 +9,9 @@
 
 #include "config.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
 #include <smtpkit.h>
+
+#include "smtpkit-plugin-socket.h"
 
 #define SMTPKIT_TYPE_TCP_TRANSPORT (smtpkit_tcp_transport_get_type ())
 G_DECLARE_FINAL_TYPE (SmtpkitTcpTransport, smtpkit_tcp_transport, SMTPKIT, TCP_TRANSPORT, GObject)
@@ -24,30 +23,10 @@ struct _SmtpkitTcpTransport
 
 static void smtpkit_tcp_transport_iface_init (SmtpkitTransportInterface *iface);
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (SmtpkitTcpTransport, smtpkit_tcp_transport, G_TYPE_OBJECT, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (SmtpkitTcpTransport, smtpkit_tcp_transport, G_TYPE_OBJECT,
+                                G_TYPE_FLAG_FINAL,
                                 G_IMPLEMENT_INTERFACE_DYNAMIC (SMTPKIT_TYPE_TRANSPORT,
                                                                smtpkit_tcp_transport_iface_init))
-
-static void
-on_connected (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  GError *error = NULL;
-  GSocketConnection *connection;
-
-  connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
-  if (connection == NULL)
-    return g_task_return_error (task, error);
-
-  /* Commands are gathered into batches before they are written, so
-   * Nagle's algorithm would only delay the last piece of each. */
-  if (G_IS_TCP_CONNECTION (connection))
-    g_socket_set_option (g_socket_connection_get_socket (connection),
-                         IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  g_task_return_pointer (task, connection, g_object_unref);
-}
 
 static void
 tcp_connect_async (SmtpkitTransport    *transport,
@@ -58,24 +37,21 @@ tcp_connect_async (SmtpkitTransport    *transport,
                    GAsyncReadyCallback  callback,
                    gpointer             user_data)
 {
-  GTask *task = g_task_new (transport, cancellable, callback, user_data);
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketConnectable) address = g_network_address_new (host, port);
 
-  g_task_set_source_tag (task, tcp_connect_async);
   g_socket_client_set_local_address (client, source_address);
   g_socket_client_set_enable_proxy (client, TRUE);
-  g_socket_client_connect_async (client, address, cancellable, on_connected, task);
+  smtpkit_plugin_socket_connect_async (transport, client, address, tcp_connect_async,
+                                       cancellable, callback, user_data);
 }
 
 static GIOStream *
 tcp_connect_finish (SmtpkitTransport  *transport,
-                    GAsyncResult      *result,
-                    GError           **error)
+                 GAsyncResult      *result,
+                 GError           **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, transport), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return smtpkit_plugin_socket_connect_finish (transport, result, error);
 }
 
 static void

@@ -8,8 +8,10 @@
 
 #include "config.h"
 
-#include <smtpkit.h>
 #include <gio/gunixsocketaddress.h>
+#include <smtpkit.h>
+
+#include "smtpkit-plugin-socket.h"
 
 #define SMTPKIT_TYPE_UNIX_TRANSPORT (smtpkit_unix_transport_get_type ())
 G_DECLARE_FINAL_TYPE (SmtpkitUnixTransport, smtpkit_unix_transport, SMTPKIT, UNIX_TRANSPORT, GObject)
@@ -21,52 +23,34 @@ struct _SmtpkitUnixTransport
 
 static void smtpkit_unix_transport_iface_init (SmtpkitTransportInterface *iface);
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (SmtpkitUnixTransport, smtpkit_unix_transport, G_TYPE_OBJECT, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (SmtpkitUnixTransport, smtpkit_unix_transport, G_TYPE_OBJECT,
+                                G_TYPE_FLAG_FINAL,
                                 G_IMPLEMENT_INTERFACE_DYNAMIC (SMTPKIT_TYPE_TRANSPORT,
                                                                smtpkit_unix_transport_iface_init))
 
 static void
-on_connected (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  GError *error = NULL;
-  GSocketConnection *connection;
-
-  connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
-  if (connection == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, connection, g_object_unref);
-}
-
-static void
 unix_connect_async (SmtpkitTransport    *transport,
-                   const char          *host,
-                   guint16              port,
-                   GSocketAddress      *source_address,
-                   GCancellable        *cancellable,
-                   GAsyncReadyCallback  callback,
-                   gpointer             user_data)
+                    const char          *host,
+                    guint16              port,
+                    GSocketAddress      *source_address,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
 {
-  GTask *task = g_task_new (transport, cancellable, callback, user_data);
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketAddress) address = g_unix_socket_address_new (host);
 
-  g_task_set_source_tag (task, unix_connect_async);
   g_socket_client_set_enable_proxy (client, FALSE);
-  g_socket_client_connect_async (client, G_SOCKET_CONNECTABLE (address), cancellable, on_connected, task);
+  smtpkit_plugin_socket_connect_async (transport, client, G_SOCKET_CONNECTABLE (address),
+                                       unix_connect_async, cancellable, callback, user_data);
 }
 
 static GIOStream *
 unix_connect_finish (SmtpkitTransport  *transport,
-                    GAsyncResult      *result,
-                    GError           **error)
+                     GAsyncResult      *result,
+                     GError           **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, transport), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return smtpkit_plugin_socket_connect_finish (transport, result, error);
 }
 
 static void
