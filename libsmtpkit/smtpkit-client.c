@@ -614,6 +614,27 @@ step_hello_if_needed (GTask *task,
   send_hello (task, "EHLO", NULL, hello_ehlo_done);
 }
 
+/* smtplib's mail(): asking for SMTPUTF8 when the server does not offer it
+ * is refused before anything is sent. */
+static gboolean
+check_smtputf8 (SmtpkitClient      *client,
+                const char *const  *options,
+                GError            **error)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  if (!priv->does_esmtp || options == NULL || smtpkit_client_has_extn (client, "smtputf8"))
+    return TRUE;
+  for (guint i = 0; options[i]; i++)
+    if (g_ascii_strcasecmp (options[i], "SMTPUTF8") == 0)
+      {
+        g_set_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED,
+                     "the server at %s does not offer SMTPUTF8", priv->host);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 /* ---- the mail transaction ---------------------------------------------- */
 
 typedef struct
@@ -828,6 +849,7 @@ sendmail_mail (GTask *task)
   g_autoptr (GPtrArray) options = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *address = smtpkit_codec_quote_address (op->from);
   g_autofree char *arg = g_strconcat ("FROM:", address, NULL);
+  GError *error = NULL;
 
   if (priv->does_esmtp)
     {
@@ -837,6 +859,8 @@ sendmail_mail (GTask *task)
         g_ptr_array_add (options, g_strdup (op->mail_options[i]));
     }
   g_ptr_array_add (options, NULL);
+  if (!check_smtputf8 (client, (const char *const *) options->pdata, &error))
+    return op_return_error (task, error);
   op->in_transaction = TRUE;
   op_send (task, PHASE_MAIL, sendmail_mail_done, "MAIL", arg,
            (const char *const *) options->pdata);
@@ -1069,7 +1093,12 @@ simple_async (SmtpkitClient       *client,
   if (task == NULL)
     return;
   if (g_str_equal (verb, "MAIL"))
-    phase = PHASE_MAIL;
+    {
+      GError *error = NULL;
+      if (!check_smtputf8 (client, options, &error))
+        return op_return_error (task, error);
+      phase = PHASE_MAIL;
+    }
   else if (g_str_equal (verb, "RCPT"))
     phase = PHASE_RCPT;
   op_send (task, phase, step_return_reply, verb, arg, options);
