@@ -1,0 +1,328 @@
+/* smtpkit-fake-script.c: plays the server side of a scenario
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include "smtpkit-fake-server-private.h"
+
+/* Longest piece of client input quoted in a message or the transcript. */
+#define DISPLAY_MAX 1024
+
+typedef struct
+{
+  SmtpkitFakeServer *server;
+  SmtpkitScenario *scenario;
+  SmtpkitFakeConn *conn;
+  GByteArray *input; /* what the current step read */
+  guint64 total;     /* its size: only the start of a DATA body is kept */
+  gboolean line;     /* whether it was read as a line */
+} Player;
+
+typedef struct
+{
+  GByteArray *data;
+  gsize keep;
+  guint64 total;
+} Collector;
+
+static void
+collect (const guint8 *data,
+         gsize         len,
+         gpointer      user_data)
+{
+  Collector *c = user_data;
+
+  if (c->data->len < c->keep)
+    g_byte_array_append (c->data, data, MIN (len, c->keep - c->data->len));
+  c->total += len;
+}
+
+/* The length of @data without the CRLF that ends a line. */
+static gsize
+line_length (const guint8 *data,
+             gsize         len)
+{
+  return len >= 2 && memcmp (data + len - 2, "\r\n", 2) == 0 ? len - 2 : len;
+}
+
+/* @data escaped, cut after DISPLAY_MAX bytes; "..." marks a cut. */
+static char *
+display (const guint8 *data,
+         gsize         len,
+         gboolean      cut)
+{
+  g_autofree char *text = smtpkit_scenario_escape (data, MIN (len, DISPLAY_MAX));
+
+  return g_strconcat (text, cut || len > DISPLAY_MAX ? "..." : "", NULL);
+}
+
+/* The input as messages and the transcript show it: a line without its
+ * CRLF, other input byte for byte. */
+static char *
+display_input (Player *pl)
+{
+  GByteArray *in = pl->input;
+
+  return display (in->data, pl->line ? line_length (in->data, in->len) : in->len,
+                  pl->total > in->len);
+}
+
+static void
+log_sent (Player       *pl,
+          const guint8 *data,
+          gsize         len)
+{
+  g_autofree char *text = display (data, line_length (data, len), FALSE);
+  g_autofree char *line = g_strconcat ("S: ", text, NULL);
+
+  smtpkit_fake_server_add_transcript (pl->server, line);
+}
+
+static void
+log_input (Player *pl)
+{
+  g_autofree char *text = display_input (pl);
+  g_autofree char *line = g_strconcat ("C: ", text, NULL);
+
+  if (pl->input->len > 0)
+    smtpkit_fake_server_add_transcript (pl->server, line);
+}
+
+/* What the client did instead of what the step expects. */
+static char *
+describe_input (Player *pl)
+{
+  g_autofree char *text = display_input (pl);
+  GByteArray *in = pl->input;
+
+  if (smtpkit_fake_conn_is_eof (pl->conn))
+    return in->len == 0 ? g_strdup ("client closed the connection")
+                        : g_strdup_printf ("client sent '%s' and closed the connection", text);
+  if (pl->line && in->len > SMTPKIT_FAKE_MAX_LINE && in->data[in->len - 1] != '\n')
+    return g_strdup_printf ("client sent a line longer than %u bytes: '%s'",
+                            SMTPKIT_FAKE_MAX_LINE, text);
+  return g_strdup_printf ("client sent '%s'", text);
+}
+
+static gboolean G_GNUC_PRINTF (4, 5)
+mismatch (Player                    *pl,
+          const SmtpkitScenarioStep *step,
+          GError                   **error,
+          const char                *format,
+          ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_set_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_MISMATCH,
+               "%s:%u: %s", smtpkit_scenario_get_name (pl->scenario), step->lineno, message);
+  return FALSE;
+}
+
+static gboolean
+io_failed (Player                    *pl,
+           const SmtpkitScenarioStep *step,
+           GError                    *io_error,
+           GError                   **error)
+{
+  const char *space = *step->arg != '\0' ? " " : "";
+
+  if (!g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return mismatch (pl, step, error, "connection failed during '%s%s%s': %s",
+                     step->keyword, space, step->arg, io_error->message);
+
+  g_set_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_TIMEOUT,
+               "timed out waiting for the client at %s:%u (%s%s%s)",
+               smtpkit_scenario_get_name (pl->scenario), step->lineno,
+               step->keyword, space, step->arg);
+  return FALSE;
+}
+
+static gboolean
+line_matches (GByteArray *line,
+              const char *pattern)
+{
+  gsize len = line_length (line->data, line->len);
+  g_autofree char *text = g_strndup ((const char *) line->data, len);
+
+  /* A NUL would end the text early; and the line must end in CRLF. */
+  return len == line->len - 2 && strlen (text) == len && g_pattern_match_simple (pattern, text);
+}
+
+static gboolean
+run_send (Player                    *pl,
+          const SmtpkitScenarioStep *step,
+          GError                   **error)
+{
+  g_autoptr (GError) io_error = NULL;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (step->bytes, &len);
+  gboolean ok = TRUE;
+
+  log_sent (pl, data, len);
+  if (step->kind == SMTPKIT_STEP_SEND)
+    ok = smtpkit_fake_conn_write (pl->conn, data, len, &io_error);
+  else
+    for (gsize i = 0; ok && i < len; i++)
+      ok = (i == 0 || smtpkit_fake_conn_sleep (pl->conn, 1, &io_error)) &&
+           smtpkit_fake_conn_write (pl->conn, data + i, 1, &io_error);
+
+  return ok || io_failed (pl, step, io_error, error);
+}
+
+static gboolean
+run_expect (Player                    *pl,
+            const SmtpkitScenarioStep *step,
+            GError                   **error)
+{
+  g_autoptr (GError) io_error = NULL;
+  g_autofree char *received = NULL;
+  g_autofree char *expected = NULL;
+  const guint8 *data = NULL;
+  gsize len = 0;
+  Collector c = { pl->input, 0, 0 };
+  gboolean ok;
+
+  switch (step->kind)
+    {
+    case SMTPKIT_STEP_EXPECT:
+    case SMTPKIT_STEP_EXPECT_CLOSE:
+      pl->line = TRUE;
+      ok = smtpkit_fake_conn_read_line (pl->conn, pl->input, &io_error);
+      break;
+    case SMTPKIT_STEP_EXPECT_RAW:
+      data = g_bytes_get_data (step->bytes, &len);
+      ok = smtpkit_fake_conn_read_exact (pl->conn, len, pl->input, &io_error);
+      break;
+    case SMTPKIT_STEP_EXPECT_DATA:
+    case SMTPKIT_STEP_EXPECT_DATA_SIZE:
+      if (step->bytes != NULL)
+        data = g_bytes_get_data (step->bytes, &len);
+      /* Enough to show where a body differs, not a copy of a huge one. */
+      c.keep = len + DISPLAY_MAX;
+      g_byte_array_set_size (pl->input, 0);
+      ok = smtpkit_fake_conn_read_data (pl->conn, FALSE, collect, &c, &io_error);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  pl->total = MAX (c.total, pl->input->len);
+  if (!ok)
+    return io_failed (pl, step, io_error, error);
+  log_input (pl);
+
+  received = describe_input (pl);
+  if (data != NULL)
+    expected = display (data, len, FALSE);
+
+  switch (step->kind)
+    {
+    case SMTPKIT_STEP_EXPECT:
+      if (!line_matches (pl->input, step->arg))
+        return mismatch (pl, step, error, "expected '%s', %s", step->arg, received);
+      break;
+    case SMTPKIT_STEP_EXPECT_CLOSE:
+      if (pl->input->len > 0 || !smtpkit_fake_conn_is_eof (pl->conn))
+        return mismatch (pl, step, error, "expected the client to close the connection, %s",
+                         received);
+      break;
+    case SMTPKIT_STEP_EXPECT_RAW:
+    case SMTPKIT_STEP_EXPECT_DATA:
+      if (smtpkit_fake_conn_is_eof (pl->conn) || pl->total != len ||
+          (len > 0 && memcmp (pl->input->data, data, len) != 0))
+        return mismatch (pl, step, error, "expected %s'%s', %s",
+                         step->kind == SMTPKIT_STEP_EXPECT_DATA ? "data " : "",
+                         expected, received);
+      break;
+    case SMTPKIT_STEP_EXPECT_DATA_SIZE:
+      if (smtpkit_fake_conn_is_eof (pl->conn))
+        return mismatch (pl, step, error, "expected %" G_GUINT64_FORMAT " bytes of data, %s",
+                         step->number, received);
+      if (pl->total != step->number)
+        return mismatch (pl, step, error,
+                         "expected %" G_GUINT64_FORMAT " bytes of data, client sent %" G_GUINT64_FORMAT,
+                         step->number, pl->total);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  return TRUE;
+}
+
+static gboolean
+run_step (Player                    *pl,
+          const SmtpkitScenarioStep *step,
+          GError                   **error)
+{
+  g_autoptr (GError) io_error = NULL;
+
+  pl->total = 0;
+  pl->line = FALSE;
+  switch (step->kind)
+    {
+    case SMTPKIT_STEP_SEND:
+    case SMTPKIT_STEP_SEND_BYTEWISE:
+      return run_send (pl, step, error);
+    case SMTPKIT_STEP_DELAY:
+      return smtpkit_fake_conn_sleep (pl->conn, step->number, &io_error) ||
+             io_failed (pl, step, io_error, error);
+    case SMTPKIT_STEP_CLOSE:
+      smtpkit_fake_server_add_transcript (pl->server, "S: [close]");
+      return TRUE;
+    default:
+      return run_expect (pl, step, error);
+    }
+}
+
+/* After the last step the client should close the connection. Keeping it
+ * open is not an error (the wait ends after the step timeout); sending
+ * something is. */
+static gboolean
+expect_end (Player                    *pl,
+            const SmtpkitScenarioStep *last,
+            GError                   **error)
+{
+  g_autofree char *received = NULL;
+
+  pl->total = 0;
+  pl->line = TRUE;
+  if (!smtpkit_fake_conn_read_line (pl->conn, pl->input, NULL) || pl->input->len == 0)
+    return TRUE;
+
+  log_input (pl);
+  received = describe_input (pl);
+  return mismatch (pl, last, error, "%s after the end of the script", received);
+}
+
+/*
+ * Plays @scenario on @conn. Returns FALSE with the first mismatch; the
+ * caller closes the connection either way.
+ */
+gboolean
+smtpkit_fake_script_play (SmtpkitFakeServer  *server,
+                          SmtpkitScenario    *scenario,
+                          SmtpkitFakeConn    *conn,
+                          GError            **error)
+{
+  static const SmtpkitScenarioStep start = { .keyword = "start", .arg = (char *) "" };
+  GPtrArray *steps = smtpkit_scenario_get_server_steps (scenario);
+  g_autoptr (GByteArray) input = g_byte_array_new ();
+  Player pl = { server, scenario, conn, input };
+  const SmtpkitScenarioStep *step = &start;
+
+  for (guint i = 0; i < steps->len; i++)
+    {
+      step = steps->pdata[i];
+      if (!run_step (&pl, step, error))
+        return FALSE;
+      if (step->kind == SMTPKIT_STEP_CLOSE)
+        return TRUE;
+    }
+  return expect_end (&pl, step, error);
+}

@@ -1,0 +1,87 @@
+/* smtpkit-fake-server-private.h: the parts of the fake server
+ *
+ * smtpkit-fake-conn.c    blocking, buffered I/O on one client connection
+ * smtpkit-fake-script.c  plays the server side of a scenario
+ * smtpkit-fake-sink.c    the sink: a minimal SMTP server that spools mail
+ * smtpkit-fake-server.c  the object: listener thread, worker pool, results
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "smtpkit-fake-server.h"
+#include "smtpkit-scenario-private.h"
+
+G_BEGIN_DECLS
+
+/* The longest line accepted from a client, CRLF not counted. */
+#define SMTPKIT_FAKE_MAX_LINE 65536
+
+/* ---- smtpkit-fake-conn.c ---------------------------------------------- */
+
+/* Every wait for the client (to read, or to write when it does not read)
+ * lasts at most the step timeout and fails with G_IO_ERROR_TIMED_OUT;
+ * cancelling the cancellable (the server stopping) wakes it at once. A
+ * read that hits EOF returns TRUE with what it got, incomplete, and
+ * smtpkit_fake_conn_is_eof() tells it so. */
+typedef struct _SmtpkitFakeConn SmtpkitFakeConn;
+
+/* Called with the pieces of a DATA body as they are read. */
+typedef void (*SmtpkitFakeDataFunc) (const guint8 *data,
+                                     gsize         len,
+                                     gpointer      user_data);
+
+SmtpkitFakeConn *smtpkit_fake_conn_new (GSocketConnection *connection,
+                                        GCancellable      *cancellable,
+                                        guint              timeout_ms);
+void smtpkit_fake_conn_close (SmtpkitFakeConn *conn);
+gboolean smtpkit_fake_conn_is_eof (SmtpkitFakeConn *conn);
+gboolean smtpkit_fake_conn_write (SmtpkitFakeConn  *conn,
+                                  const void       *data,
+                                  gsize             len,
+                                  GError          **error);
+gboolean smtpkit_fake_conn_sleep (SmtpkitFakeConn  *conn,
+                                  guint             ms,
+                                  GError          **error);
+gboolean smtpkit_fake_conn_read_line (SmtpkitFakeConn  *conn,
+                                      GByteArray       *line,
+                                      GError          **error);
+gboolean smtpkit_fake_conn_read_exact (SmtpkitFakeConn  *conn,
+                                       gsize             len,
+                                       GByteArray       *out,
+                                       GError          **error);
+gboolean smtpkit_fake_conn_read_data (SmtpkitFakeConn      *conn,
+                                      gboolean              unstuff,
+                                      SmtpkitFakeDataFunc   func,
+                                      gpointer              user_data,
+                                      GError              **error);
+
+/* ---- smtpkit-fake-script.c -------------------------------------------- */
+
+gboolean smtpkit_fake_script_play (SmtpkitFakeServer  *server,
+                                   SmtpkitScenario    *scenario,
+                                   SmtpkitFakeConn    *conn,
+                                   GError            **error);
+
+/* ---- smtpkit-fake-sink.c ---------------------------------------------- */
+
+void smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
+                              SmtpkitFakeConn    *conn,
+                              const char         *hostname,
+                              const char         *spool_dir,
+                              const char *const  *extensions);
+
+/* ---- smtpkit-fake-server.c, for the two above --------------------------- */
+
+void smtpkit_fake_server_add_transcript (SmtpkitFakeServer *server,
+                                         const char        *line);
+guint smtpkit_fake_server_next_message_index (SmtpkitFakeServer *server);
+void smtpkit_fake_server_message_received (SmtpkitFakeServer *server,
+                                           guint              index,
+                                           const char        *path,
+                                           const char        *sender,
+                                           char             **recipients,
+                                           guint64            size);
+
+G_END_DECLS

@@ -1,0 +1,696 @@
+/* smtpkit-fake-server.c: a scriptable fake SMTP server for tests
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <errno.h>
+
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+
+#include "smtpkit-fake-server-private.h"
+
+/**
+ * SmtpkitFakeServer:
+ *
+ * An SMTP server for tests, in one of two modes:
+ *
+ * - scripted ([ctor@FakeServer.new_scripted]): plays the server side of a
+ *   [struct@Scenario] on the first connection and checks every byte the
+ *   client sends; [method@FakeServer.wait] gives the outcome;
+ * - sink ([ctor@FakeServer.new_sink]): accepts any number of clients and
+ *   messages, and stores each message in a spool directory.
+ *
+ * The server listens on a loopback address or a unix socket. It accepts
+ * connections in a thread of its own and serves each with blocking I/O in
+ * a pool of at most 32 worker threads (more connections wait for a free
+ * worker), so a test can drive a blocking client from its own thread.
+ */
+
+#define MAX_WORKERS 32
+
+struct _SmtpkitFakeServer
+{
+  GObject parent_instance;
+
+  /* Configuration: fixed once listening. */
+  SmtpkitScenario *scenario; /* scripted mode */
+  char *spool_dir;           /* sink mode */
+  GStrv extensions;
+  char *hostname;
+  char *address;
+  guint step_timeout;
+
+  GSocketListener *listener;
+  char *listen_address;
+  guint16 port;
+  char *unix_path;
+
+  /* Cancelled by stop(): wakes every worker blocked on its client. */
+  GCancellable *cancellable;
+  /* Ends the accept loop; cancelled in the server thread (see stop()). */
+  GCancellable *accept_cancellable;
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  GThreadPool *pool;
+  gboolean scripted_started; /* server thread only */
+  gint next_index;           /* atomic */
+  gint message_count;        /* atomic */
+
+  /* The scripted connection. */
+  GMutex lock;
+  GCond cond;
+  gboolean connected;
+  gboolean finished;
+  GError *result;
+  GString *transcript;
+};
+
+G_DEFINE_FINAL_TYPE (SmtpkitFakeServer, smtpkit_fake_server, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_HOSTNAME,
+  PROP_ADDRESS,
+  PROP_STEP_TIMEOUT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  MESSAGE_RECEIVED,
+  CONNECTION_CLOSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+smtpkit_fake_server_init (SmtpkitFakeServer *self)
+{
+  self->hostname = g_strdup ("fake.test");
+  self->address = g_strdup ("127.0.0.1:0");
+  self->step_timeout = 10000;
+  self->listener = g_socket_listener_new ();
+  g_socket_listener_set_backlog (self->listener, 1024);
+  self->cancellable = g_cancellable_new ();
+  self->accept_cancellable = g_cancellable_new ();
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->transcript = g_string_new (NULL);
+}
+
+static void
+smtpkit_fake_server_dispose (GObject *object)
+{
+  /* Here rather than in finalize: workers may still emit signals. */
+  smtpkit_fake_server_stop (SMTPKIT_FAKE_SERVER (object));
+
+  G_OBJECT_CLASS (smtpkit_fake_server_parent_class)->dispose (object);
+}
+
+static void
+smtpkit_fake_server_finalize (GObject *object)
+{
+  SmtpkitFakeServer *self = SMTPKIT_FAKE_SERVER (object);
+
+  g_clear_pointer (&self->scenario, smtpkit_scenario_unref);
+  g_free (self->spool_dir);
+  g_strfreev (self->extensions);
+  g_free (self->hostname);
+  g_free (self->address);
+  g_object_unref (self->listener);
+  g_free (self->listen_address);
+  g_object_unref (self->cancellable);
+  g_object_unref (self->accept_cancellable);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_clear_error (&self->result);
+  g_string_free (self->transcript, TRUE);
+
+  G_OBJECT_CLASS (smtpkit_fake_server_parent_class)->finalize (object);
+}
+
+static void
+smtpkit_fake_server_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  SmtpkitFakeServer *self = SMTPKIT_FAKE_SERVER (object);
+
+  switch (prop_id)
+    {
+    case PROP_HOSTNAME:
+      g_value_set_string (value, self->hostname);
+      break;
+    case PROP_ADDRESS:
+      g_value_set_string (value, self->address);
+      break;
+    case PROP_STEP_TIMEOUT:
+      g_value_set_uint (value, self->step_timeout);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+smtpkit_fake_server_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  SmtpkitFakeServer *self = SMTPKIT_FAKE_SERVER (object);
+
+  /* Workers read the configuration without a lock. */
+  g_return_if_fail (self->thread == NULL);
+
+  switch (prop_id)
+    {
+    case PROP_HOSTNAME:
+      g_free (self->hostname);
+      self->hostname = g_value_dup_string (value);
+      break;
+    case PROP_ADDRESS:
+      g_free (self->address);
+      self->address = g_value_dup_string (value);
+      break;
+    case PROP_STEP_TIMEOUT:
+      self->step_timeout = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+smtpkit_fake_server_class_init (SmtpkitFakeServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  object_class->dispose = smtpkit_fake_server_dispose;
+  object_class->finalize = smtpkit_fake_server_finalize;
+  object_class->get_property = smtpkit_fake_server_get_property;
+  object_class->set_property = smtpkit_fake_server_set_property;
+
+  /**
+   * SmtpkitFakeServer:hostname:
+   *
+   * The name in the sink's greeting and EHLO reply. Set it before
+   * listening.
+   */
+  properties[PROP_HOSTNAME] =
+    g_param_spec_string ("hostname", NULL, NULL, "fake.test", flags);
+
+  /**
+   * SmtpkitFakeServer:address:
+   *
+   * Where [method@FakeServer.listen_tcp] listens: a numeric loopback
+   * address with an optional port, such as `127.0.0.1`, `127.0.0.1:2525`
+   * or `[::1]:0`. Port 0, the default, picks a free port. Other addresses
+   * are refused. Set it before listening.
+   */
+  properties[PROP_ADDRESS] =
+    g_param_spec_string ("address", NULL, NULL, "127.0.0.1:0", flags);
+
+  /**
+   * SmtpkitFakeServer:step-timeout:
+   *
+   * The longest the server waits for the client, in milliseconds: for
+   * input that a step expects, or to write when the client does not read.
+   * In a scenario this is a %SMTPKIT_FAKE_SERVER_ERROR_TIMEOUT; a sink
+   * replies 421 and closes. Set it before listening.
+   */
+  properties[PROP_STEP_TIMEOUT] =
+    g_param_spec_uint ("step-timeout", NULL, NULL, 1, G_MAXUINT / 1000, 10000, flags);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * SmtpkitFakeServer::message-received:
+   * @server: the server
+   * @index: the message number, from 1, as in its file name
+   * @path: the file that holds the message: SPOOL/NNNNNN.eml
+   * @sender: the reverse-path of MAIL FROM, without angle brackets
+   * @recipients: the forward-paths of RCPT TO, without angle brackets
+   * @size: the size of the message in bytes, after un-dot-stuffing
+   *
+   * A sink has stored a message (and SPOOL/NNNNNN.envelope with the MAIL
+   * and RCPT commands). Emitted **in the worker thread** that serves the
+   * client, before the final 250 reply is sent: when a client has its
+   * 250, the handler has run. Numbers are given out when DATA starts, so
+   * a message cut short leaves a gap.
+   */
+  signals[MESSAGE_RECEIVED] =
+    g_signal_new ("message-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 5,
+                  G_TYPE_UINT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRV, G_TYPE_UINT64);
+
+  /**
+   * SmtpkitFakeServer::connection-closed:
+   * @server: the server
+   *
+   * A client connection has been served and closed. Emitted in the worker
+   * thread that served it. In scripted mode the outcome is known by then.
+   */
+  signals[CONNECTION_CLOSED] =
+    g_signal_new ("connection-closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+/**
+ * smtpkit_fake_server_new_scripted:
+ * @scenario: the scenario to play
+ *
+ * A server that plays the server side of @scenario on the first client
+ * connection. Later connections are closed at once.
+ *
+ * Returns: (transfer full): a new server; call a `listen` method next
+ */
+SmtpkitFakeServer *
+smtpkit_fake_server_new_scripted (SmtpkitScenario *scenario)
+{
+  SmtpkitFakeServer *self = g_object_new (SMTPKIT_TYPE_FAKE_SERVER, NULL);
+
+  g_return_val_if_fail (scenario != NULL, self);
+
+  self->scenario = smtpkit_scenario_ref (scenario);
+  return self;
+}
+
+/**
+ * smtpkit_fake_server_new_sink:
+ * @spool_dir: where to store messages; created when missing
+ * @extensions: (array zero-terminated=1) (nullable): EHLO keywords with
+ *   their parameters, such as `"SIZE 1000000"`, `"PIPELINING"`
+ *
+ * A server that accepts any mail from any number of clients. It answers
+ * EHLO, HELO, MAIL, RCPT, DATA, RSET, NOOP, VRFY, EXPN, HELP and QUIT,
+ * and stores each message as SPOOL/NNNNNN.eml (un-dot-stuffed, streamed to
+ * disk) beside SPOOL/NNNNNN.envelope (the MAIL and RCPT commands). With
+ * `SIZE n` among @extensions, MAIL with a larger SIZE= parameter gets
+ * 552. See [signal@FakeServer::message-received].
+ *
+ * Returns: (transfer full): a new server; call a `listen` method next
+ */
+SmtpkitFakeServer *
+smtpkit_fake_server_new_sink (const char        *spool_dir,
+                              const char *const *extensions)
+{
+  SmtpkitFakeServer *self = g_object_new (SMTPKIT_TYPE_FAKE_SERVER, NULL);
+  const char *const none[] = { NULL };
+
+  g_return_val_if_fail (spool_dir != NULL, self);
+
+  self->spool_dir = g_strdup (spool_dir);
+  self->extensions = g_strdupv ((char **) (extensions != NULL ? extensions : none));
+  return self;
+}
+
+/* ---- the threads ------------------------------------------------------ */
+
+static void
+play (SmtpkitFakeServer *self,
+      SmtpkitFakeConn   *conn)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_mutex_lock (&self->lock);
+  self->connected = TRUE;
+  g_mutex_unlock (&self->lock);
+
+  smtpkit_fake_script_play (self, self->scenario, conn, &error);
+
+  g_mutex_lock (&self->lock);
+  self->result = g_steal_pointer (&error);
+  self->finished = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+/* A worker of the pool. */
+static void
+serve_connection (gpointer data,
+                  gpointer user_data)
+{
+  g_autoptr (GSocketConnection) connection = data;
+  SmtpkitFakeServer *self = user_data;
+  SmtpkitFakeConn *conn = smtpkit_fake_conn_new (connection, self->cancellable,
+                                                 self->step_timeout);
+
+  if (self->scenario != NULL)
+    play (self, conn);
+  else
+    smtpkit_fake_sink_serve (self, conn, self->hostname, self->spool_dir,
+                             (const char *const *) self->extensions);
+  smtpkit_fake_conn_close (conn);
+  g_signal_emit (self, signals[CONNECTION_CLOSED], 0);
+}
+
+static void accept_next (SmtpkitFakeServer *self);
+
+static void
+on_accepted (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  SmtpkitFakeServer *self = user_data;
+  g_autoptr (GError) error = NULL;
+  GSocketConnection *connection;
+
+  connection = g_socket_listener_accept_finish (self->listener, result, NULL, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_main_loop_quit (self->loop);
+      return;
+    }
+
+  if (connection == NULL)
+    g_warning ("smtpkit-fake-server: accept failed: %s", error->message);
+  else if (self->scenario != NULL && self->scripted_started)
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      g_object_unref (connection);
+    }
+  else
+    {
+      self->scripted_started = TRUE;
+      g_thread_pool_push (self->pool, connection, NULL);
+    }
+  accept_next (self);
+}
+
+static void
+accept_next (SmtpkitFakeServer *self)
+{
+  g_socket_listener_accept_async (self->listener, self->accept_cancellable, on_accepted, self);
+}
+
+static gpointer
+server_thread (gpointer data)
+{
+  SmtpkitFakeServer *self = data;
+
+  g_main_context_push_thread_default (self->context);
+  accept_next (self);
+  g_main_loop_run (self->loop);
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+static gboolean
+stop_accepting (gpointer user_data)
+{
+  SmtpkitFakeServer *self = user_data;
+
+  g_cancellable_cancel (self->accept_cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+start (SmtpkitFakeServer  *self,
+       GError            **error)
+{
+  if (self->spool_dir != NULL && g_mkdir_with_parents (self->spool_dir, 0700) < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "cannot create the spool directory %s: %s", self->spool_dir,
+                   g_strerror (errsv));
+      return FALSE;
+    }
+
+  self->pool = g_thread_pool_new (serve_connection, self, MAX_WORKERS, FALSE, error);
+  if (self->pool == NULL)
+    return FALSE;
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+  self->thread = g_thread_try_new ("smtpkit-fake-server", server_thread, self, error);
+  return self->thread != NULL;
+}
+
+/**
+ * smtpkit_fake_server_listen_tcp:
+ * @server: a server
+ * @error: return location for a #GError
+ *
+ * Listens on [property@FakeServer:address] (`127.0.0.1`, a free port, by
+ * default) and starts serving. Only loopback addresses are accepted.
+ *
+ * Returns: %TRUE when listening, %FALSE with @error set
+ */
+gboolean
+smtpkit_fake_server_listen_tcp (SmtpkitFakeServer  *self,
+                                GError            **error)
+{
+  g_autoptr (GSocketConnectable) parsed = NULL;
+  g_autoptr (GInetAddress) inet = NULL;
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autoptr (GSocketAddress) effective = NULL;
+  g_autofree char *host = NULL;
+
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), FALSE);
+  g_return_val_if_fail (self->listen_address == NULL, FALSE);
+
+  parsed = g_network_address_parse (self->address, 0, error);
+  if (parsed == NULL)
+    return FALSE;
+  inet = g_inet_address_new_from_string (g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)));
+  if (inet == NULL || !g_inet_address_get_is_loopback (inet))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "refusing to listen on %s: the fake server listens only on "
+                   "numeric loopback addresses such as 127.0.0.1 or [::1]",
+                   self->address);
+      return FALSE;
+    }
+
+  address = g_inet_socket_address_new (inet, g_network_address_get_port (G_NETWORK_ADDRESS (parsed)));
+  if (!g_socket_listener_add_address (self->listener, address, G_SOCKET_TYPE_STREAM,
+                                      G_SOCKET_PROTOCOL_TCP, NULL, &effective, error))
+    return FALSE;
+
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  host = g_inet_address_to_string (inet);
+  self->listen_address = g_strdup_printf (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6
+                                            ? "[%s]:%u" : "%s:%u",
+                                          host, self->port);
+  return start (self, error);
+}
+
+/**
+ * smtpkit_fake_server_listen_unix:
+ * @server: a server
+ * @path: the socket file to create; it is removed by
+ *   [method@FakeServer.stop]
+ * @error: return location for a #GError
+ *
+ * Listens on a unix socket and starts serving.
+ *
+ * Returns: %TRUE when listening, %FALSE with @error set
+ */
+gboolean
+smtpkit_fake_server_listen_unix (SmtpkitFakeServer  *self,
+                                 const char         *path,
+                                 GError            **error)
+{
+  g_autoptr (GSocketAddress) address = NULL;
+
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (self->listen_address == NULL, FALSE);
+
+  address = g_unix_socket_address_new (path);
+  if (!g_socket_listener_add_address (self->listener, address, G_SOCKET_TYPE_STREAM,
+                                      G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, error))
+    return FALSE;
+
+  self->unix_path = g_strdup (path);
+  self->listen_address = g_strdup (path);
+  return start (self, error);
+}
+
+/**
+ * smtpkit_fake_server_get_port:
+ * @server: a server
+ *
+ * Returns: the TCP port listened on, or 0
+ */
+guint16
+smtpkit_fake_server_get_port (SmtpkitFakeServer *self)
+{
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), 0);
+
+  return self->port;
+}
+
+/**
+ * smtpkit_fake_server_get_listen_address:
+ * @server: a server
+ *
+ * Where the server listens, for messages: `127.0.0.1:PORT`, `[::1]:PORT`
+ * or the path of the unix socket.
+ *
+ * Returns: (nullable): the address, or %NULL before listening
+ */
+const char *
+smtpkit_fake_server_get_listen_address (SmtpkitFakeServer *self)
+{
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), NULL);
+
+  return self->listen_address;
+}
+
+/**
+ * smtpkit_fake_server_wait:
+ * @server: a scripted server
+ * @timeout_ms: how long to wait
+ * @error: return location for a #GError
+ *
+ * Blocks until the scenario has finished on its connection: the client
+ * closed the connection after the last step, the script closed it, or
+ * the client did not do what a step expects. Calling it again gives the
+ * same outcome.
+ *
+ * Returns: %TRUE when the whole scenario was played and matched. %FALSE
+ *   with the first mismatch (%SMTPKIT_FAKE_SERVER_ERROR_MISMATCH, or
+ *   %SMTPKIT_FAKE_SERVER_ERROR_TIMEOUT when the client was silent), or
+ *   %SMTPKIT_FAKE_SERVER_ERROR_TIMEOUT when the scenario did not finish
+ *   within @timeout_ms
+ */
+gboolean
+smtpkit_fake_server_wait (SmtpkitFakeServer  *self,
+                          guint               timeout_ms,
+                          GError            **error)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), FALSE);
+  g_return_val_if_fail (self->scenario != NULL, FALSE);
+
+  locker = g_mutex_locker_new (&self->lock);
+  while (!self->finished && g_cond_wait_until (&self->cond, &self->lock, deadline))
+    ;
+
+  if (!self->finished && !self->connected)
+    g_set_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_TIMEOUT,
+                 "%s: no client connected within %u ms",
+                 smtpkit_scenario_get_name (self->scenario), timeout_ms);
+  else if (!self->finished)
+    g_set_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_TIMEOUT,
+                 "%s: the scenario did not finish within %u ms; the conversation so far:\n%s",
+                 smtpkit_scenario_get_name (self->scenario), timeout_ms, self->transcript->str);
+  else if (self->result != NULL)
+    g_propagate_error (error, g_error_copy (self->result));
+
+  return self->finished && self->result == NULL;
+}
+
+/**
+ * smtpkit_fake_server_get_transcript:
+ * @server: a scripted server
+ *
+ * The conversation on the scripted connection so far, one line per step:
+ * `S: ` for what the server sent, `C: ` for what it read, escaped as in
+ * scenario files, a final CRLF left out. For failure messages.
+ *
+ * Returns: (transfer full): the transcript
+ */
+char *
+smtpkit_fake_server_get_transcript (SmtpkitFakeServer *self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), NULL);
+
+  locker = g_mutex_locker_new (&self->lock);
+  return g_strdup (self->transcript->str);
+}
+
+/**
+ * smtpkit_fake_server_get_message_count:
+ * @server: a sink server
+ *
+ * Returns: how many messages the sink has stored; safe from any thread
+ */
+guint
+smtpkit_fake_server_get_message_count (SmtpkitFakeServer *self)
+{
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), 0);
+
+  return g_atomic_int_get (&self->message_count);
+}
+
+/**
+ * smtpkit_fake_server_stop:
+ * @server: a server
+ *
+ * Stops listening, breaks off every connection, and returns once every
+ * thread of the server has ended. A scenario still playing ends with a
+ * mismatch. Called on dispose; calling it again does nothing. Do not call
+ * it (or drop the last reference) from a signal handler.
+ */
+void
+smtpkit_fake_server_stop (SmtpkitFakeServer *self)
+{
+  g_return_if_fail (SMTPKIT_IS_FAKE_SERVER (self));
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->thread != NULL)
+    {
+      g_autoptr (GSource) source = g_idle_source_new ();
+
+      /* The pending accept is cancelled in the thread that runs it: GLib
+       * 2.74 leaks a GCancellableSource that is disposed in one thread
+       * while its cancellable is being cancelled in another. */
+      g_source_set_callback (source, stop_accepting, self, NULL);
+      g_source_attach (source, self->context);
+      g_thread_join (g_steal_pointer (&self->thread));
+    }
+  g_socket_listener_close (self->listener);
+  if (self->pool != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->pool), FALSE, TRUE);
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  if (self->unix_path != NULL)
+    g_unlink (self->unix_path);
+  g_clear_pointer (&self->unix_path, g_free);
+}
+
+/* ---- for the player and the sink -------------------------------------- */
+
+void
+smtpkit_fake_server_add_transcript (SmtpkitFakeServer *self,
+                                    const char        *line)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  g_string_append (self->transcript, line);
+  g_string_append_c (self->transcript, '\n');
+}
+
+guint
+smtpkit_fake_server_next_message_index (SmtpkitFakeServer *self)
+{
+  return g_atomic_int_add (&self->next_index, 1) + 1;
+}
+
+void
+smtpkit_fake_server_message_received (SmtpkitFakeServer *self,
+                                      guint              index,
+                                      const char        *path,
+                                      const char        *sender,
+                                      char             **recipients,
+                                      guint64            size)
+{
+  g_atomic_int_inc (&self->message_count);
+  g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, index, path, sender, recipients, size);
+}

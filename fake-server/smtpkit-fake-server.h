@@ -1,0 +1,38 @@
+/* smtpkit-fake-server.h: a scriptable fake SMTP server for tests
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "smtpkit-scenario.h"
+
+G_BEGIN_DECLS
+
+#define SMTPKIT_TYPE_FAKE_SERVER (smtpkit_fake_server_get_type ())
+
+G_DECLARE_FINAL_TYPE (SmtpkitFakeServer, smtpkit_fake_server, SMTPKIT, FAKE_SERVER, GObject)
+
+SmtpkitFakeServer *smtpkit_fake_server_new_scripted (SmtpkitScenario *scenario);
+SmtpkitFakeServer *smtpkit_fake_server_new_sink (const char        *spool_dir,
+                                                 const char *const *extensions);
+
+gboolean smtpkit_fake_server_listen_tcp (SmtpkitFakeServer  *server,
+                                         GError            **error);
+gboolean smtpkit_fake_server_listen_unix (SmtpkitFakeServer  *server,
+                                          const char         *path,
+                                          GError            **error);
+guint16 smtpkit_fake_server_get_port (SmtpkitFakeServer *server);
+const char *smtpkit_fake_server_get_listen_address (SmtpkitFakeServer *server);
+
+gboolean smtpkit_fake_server_wait (SmtpkitFakeServer  *server,
+                                   guint               timeout_ms,
+                                   GError            **error);
+char *smtpkit_fake_server_get_transcript (SmtpkitFakeServer *server);
+guint smtpkit_fake_server_get_message_count (SmtpkitFakeServer *server);
+
+void smtpkit_fake_server_stop (SmtpkitFakeServer *server);
+
+G_END_DECLS

@@ -1,0 +1,310 @@
+/* smtpkit-fake-sink.c: a minimal SMTP server that spools every message
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "smtpkit-fake-server-private.h"
+
+typedef struct
+{
+  SmtpkitFakeServer *server;
+  SmtpkitFakeConn *conn;
+  const char *hostname;
+  const char *spool_dir;
+  const char *const *extensions;
+  guint64 size_limit;    /* from the SIZE extension; 0: none */
+  char *sender;          /* NULL outside a mail transaction */
+  GPtrArray *recipients; /* NULL-terminated: a GStrv */
+  GString *envelope;     /* the MAIL and RCPT commands */
+} Sink;
+
+typedef struct
+{
+  GOutputStream *out;
+  GError *error;
+  guint64 size;
+} Spool;
+
+static gboolean G_GNUC_PRINTF (2, 3)
+reply (Sink       *sink,
+       const char *format,
+       ...)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *line = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  line = g_strconcat (text, "\r\n", NULL);
+
+  return smtpkit_fake_conn_write (sink->conn, line, strlen (line), NULL);
+}
+
+static void
+reset_transaction (Sink *sink)
+{
+  g_clear_pointer (&sink->sender, g_free);
+  g_ptr_array_set_size (sink->recipients, 0);
+  g_string_truncate (sink->envelope, 0);
+}
+
+/* " FROM:<a@b> SIZE=10" with @keyword "FROM:" gives "a@b", and @params
+ * points to " SIZE=10". NULL when the syntax is wrong. */
+static char *
+parse_path (const char  *arg,
+            const char  *keyword,
+            const char **params)
+{
+  gsize n = strlen (keyword);
+  const char *end;
+
+  arg += strspn (arg, " ");
+  if (g_ascii_strncasecmp (arg, keyword, n) != 0)
+    return NULL;
+  arg += n;
+  arg += strspn (arg, " ");
+  if (*arg != '<' || (end = strchr (arg, '>')) == NULL)
+    return NULL;
+  *params = end + 1;
+  return g_strndup (arg + 1, end - arg - 1);
+}
+
+static gboolean
+size_param_too_big (Sink       *sink,
+                    const char *params)
+{
+  g_auto (GStrv) words = g_strsplit (params, " ", -1);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (g_ascii_strncasecmp (words[i], "SIZE=", 5) == 0)
+      return sink->size_limit > 0 && g_ascii_strtoull (words[i] + 5, NULL, 10) > sink->size_limit;
+  return FALSE;
+}
+
+static gboolean
+handle_ehlo (Sink       *sink,
+             const char *line)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  const char *const *ext = sink->extensions;
+
+  reset_transaction (sink);
+  g_string_append_printf (text, "250%c%s", ext[0] != NULL ? '-' : ' ', sink->hostname);
+  for (guint i = 0; ext[i] != NULL; i++)
+    g_string_append_printf (text, "\r\n250%c%s", ext[i + 1] != NULL ? '-' : ' ', ext[i]);
+  return reply (sink, "%s", text->str);
+}
+
+static gboolean
+handle_helo (Sink       *sink,
+             const char *line)
+{
+  reset_transaction (sink);
+  return reply (sink, "250 %s", sink->hostname);
+}
+
+static gboolean
+handle_rset (Sink       *sink,
+             const char *line)
+{
+  reset_transaction (sink);
+  return reply (sink, "250 2.0.0 Ok");
+}
+
+static gboolean
+handle_quit (Sink       *sink,
+             const char *line)
+{
+  reply (sink, "221 2.0.0 Bye");
+  return FALSE;
+}
+
+static gboolean
+handle_mail (Sink       *sink,
+             const char *line)
+{
+  const char *params;
+  g_autofree char *sender = parse_path (line + 4, "FROM:", &params);
+
+  if (sink->sender != NULL)
+    return reply (sink, "503 5.5.1 Error: nested MAIL command");
+  if (sender == NULL)
+    return reply (sink, "501 5.5.4 Syntax: MAIL FROM:<address>");
+  if (size_param_too_big (sink, params))
+    return reply (sink, "552 5.3.4 Message size exceeds fixed maximum message size");
+
+  g_string_append_printf (sink->envelope, "MAIL FROM:<%s>%s\n", sender, params);
+  sink->sender = g_steal_pointer (&sender);
+  return reply (sink, "250 2.1.0 Ok");
+}
+
+static gboolean
+handle_rcpt (Sink       *sink,
+             const char *line)
+{
+  const char *params;
+  g_autofree char *recipient = parse_path (line + 4, "TO:", &params);
+
+  if (sink->sender == NULL)
+    return reply (sink, "503 5.5.1 Error: need MAIL command");
+  if (recipient == NULL)
+    return reply (sink, "501 5.5.4 Syntax: RCPT TO:<address>");
+
+  g_string_append_printf (sink->envelope, "RCPT TO:<%s>%s\n", recipient, params);
+  g_ptr_array_add (sink->recipients, g_steal_pointer (&recipient));
+  return reply (sink, "250 2.1.5 Ok");
+}
+
+static void
+spool_write (const guint8 *data,
+             gsize         len,
+             gpointer      user_data)
+{
+  Spool *spool = user_data;
+
+  /* After a write error, read the rest of the body all the same. */
+  if (spool->error == NULL)
+    g_output_stream_write_all (spool->out, data, len, NULL, NULL, &spool->error);
+  spool->size += len;
+}
+
+/* Streams the body into SPOOL/NNNNNN.eml, then writes SPOOL/NNNNNN.envelope.
+ * FALSE when the connection is lost. */
+static gboolean
+handle_data (Sink       *sink,
+             const char *line)
+{
+  guint index;
+  g_autofree char *base = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *envelope_path = NULL;
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFileOutputStream) out = NULL;
+  Spool spool = { NULL, };
+  gboolean ok;
+
+  if (sink->sender == NULL)
+    return reply (sink, "503 5.5.1 Error: need MAIL command");
+  if (sink->recipients->len == 0)
+    return reply (sink, "503 5.5.1 Error: need RCPT command");
+
+  index = smtpkit_fake_server_next_message_index (sink->server);
+  base = g_strdup_printf ("%s/%06u", sink->spool_dir, index);
+  path = g_strconcat (base, ".eml", NULL);
+  envelope_path = g_strconcat (base, ".envelope", NULL);
+  file = g_file_new_for_path (path);
+  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &spool.error);
+  spool.out = G_OUTPUT_STREAM (out);
+
+  if (!reply (sink, "354 End data with <CR><LF>.<CR><LF>"))
+    return FALSE;
+  ok = smtpkit_fake_conn_read_data (sink->conn, TRUE, spool_write, &spool, NULL) &&
+       !smtpkit_fake_conn_is_eof (sink->conn);
+  if (out != NULL && spool.error == NULL)
+    g_output_stream_close (spool.out, NULL, &spool.error);
+  if (spool.error == NULL)
+    g_file_set_contents (envelope_path, sink->envelope->str, -1, &spool.error);
+
+  if (!ok || spool.error != NULL)
+    {
+      g_unlink (path);
+      g_unlink (envelope_path);
+      reset_transaction (sink);
+      if (ok)
+        ok = reply (sink, "451 4.3.0 Error: cannot store the message: %s", spool.error->message);
+      g_clear_error (&spool.error);
+      return ok;
+    }
+
+  /* Counted and signalled before the reply, so that a client that has
+   * its 250 finds the message in place. */
+  smtpkit_fake_server_message_received (sink->server, index, path, sink->sender,
+                                        (char **) sink->recipients->pdata, spool.size);
+  reset_transaction (sink);
+  return reply (sink, "250 2.0.0 Ok: queued as %06u", index);
+}
+
+static const struct
+{
+  const char *verb;
+  gboolean (*handle) (Sink *sink, const char *line); /* FALSE: the end */
+  const char *reply;                                 /* when no @handle */
+} commands[] = {
+  { "EHLO", handle_ehlo },
+  { "HELO", handle_helo },
+  { "MAIL", handle_mail },
+  { "RCPT", handle_rcpt },
+  { "DATA", handle_data },
+  { "RSET", handle_rset },
+  { "QUIT", handle_quit },
+  { "NOOP", NULL, "250 2.0.0 Ok" },
+  { "VRFY", NULL, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery" },
+  { "EXPN", NULL, "502 5.5.1 EXPN not supported" },
+  { "HELP", NULL, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP VRFY EXPN HELP QUIT" },
+};
+
+static gboolean
+handle_command (Sink       *sink,
+                const char *line)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (commands) && strcspn (line, " ") == 4; i++)
+    {
+      if (g_ascii_strncasecmp (line, commands[i].verb, 4) != 0)
+        continue;
+      if (commands[i].handle != NULL)
+        return commands[i].handle (sink, line);
+      return reply (sink, "%s", commands[i].reply);
+    }
+  return reply (sink, "500 5.5.2 Error: command not recognized");
+}
+
+/* Serves one client until it quits, goes away or times out. Commands are
+ * read one line at a time, so pipelined commands are answered in order. */
+void
+smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
+                         SmtpkitFakeConn    *conn,
+                         const char         *hostname,
+                         const char         *spool_dir,
+                         const char *const  *extensions)
+{
+  g_autoptr (GByteArray) line = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  Sink sink = { server, conn, hostname, spool_dir, extensions, };
+  gboolean more;
+
+  for (guint i = 0; extensions[i] != NULL; i++)
+    if (g_ascii_strncasecmp (extensions[i], "SIZE ", 5) == 0)
+      sink.size_limit = g_ascii_strtoull (extensions[i] + 5, NULL, 10);
+  sink.recipients = g_ptr_array_new_null_terminated (4, g_free, TRUE);
+  sink.envelope = g_string_new (NULL);
+
+  more = reply (&sink, "220 %s ESMTP smtpkit-fake-server", hostname);
+  while (more && smtpkit_fake_conn_read_line (conn, line, &error) &&
+         !smtpkit_fake_conn_is_eof (conn))
+    {
+      g_autofree char *text = NULL;
+
+      if (line->data[line->len - 1] != '\n')
+        {
+          reply (&sink, "500 5.5.2 Error: line too long");
+          break;
+        }
+      g_byte_array_set_size (line, line->len - 1);
+      if (line->len > 0 && line->data[line->len - 1] == '\r')
+        g_byte_array_set_size (line, line->len - 1);
+      text = g_strndup ((const char *) line->data, line->len);
+      more = handle_command (&sink, text);
+    }
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    reply (&sink, "421 4.4.2 %s Error: timeout exceeded", hostname);
+
+  reset_transaction (&sink);
+  g_ptr_array_unref (sink.recipients);
+  g_string_free (sink.envelope, TRUE);
+}
