@@ -448,7 +448,10 @@ on_command_replies (GObject      *source,
 
   replies = smtpkit_engine_exchange_finish (priv->engine, result, &error);
   if (replies == NULL)
-    return op_return_error (task, error);
+    {
+      op_return_error (task, error);
+      return;
+    }
   OP (task)->on_reply (task, g_ptr_array_index (replies, 0));
 }
 
@@ -467,10 +470,16 @@ op_command (GTask     *task,
   SmtpkitCommandBatch *batch;
 
   if (line == NULL)
-    return op_return_error (task, error);
+    {
+      op_return_error (task, error);
+      return;
+    }
   if (!is_connected (client))
-    return op_return_error (task, g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                                               "the connection to %s was closed", priv->host));
+    {
+      op_return_error (task, g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                                          "the connection to %s was closed", priv->host));
+      return;
+    }
 
   batch = smtpkit_command_batch_new ();
   smtpkit_command_batch_add (batch, line, FALSE);
@@ -544,7 +553,10 @@ send_hello (GTask      *task,
 
   name = hello_name (CLIENT (task), name);
   if (!check_hello_name (name, &error))
-    return op_return_error (task, error);
+    {
+      op_return_error (task, error);
+      return;
+    }
   if (g_str_equal (verb, "EHLO"))
     {
       verb = SMTPKIT_CLIENT_GET_CLASS (CLIENT (task))->hello_verb;
@@ -582,11 +594,14 @@ hello_fallback_done (GTask        *task,
 {
   record_helo (CLIENT (task), reply);
   if (!is_2xx (reply))
-    return op_return_error (task, smtpkit_error_new_reply (SMTPKIT_ERROR_HELO, reply,
-                                                           "the server at %s refused HELO: %u %s",
-                                                           PRIV (task)->host,
-                                                           smtpkit_reply_get_code (reply),
-                                                           smtpkit_reply_get_text (reply)));
+    {
+      op_return_error (task, smtpkit_error_new_reply (SMTPKIT_ERROR_HELO, reply,
+                                                      "the server at %s refused HELO: %u %s",
+                                                      PRIV (task)->host,
+                                                      smtpkit_reply_get_code (reply),
+                                                      smtpkit_reply_get_text (reply)));
+      return;
+    }
   OP (task)->after_hello (task);
 }
 
@@ -596,7 +611,10 @@ hello_ehlo_done (GTask        *task,
 {
   record_ehlo (CLIENT (task), reply);
   if (is_2xx (reply))
-    return OP (task)->after_hello (task);
+    {
+      OP (task)->after_hello (task);
+      return;
+    }
   send_hello (task, "HELO", NULL, hello_fallback_done);
 }
 
@@ -609,7 +627,10 @@ step_hello_if_needed (GTask *task,
   SmtpkitClientPrivate *priv = PRIV (task);
 
   if (priv->ehlo_reply || priv->helo_reply)
-    return then (task);
+    {
+      then (task);
+      return;
+    }
   OP (task)->after_hello = then;
   send_hello (task, "EHLO", NULL, hello_ehlo_done);
 }
@@ -676,7 +697,8 @@ abandon_transaction (GTask        *task,
   if ((reply && smtpkit_reply_get_code (reply) == 421) || !is_connected (client))
     {
       drop_connection (client);
-      return op_return_error (task, error);
+      op_return_error (task, error);
+      return;
     }
 
   line = format_line ("RSET", NULL, NULL, NULL);
@@ -729,7 +751,8 @@ on_body_sent (GObject      *source,
     {
       if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN) && op->accepted)
         smtpkit_error_set_recipients (error, op->accepted);
-      return op_return_error (task, error);
+      op_return_error (task, error);
+      return;
     }
   op->after_data (task, reply);
 }
@@ -742,8 +765,11 @@ data_command_done (GTask        *task,
   SmtpkitClientPrivate *priv = PRIV (task);
 
   if (smtpkit_reply_get_code (reply) != 354)
-    return data_failed (task, reply,
-                        reply_error (task, SMTPKIT_ERROR_DATA, reply, "the server refused DATA"));
+    {
+      data_failed (task, reply,
+                   reply_error (task, SMTPKIT_ERROR_DATA, reply, "the server refused DATA"));
+      return;
+    }
 
   smtpkit_engine_send_body_async (priv->engine, OP (task)->body, priv->convert_newlines,
                                   phase_timeout (client, PHASE_DATA_BLOCK),
@@ -769,9 +795,12 @@ sendmail_body_done (GTask        *task,
   ClientOp *op = OP (task);
 
   if (smtpkit_reply_get_code (reply) != 250)
-    return data_failed (task, reply,
-                        reply_error (task, SMTPKIT_ERROR_DATA, reply,
-                                     "the server refused the message"));
+    {
+      data_failed (task, reply,
+                   reply_error (task, SMTPKIT_ERROR_DATA, reply,
+                                "the server refused the message"));
+      return;
+    }
   op_return_pointer (task, g_hash_table_ref (op->refused), (GDestroyNotify) g_hash_table_unref);
 }
 
@@ -793,7 +822,8 @@ sendmail_rcpt_done (GTask        *task,
       GError *error = reply_error (task, SMTPKIT_ERROR_RECIPIENTS_REFUSED, reply,
                                    "the server is closing the connection");
       smtpkit_error_set_recipients (error, op->refused);
-      return abandon_transaction (task, reply, error);
+      abandon_transaction (task, reply, error);
+      return;
     }
   sendmail_next_rcpt (task);
 }
@@ -820,7 +850,8 @@ sendmail_next_rcpt (GTask *task)
       GError *error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
                                    "the server at %s refused every recipient", priv->host);
       smtpkit_error_set_recipients (error, op->refused);
-      return abandon_transaction (task, NULL, error);
+      abandon_transaction (task, NULL, error);
+      return;
     }
   step_data (task, sendmail_body_done);
 }
@@ -833,7 +864,10 @@ sendmail_mail_done (GTask        *task,
   GError *error;
 
   if (smtpkit_reply_get_code (reply) == 250)
-    return sendmail_next_rcpt (task);
+    {
+      sendmail_next_rcpt (task);
+      return;
+    }
 
   error = reply_error (task, SMTPKIT_ERROR_SENDER_REFUSED, reply, "the server refused the sender");
   smtpkit_error_set_sender (error, op->from);
@@ -860,7 +894,10 @@ sendmail_mail (GTask *task)
     }
   g_ptr_array_add (options, NULL);
   if (!check_smtputf8 (client, (const char *const *) options->pdata, &error))
-    return op_return_error (task, error);
+    {
+      op_return_error (task, error);
+      return;
+    }
   op->in_transaction = TRUE;
   op_send (task, PHASE_MAIL, sendmail_mail_done, "MAIL", arg,
            (const char *const *) options->pdata);
@@ -927,7 +964,10 @@ sendmail_start (SmtpkitClient       *client,
   if (!check_envelope (from_addr, to_addrs, mail_options, rcpt_options, &error) ||
       (!priv->ehlo_reply && !priv->helo_reply &&
        !check_hello_name (hello_name (client, NULL), &error)))
-    return op_return_error (task, error);
+    {
+      op_return_error (task, error);
+      return;
+    }
 
   op = OP (task);
   op->from = g_strdup (from_addr);
@@ -986,14 +1026,16 @@ on_greeting (GObject      *source,
   if (replies == NULL)
     {
       drop_connection (CLIENT (task));
-      return op_return_error (task, error);
+      op_return_error (task, error);
+      return;
     }
   reply = g_ptr_array_index (replies, 0);
   if (smtpkit_reply_get_code (reply) != 220)
     {
       drop_connection (CLIENT (task));
-      return op_return_error (task, reply_error (task, SMTPKIT_ERROR_CONNECT, reply,
-                                                 "the server did not greet with 220"));
+      op_return_error (task, reply_error (task, SMTPKIT_ERROR_CONNECT, reply,
+                                          "the server did not greet with 220"));
+      return;
     }
   op_return_reply (task, reply);
 }
@@ -1016,7 +1058,10 @@ on_transport_connected (GObject      *source,
     smtpkit_deadline_fix_error (op->deadline, &error);
   g_clear_pointer (&op->deadline, smtpkit_deadline_free);
   if (stream == NULL)
-    return op_return_error (task, error);
+    {
+      op_return_error (task, error);
+      return;
+    }
 
   priv->engine = smtpkit_engine_new (stream, client_trace, client);
   batch = smtpkit_command_batch_new ();
@@ -1039,7 +1084,10 @@ connect_start (GTask      *task,
   const char *name;
 
   if (!split_host_port (host_in, port_in, &op->host, &op->port, &error))
-    return op_return_error (task, error);
+    {
+      op_return_error (task, error);
+      return;
+    }
   if (op->port == 0)
     op->port = SMTPKIT_CLIENT_GET_CLASS (client)->default_port;
 
@@ -1053,7 +1101,10 @@ connect_start (GTask      *task,
   name = priv->transport ? priv->transport : op->host[0] == '/' ? "unix" : "tcp";
   transport = smtpkit_transport_new_for_name (name, &error);
   if (transport == NULL)
-    return op_return_error (task, error);
+    {
+      op_return_error (task, error);
+      return;
+    }
 
   g_signal_emit (client, signals[SIGNAL_CONNECTING], 0, op->host, (guint) op->port);
   op->deadline = smtpkit_deadline_new (g_task_get_cancellable (task), NULL);
@@ -1096,7 +1147,10 @@ simple_async (SmtpkitClient       *client,
     {
       GError *error = NULL;
       if (!check_smtputf8 (client, options, &error))
-        return op_return_error (task, error);
+        {
+          op_return_error (task, error);
+          return;
+        }
       phase = PHASE_MAIL;
     }
   else if (g_str_equal (verb, "RCPT"))

@@ -292,11 +292,17 @@ on_read (GObject      *source,
 
   n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
   if (n < 0)
-    return op_fail (task, error);
+    {
+      op_fail (task, error);
+      return;
+    }
   if (n == 0)
-    return op_fail (task, g_error_new_literal (SMTPKIT_ERROR,
-                                               SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                                               "Connection unexpectedly closed"));
+    {
+      op_fail (task, g_error_new_literal (SMTPKIT_ERROR,
+                                          SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                                          "Connection unexpectedly closed"));
+      return;
+    }
   g_byte_array_append (op->engine->inbuf, op->engine->readbuf, n);
   read_replies (task);
 }
@@ -327,7 +333,10 @@ read_replies (GTask *task)
                                           engine->inbuf->len, &consumed, &reply, &error);
       g_byte_array_remove_range (engine->inbuf, 0, consumed);
       if (status == SMTPKIT_REPLY_PARSER_ERROR)
-        return op_fail (task, error);
+        {
+          op_fail (task, error);
+          return;
+        }
       if (status == SMTPKIT_REPLY_PARSER_REPLY)
         {
           if (engine->trace)
@@ -359,7 +368,10 @@ on_written (GObject      *source,
 
   g_clear_pointer (&op->pending_write, g_bytes_unref);
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
-    return op_fail (task, error);
+    {
+      op_fail (task, error);
+      return;
+    }
   op->after_write (task);
 }
 
@@ -542,7 +554,10 @@ on_body_read (GObject      *source,
 
   n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
   if (n < 0)
-    return op_fail (task, error);
+    {
+      op_fail (task, error);
+      return;
+    }
 
   if (n > 0)
     smtpkit_data_encoder_feed (&op->encoder, op->body_buf, n, op->encoded);
@@ -552,7 +567,10 @@ on_body_read (GObject      *source,
   /* Small pieces are gathered into one write: a short message and its
    * terminator go out together. */
   if (n > 0 && op->encoded->len < BODY_CHUNK)
-    return read_body_chunk (task);
+    {
+      read_body_chunk (task);
+      return;
+    }
 
   if (engine->trace && op->encoded->len > 0)
     {
