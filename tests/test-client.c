@@ -1,0 +1,630 @@
+/* test-client.c: the client's behaviour outside any one conversation
+ *
+ * Properties and their validation, plugins, transports, signals, the
+ * transcript, concurrency rules, cancellation and the connection's
+ * lifetime. Conversations themselves are checked by the scenario files
+ * (test-scenarios.c).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <smtpkit.h>
+
+#include <math.h>
+
+#include <glib/gstdio.h>
+
+#include "smtpkit-fake-server.h"
+#include "smtpkit-scenario.h"
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static SmtpkitFakeServer *
+start_scripted (const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmtpkitScenario) scenario = smtpkit_scenario_new_from_data ("inline", text, &error);
+  SmtpkitFakeServer *server;
+
+  g_assert_no_error (error);
+  server = smtpkit_fake_server_new_scripted (scenario);
+  smtpkit_fake_server_listen_tcp (server, &error);
+  g_assert_no_error (error);
+  return server;
+}
+
+static void
+assert_script_played (SmtpkitFakeServer *server)
+{
+  g_autoptr (GError) error = NULL;
+
+  smtpkit_fake_server_wait (server, 15000, &error);
+  g_assert_no_error (error);
+  smtpkit_fake_server_stop (server);
+}
+
+static char *
+server_address (SmtpkitFakeServer *server)
+{
+  return g_strdup_printf ("127.0.0.1:%u", smtpkit_fake_server_get_port (server));
+}
+
+static SmtpkitClient *
+new_client (void)
+{
+  SmtpkitClient *client = smtpkit_client_new ();
+
+  g_assert_true (smtpkit_client_set_local_hostname (client, "client.test", NULL));
+  return client;
+}
+
+typedef struct
+{
+  GAsyncResult *result;
+} Waiter;
+
+static void
+on_done (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Waiter *waiter = user_data;
+
+  waiter->result = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for (Waiter *waiter)
+{
+  while (waiter->result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return waiter->result;
+}
+
+static const char greeting_then_quit[] =
+  "client:\n"
+  "  connect => 220\n"
+  "server:\n"
+  "  send 220 fake.test ESMTP\n"
+  "  expect QUIT\n"
+  "  send 221 bye\n";
+
+/* ---- not connected ----------------------------------------------------------- */
+
+static void
+test_not_connected (void)
+{
+  g_autoptr (SmtpkitClient) client = new_client ();
+  const char *to[] = { "bob@example.org", NULL };
+  g_autoptr (GBytes) body = g_bytes_new_static ("x\r\n", 3);
+  g_autoptr (GError) error = NULL;
+  Waiter waiter = { 0 };
+
+  g_assert_false (smtpkit_client_is_connected (client));
+  g_assert_null (smtpkit_client_noop (client, NULL, &error));
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED);
+  g_clear_error (&error);
+  g_assert_null (smtpkit_client_ehlo (client, NULL, NULL, &error));
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED);
+  g_clear_error (&error);
+  g_assert_null (smtpkit_client_sendmail (client, "a@example.org", to, body, NULL, NULL, NULL, &error));
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED);
+  g_clear_error (&error);
+  g_assert_false (smtpkit_client_ehlo_or_helo_if_needed (client, NULL, &error));
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED);
+  g_clear_error (&error);
+
+  smtpkit_client_quit_async (client, NULL, on_done, &waiter);
+  g_assert_null (smtpkit_client_quit_finish (client, wait_for (&waiter), &error));
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED);
+  g_clear_object (&waiter.result);
+
+  /* close() without a connection is harmless. */
+  smtpkit_client_close (client);
+}
+
+/* ---- properties ---------------------------------------------------------------- */
+
+static void
+test_timeout_property (void)
+{
+  g_autoptr (SmtpkitClient) client = smtpkit_client_new ();
+  g_autoptr (GError) error = NULL;
+  double value;
+
+  g_assert_cmpfloat (smtpkit_client_get_timeout (client), <, 0);
+  g_assert_false (smtpkit_client_set_timeout (client, 0, &error));
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (smtpkit_client_set_timeout (client, NAN, &error));
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpfloat (smtpkit_client_get_timeout (client), <, 0);
+
+  g_assert_true (smtpkit_client_set_timeout (client, 2.5, &error));
+  g_assert_no_error (error);
+  g_object_get (client, "timeout", &value, NULL);
+  g_assert_cmpfloat (value, ==, 2.5);
+  g_assert_true (smtpkit_client_set_timeout (client, -3, &error));
+  g_assert_cmpfloat (smtpkit_client_get_timeout (client), ==, -1);
+}
+
+static void
+test_local_hostname (void)
+{
+  g_autoptr (SmtpkitClient) client = smtpkit_client_new ();
+  g_autoptr (GError) error = NULL;
+  const char *fqdn = smtpkit_client_get_local_hostname (client);
+
+  g_assert_nonnull (fqdn);
+  g_assert_cmpuint (strlen (fqdn), >, 0);
+  g_assert_null (strpbrk (fqdn, "\r\n "));
+
+  g_assert_false (smtpkit_client_set_local_hostname (client, "evil\r\nRSET", &error));
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (smtpkit_client_set_local_hostname (client, "", &error));
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpstr (smtpkit_client_get_local_hostname (client), ==, fqdn);
+
+  g_assert_true (smtpkit_client_set_local_hostname (client, "mx.example.org", &error));
+  g_assert_cmpstr (smtpkit_client_get_local_hostname (client), ==, "mx.example.org");
+  g_assert_true (smtpkit_client_set_local_hostname (client, NULL, &error));
+  g_assert_cmpstr (smtpkit_client_get_local_hostname (client), ==, fqdn);
+}
+
+/* ---- plugins and transports ------------------------------------------------------ */
+
+static void
+test_tls_backend (void)
+{
+  GTlsBackend *backend = g_tls_backend_get_default ();
+
+  /* The TLS backend is itself a GIO module: glib-networking's GnuTLS. */
+  g_assert_true (g_tls_backend_supports_tls (backend));
+  g_assert_cmpstr (G_OBJECT_TYPE_NAME (backend), ==, "GTlsBackendGnutls");
+}
+
+static void
+test_missing_plugin (void)
+{
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (GError) error = NULL;
+  const char *path = g_getenv ("SMTPKIT_PLUGIN_PATH");
+
+  g_object_set (client, "transport", "no-such-transport", NULL);
+  g_assert_null (smtpkit_client_connect (client, "127.0.0.1", 25, NULL, &error));
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "no-such-transport"));
+  g_assert_nonnull (path);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_false (smtpkit_client_is_connected (client));
+}
+
+/* A transport registered by the application itself, without a module. */
+#define TEST_TYPE_TRANSPORT (test_transport_get_type ())
+G_DECLARE_FINAL_TYPE (TestTransport, test_transport, TEST, TRANSPORT, GObject)
+
+struct _TestTransport
+{
+  GObject parent_instance;
+};
+
+static int test_transport_connects;
+
+static void
+test_transport_connected (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  GSocketConnection *connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source),
+                                                                  result, &error);
+
+  if (connection)
+    g_task_return_pointer (task, connection, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+test_transport_connect_async (SmtpkitTransport    *transport,
+                              const char          *host,
+                              guint16              port,
+                              GSocketAddress      *source_address,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnectable) address = g_network_address_new (host, port);
+
+  test_transport_connects++;
+  g_socket_client_connect_async (client, address, cancellable, test_transport_connected,
+                                 g_task_new (transport, cancellable, callback, user_data));
+}
+
+static GIOStream *
+test_transport_connect_finish (SmtpkitTransport  *transport,
+                               GAsyncResult      *result,
+                               GError           **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+test_transport_iface_init (SmtpkitTransportInterface *iface)
+{
+  iface->connect_async = test_transport_connect_async;
+  iface->connect_finish = test_transport_connect_finish;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestTransport, test_transport, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SMTPKIT_TYPE_TRANSPORT,
+                                                      test_transport_iface_init))
+
+static void
+test_transport_class_init (TestTransportClass *klass)
+{
+}
+
+static void
+test_transport_init (TestTransport *self)
+{
+}
+
+static void
+test_in_process_transport (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted (greeting_then_quit);
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) bye = NULL;
+  g_autoptr (GError) error = NULL;
+
+  smtpkit_transport_register ("test-loop", TEST_TYPE_TRANSPORT, 10);
+  g_object_set (client, "transport", "test-loop", NULL);
+  greeting = smtpkit_client_connect (client, "127.0.0.1", smtpkit_fake_server_get_port (server),
+                                     NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smtpkit_reply_get_code (greeting), ==, 220);
+  g_assert_cmpint (test_transport_connects, ==, 1);
+  bye = smtpkit_client_quit (client, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smtpkit_reply_get_code (bye), ==, 221);
+  assert_script_played (server);
+}
+
+static void
+test_unix_socket (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("smtpkit-unix-XXXXXX", &error);
+  g_autofree char *spool = g_build_filename (dir, "spool", NULL);
+  g_autofree char *path = g_build_filename (dir, "lmtp.sock", NULL);
+  g_autoptr (SmtpkitFakeServer) server = NULL;
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GBytes) body = g_bytes_new_static ("Subject: unix\r\n\r\nhello\r\n", 25);
+  const char *to[] = { "bob@example.org", NULL };
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir (spool, 0700), ==, 0);
+  server = smtpkit_fake_server_new_sink (spool, NULL);
+  smtpkit_fake_server_listen_unix (server, path, &error);
+  g_assert_no_error (error);
+
+  greeting = smtpkit_client_connect (client, path, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smtpkit_reply_get_code (greeting), ==, 220);
+  refused = smtpkit_client_sendmail (client, "alice@example.org", to, body, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
+  g_clear_object (&client);
+  smtpkit_fake_server_stop (server);
+  g_assert_cmpuint (smtpkit_fake_server_get_message_count (server), ==, 1);
+
+  g_clear_object (&server);
+  g_assert_no_error (error);
+  /* The spool and socket are left for the system's temporary cleaner only
+   * when a test fails; remove them. */
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (dir);
+    g_autoptr (GFileEnumerator) e = NULL;
+    GFileInfo *info;
+    g_autoptr (GFile) spool_file = g_file_new_for_path (spool);
+
+    e = g_file_enumerate_children (spool_file, G_FILE_ATTRIBUTE_STANDARD_NAME, 0, NULL, NULL);
+    while (e && (info = g_file_enumerator_next_file (e, NULL, NULL)))
+      {
+        g_autoptr (GFile) child = g_file_get_child (spool_file, g_file_info_get_name (info));
+        g_file_delete (child, NULL, NULL);
+        g_object_unref (info);
+      }
+    g_file_delete (spool_file, NULL, NULL);
+    g_unlink (path);
+    g_file_delete (file, NULL, NULL);
+  }
+}
+
+static void
+test_source_address (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted (greeting_then_quit);
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (SmtpkitClient) unbindable = new_client ();
+  g_autoptr (GSocketAddress) local = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GSocketAddress) foreign = g_inet_socket_address_new_from_string ("192.0.2.1", 0);
+  g_autofree char *address = server_address (server);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) bye = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* An address this host does not have cannot be bound: proof it is used. */
+  smtpkit_client_set_source_address (unbindable, foreign);
+  g_assert_null (smtpkit_client_connect (unbindable, address, 0, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == G_IO_ERROR);
+  g_clear_error (&error);
+
+  smtpkit_client_set_source_address (client, local);
+  g_assert_true (smtpkit_client_get_source_address (client) == local);
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_no_error (error);
+  bye = smtpkit_client_quit (client, NULL, &error);
+  g_assert_no_error (error);
+  assert_script_played (server);
+}
+
+/* ---- signals and transcript -------------------------------------------------- */
+
+static void
+on_connecting (SmtpkitClient *client,
+               const char    *host,
+               guint          port,
+               GString       *log)
+{
+  g_string_append_printf (log, "connecting %s %u\n", host, port);
+}
+
+static void
+on_sending (SmtpkitClient *client,
+            GBytes        *data,
+            GString       *log)
+{
+  gsize size;
+  const char *bytes = g_bytes_get_data (data, &size);
+
+  g_string_append_len (log, bytes, size);
+}
+
+typedef struct
+{
+  GString *lines;
+} Capture;
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags   level,
+                const GLogField *fields,
+                gsize            n_fields,
+                gpointer         user_data)
+{
+  Capture *capture = user_data;
+  const char *domain = NULL, *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+    }
+  if (g_strcmp0 (domain, "Smtpkit") == 0 && message)
+    {
+      g_string_append (capture->lines, message);
+      g_string_append_c (capture->lines, '\n');
+      return G_LOG_WRITER_HANDLED;
+    }
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+static const char transcript_script[] =
+  "client:\n"
+  "  connect => 220\n"
+  "server:\n"
+  "  send 220 fake.test ESMTP\n"
+  "  expect EHLO client.test\n"
+  "  send 250-fake.test\n"
+  "  send 250 SIZE 1000\n"
+  "  expect MAIL FROM:<a@example.org> SIZE=10\n"
+  "  send 250 ok\n"
+  "  expect RCPT TO:<b@example.org>\n"
+  "  send 250 ok\n"
+  "  expect DATA\n"
+  "  send 354 go\n"
+  "  expect-data\n"
+  "  |hi there\n"
+  "  |.\n"
+  "  send 250 queued\n"
+  "  expect QUIT\n"
+  "  send 221 bye\n";
+
+static void
+test_signals_and_transcript (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted (transcript_script);
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (GString) log = g_string_new (NULL);
+  g_autofree char *expected_log = NULL;
+  g_autoptr (GBytes) body = g_bytes_new_static ("hi there\n", 9);
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) bye = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *to[] = { "b@example.org", NULL };
+  Capture capture = { g_string_new (NULL) };
+
+  g_signal_connect (client, "connecting", G_CALLBACK (on_connecting), log);
+  g_signal_connect (client, "sending", G_CALLBACK (on_sending), log);
+  smtpkit_client_set_debug_level (client, 1);
+  g_log_set_writer_func (capture_writer, &capture, NULL);
+
+  greeting = smtpkit_client_connect (client, "127.0.0.1", smtpkit_fake_server_get_port (server),
+                                     NULL, &error);
+  g_assert_no_error (error);
+  refused = smtpkit_client_sendmail (client, "a@example.org", to, body, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  bye = smtpkit_client_quit (client, NULL, &error);
+  g_assert_no_error (error);
+  assert_script_played (server);
+
+  expected_log = g_strdup_printf ("connecting 127.0.0.1 %u\n"
+                                  "EHLO client.test\r\n"
+                                  "MAIL FROM:<a@example.org> SIZE=10\r\n"
+                                  "RCPT TO:<b@example.org>\r\n"
+                                  "DATA\r\n"
+                                  "hi there\r\n.\r\n"
+                                  "QUIT\r\n",
+                                  smtpkit_fake_server_get_port (server));
+  g_assert_cmpstr (log->str, ==, expected_log);
+  g_assert_cmpstr (capture.lines->str, ==,
+                   "S: 220 fake.test ESMTP\n"
+                   "C: EHLO client.test\n"
+                   "S: 250-fake.test\n"
+                   "S: 250 SIZE 1000\n"
+                   "C: MAIL FROM:<a@example.org> SIZE=10\n"
+                   "S: 250 ok\n"
+                   "C: RCPT TO:<b@example.org>\n"
+                   "S: 250 ok\n"
+                   "C: DATA\n"
+                   "S: 354 go\n"
+                   "C: (13 octets of message data)\n"
+                   "S: 250 queued\n"
+                   "C: QUIT\n"
+                   "S: 221 bye\n");
+  g_string_free (capture.lines, TRUE);
+}
+
+/* ---- one operation at a time, cancellation, lifetime ------------------------------ */
+
+static void
+test_pending (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted ("server:\n"
+                                                         "  send 220 fake.test\n"
+                                                         "  expect NOOP\n"
+                                                         "  delay 100\n"
+                                                         "  send 250 ok\n"
+                                                         "  expect QUIT\n"
+                                                         "  send 221 bye\n");
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autofree char *address = server_address (server);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) first = NULL;
+  g_autoptr (SmtpkitReply) second = NULL;
+  g_autoptr (SmtpkitReply) bye = NULL;
+  g_autoptr (GError) error = NULL;
+  Waiter one = { 0 }, two = { 0 };
+
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_no_error (error);
+  smtpkit_client_noop_async (client, NULL, on_done, &one);
+  smtpkit_client_noop_async (client, NULL, on_done, &two);
+  second = smtpkit_client_noop_finish (client, wait_for (&two), &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
+  g_assert_null (second);
+  g_clear_error (&error);
+  g_assert_null (one.result);
+  first = smtpkit_client_noop_finish (client, wait_for (&one), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smtpkit_reply_get_code (first), ==, 250);
+  bye = smtpkit_client_quit (client, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&one.result);
+  g_clear_object (&two.result);
+  assert_script_played (server);
+}
+
+static gboolean
+cancel_now (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_cancel (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted ("server:\n"
+                                                         "  send 220 fake.test\n"
+                                                         "  expect NOOP\n"
+                                                         "  expect-close\n");
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *address = server_address (server);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  Waiter waiter = { 0 };
+
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_no_error (error);
+  smtpkit_client_noop_async (client, cancellable, on_done, &waiter);
+  g_timeout_add (50, cancel_now, cancellable);
+  reply = smtpkit_client_noop_finish (client, wait_for (&waiter), &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (reply);
+  /* Half a conversation cannot go on: the connection was closed. */
+  g_assert_false (smtpkit_client_is_connected (client));
+  g_clear_object (&waiter.result);
+  assert_script_played (server);
+}
+
+static void
+test_unref_closes (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted ("server:\n"
+                                                         "  send 220 fake.test\n"
+                                                         "  expect-close\n");
+  SmtpkitClient *client = new_client ();
+  g_autofree char *address = server_address (server);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 before;
+
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (smtpkit_client_is_connected (client));
+  g_object_add_weak_pointer (G_OBJECT (client), (gpointer *) &client);
+  before = g_get_monotonic_time ();
+  g_object_unref (client);
+  /* Without blocking: no QUIT, no waiting for the server. */
+  g_assert_cmpint (g_get_monotonic_time () - before, <, G_USEC_PER_SEC);
+  g_assert_null (client);
+  assert_script_played (server);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/client/not-connected", test_not_connected);
+  g_test_add_func ("/client/property/timeout", test_timeout_property);
+  g_test_add_func ("/client/property/local-hostname", test_local_hostname);
+  g_test_add_func ("/client/plugins/tls-backend", test_tls_backend);
+  g_test_add_func ("/client/plugins/missing", test_missing_plugin);
+  g_test_add_func ("/client/plugins/in-process", test_in_process_transport);
+  g_test_add_func ("/client/transport/unix", test_unix_socket);
+  g_test_add_func ("/client/transport/source-address", test_source_address);
+  g_test_add_func ("/client/signals-and-transcript", test_signals_and_transcript);
+  g_test_add_func ("/client/pending", test_pending);
+  g_test_add_func ("/client/cancel", test_cancel);
+  g_test_add_func ("/client/unref-closes", test_unref_closes);
+
+  return g_test_run ();
+}

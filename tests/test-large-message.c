@@ -1,0 +1,249 @@
+/* test-large-message.c: a 100 MB message with memory that does not grow
+ *
+ * sendmail_stream() sends a generated 100 MB message (never held in memory
+ * whole) to the fake server in sink mode, which writes it to disk. The
+ * test checks the message arrived byte for byte (by size and a checksum
+ * of what the generator produced against what the sink stored) and that
+ * the peak resident memory of the whole process, client and server, stays
+ * under 32 MB. The figures are printed.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <smtpkit.h>
+
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "smtpkit-fake-server.h"
+
+#define MESSAGE_SIZE (100 * 1000 * 1000)
+#define PEAK_LIMIT_KB (32 * 1024)
+
+/* ---- a stream that makes up a message as it is read ---------------------- */
+
+#define TEST_TYPE_GENERATOR (test_generator_get_type ())
+G_DECLARE_FINAL_TYPE (TestGenerator, test_generator, TEST, GENERATOR, GInputStream)
+
+struct _TestGenerator
+{
+  GInputStream parent_instance;
+  guint64 size;
+  guint64 offset;
+  GChecksum *checksum;   /* of the message as it is meant to arrive */
+};
+
+static void test_generator_pollable_init (GPollableInputStreamInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestGenerator, test_generator, G_TYPE_INPUT_STREAM,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
+                                                      test_generator_pollable_init))
+
+/* Lines of 78 characters and CRLF, some starting with a dot. */
+static char
+generated_byte (guint64 offset)
+{
+  guint64 column = offset % 80;
+  guint64 line = offset / 80;
+
+  if (column == 78)
+    return '\r';
+  if (column == 79)
+    return '\n';
+  if (column == 0 && line % 7 == 3)
+    return '.';
+  return 'a' + (line + column) % 26;
+}
+
+static gssize
+test_generator_read (GInputStream  *stream,
+                     void          *buffer,
+                     gsize          count,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  TestGenerator *self = TEST_GENERATOR (stream);
+  guint8 *out = buffer;
+  gsize n = MIN (count, self->size - self->offset);
+
+  for (gsize i = 0; i < n; i++)
+    out[i] = generated_byte (self->offset + i);
+  g_checksum_update (self->checksum, out, n);
+  self->offset += n;
+  return n;
+}
+
+static gboolean
+test_generator_is_readable (GPollableInputStream *stream)
+{
+  return TRUE;
+}
+
+static GSource *
+test_generator_create_source (GPollableInputStream *stream,
+                              GCancellable         *cancellable)
+{
+  g_autoptr (GSource) base = g_timeout_source_new (0);
+
+  return g_pollable_source_new_full (stream, base, cancellable);
+}
+
+static gssize
+test_generator_read_nonblocking (GPollableInputStream  *stream,
+                                 void                  *buffer,
+                                 gsize                  count,
+                                 GError               **error)
+{
+  return test_generator_read (G_INPUT_STREAM (stream), buffer, count, NULL, error);
+}
+
+static void
+test_generator_pollable_init (GPollableInputStreamInterface *iface)
+{
+  iface->is_readable = test_generator_is_readable;
+  iface->create_source = test_generator_create_source;
+  iface->read_nonblocking = test_generator_read_nonblocking;
+}
+
+static void
+test_generator_finalize (GObject *object)
+{
+  g_checksum_free (TEST_GENERATOR (object)->checksum);
+  G_OBJECT_CLASS (test_generator_parent_class)->finalize (object);
+}
+
+static void
+test_generator_class_init (TestGeneratorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_generator_finalize;
+  G_INPUT_STREAM_CLASS (klass)->read_fn = test_generator_read;
+}
+
+static void
+test_generator_init (TestGenerator *self)
+{
+  self->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+}
+
+/* ---- measuring --------------------------------------------------------- */
+
+static guint64
+status_kb (const char *field)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return 0;
+  line = strstr (status, field);
+  return line ? g_ascii_strtoull (line + strlen (field), NULL, 10) : 0;
+}
+
+static void
+reset_peak (void)
+{
+  int fd = open ("/proc/self/clear_refs", O_WRONLY);
+
+  /* "5" resets the peak resident size (Linux 4.0 and later). */
+  if (fd >= 0)
+    {
+      if (write (fd, "5", 1) != 1)
+        g_test_message ("could not reset the peak resident size");
+      close (fd);
+    }
+}
+
+static char *
+file_sha256 (const char *path,
+             guint64    *size)
+{
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, NULL);
+  g_autofree guint8 *buf = g_malloc (65536);
+  gssize n;
+
+  *size = 0;
+  g_assert_nonnull (in);
+  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buf, 65536, NULL, NULL)) > 0)
+    {
+      g_checksum_update (checksum, buf, n);
+      *size += n;
+    }
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
+static void
+test_hundred_megabytes (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *spool = g_dir_make_tmp ("smtpkit-large-XXXXXX", &error);
+  g_autofree char *stored = NULL;
+  g_autofree char *stored_sum = NULL;
+  g_autoptr (SmtpkitFakeServer) server = NULL;
+  g_autoptr (SmtpkitClient) client = smtpkit_client_new ();
+  g_autoptr (TestGenerator) message = g_object_new (TEST_TYPE_GENERATOR, NULL);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) bye = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autofree char *host = NULL;
+  const char *to[] = { "big@example.org", NULL };
+  guint64 baseline, peak, stored_size;
+
+  g_assert_no_error (error);
+  message->size = MESSAGE_SIZE;
+  server = smtpkit_fake_server_new_sink (spool, NULL);
+  smtpkit_fake_server_listen_tcp (server, &error);
+  g_assert_no_error (error);
+  host = g_strdup_printf ("127.0.0.1:%u", smtpkit_fake_server_get_port (server));
+
+  greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
+  g_assert_no_error (error);
+
+  reset_peak ();
+  baseline = status_kb ("VmRSS:");
+  refused = smtpkit_client_sendmail_stream (client, "sender@example.org", to,
+                                            G_INPUT_STREAM (message), NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
+  peak = status_kb ("VmHWM:");
+  bye = smtpkit_client_quit (client, NULL, &error);
+  g_assert_no_error (error);
+  smtpkit_fake_server_stop (server);
+
+  g_assert_cmpuint (message->offset, ==, MESSAGE_SIZE);
+  g_assert_cmpuint (smtpkit_fake_server_get_message_count (server), ==, 1);
+  stored = g_build_filename (spool, "000001.eml", NULL);
+  stored_sum = file_sha256 (stored, &stored_size);
+  g_assert_cmpuint (stored_size, ==, MESSAGE_SIZE);
+  g_assert_cmpstr (stored_sum, ==, g_checksum_get_string (message->checksum));
+
+  g_test_message ("100 MB sent; resident memory: %" G_GUINT64_FORMAT " kB before, "
+                  "peak %" G_GUINT64_FORMAT " kB (limit %u kB)",
+                  baseline, peak, PEAK_LIMIT_KB);
+#if defined(__SANITIZE_ADDRESS__)
+  /* AddressSanitizer's shadow memory and quarantine are not ours. */
+  g_test_message ("peak not checked under AddressSanitizer");
+#else
+  g_assert_cmpuint (peak, <, PEAK_LIMIT_KB);
+#endif
+
+  g_remove (stored);
+  {
+    g_autofree char *envelope = g_build_filename (spool, "000001.envelope", NULL);
+    g_remove (envelope);
+  }
+  g_rmdir (spool);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/large-message/hundred-megabytes", test_hundred_megabytes);
+
+  return g_test_run ();
+}

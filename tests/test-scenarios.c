@@ -1,0 +1,552 @@
+/* test-scenarios.c: plays every scenario file against the public API
+ *
+ * One GTest per scenario file and mode: the server side is played by the
+ * fake server, which checks every byte the client sends; the client side
+ * is interpreted here, each step a call of the public API with its exact
+ * expected outcome. Every scenario runs twice: through the blocking API
+ * and through the asynchronous one. The client step language is described
+ * in docs/scenario-format.md.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <smtpkit.h>
+
+#include "smtpkit-fake-server.h"
+#include "smtpkit-scenario.h"
+
+typedef struct
+{
+  SmtpkitScenario *scenario;
+  gboolean async;
+} Case;
+
+typedef struct
+{
+  const Case *test_case;
+  SmtpkitFakeServer *server;
+  SmtpkitClient *client;
+  GAsyncResult *result;
+  gboolean async_mode;
+  guint lineno;
+  gboolean failed;
+} Run;
+
+/* ---- reporting ---------------------------------------------------------- */
+
+static void G_GNUC_PRINTF (2, 3)
+run_fail (Run        *run,
+          const char *format,
+          ...)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *transcript = NULL;
+  va_list args;
+
+  if (run->failed)
+    return;
+  run->failed = TRUE;
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  transcript = smtpkit_fake_server_get_transcript (run->server);
+  g_test_fail_printf ("%s:%u: %s\nserver transcript:\n%s",
+                      smtpkit_scenario_get_path (run->test_case->scenario),
+                      run->lineno, message, transcript ? transcript : "");
+}
+
+static const char *
+word (GPtrArray *words,
+      guint      i)
+{
+  return i < words->len ? g_bytes_get_data (g_ptr_array_index (words, i), NULL) : NULL;
+}
+
+static gboolean
+word_has_nul (GPtrArray *words,
+              guint      i)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (g_ptr_array_index (words, i), &size);
+
+  return memchr (data, '\0', size) != NULL;
+}
+
+/* ---- calling the API, blocking or not ------------------------------------ */
+
+static void
+on_done (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Run *run = user_data;
+
+  g_assert_null (run->result);
+  run->result = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (Run *run)
+{
+  while (run->result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return run->result;
+}
+
+/* Calls smtpkit_client_NAME, or NAME_async + NAME_finish in async mode. */
+#define CALL(run, error, name, ...)                                                     \
+  ((run)->async_mode                                                                    \
+     ? (smtpkit_client_##name##_async ((run)->client, __VA_ARGS__, NULL, on_done, (run)), \
+        smtpkit_client_##name##_finish ((run)->client, wait_result (run), (error)))      \
+     : smtpkit_client_##name ((run)->client, __VA_ARGS__, NULL, (error)))
+#define CALL0(run, error, name)                                                         \
+  ((run)->async_mode                                                                    \
+     ? (smtpkit_client_##name##_async ((run)->client, NULL, on_done, (run)),             \
+        smtpkit_client_##name##_finish ((run)->client, wait_result (run), (error)))      \
+     : smtpkit_client_##name ((run)->client, NULL, (error)))
+
+/* What a call produced, to compare with the expected outcome. */
+typedef struct
+{
+  SmtpkitReply *reply;
+  GHashTable *refused;
+  GError *error;
+  gboolean has_value;       /* a query: value below */
+  char *value;              /* "true", "false", a string, or NULL */
+} Outcome;
+
+static void
+outcome_clear (Outcome *outcome)
+{
+  g_clear_pointer (&outcome->reply, smtpkit_reply_unref);
+  g_clear_pointer (&outcome->refused, g_hash_table_unref);
+  g_clear_error (&outcome->error);
+  g_clear_pointer (&outcome->value, g_free);
+}
+
+static char **
+split_list (const char *list)
+{
+  if (list == NULL || *list == '\0')
+    return g_new0 (char *, 1);
+  return g_strsplit (list, ",", -1);
+}
+
+/* Words after the message: "mail:OPT" and "rcpt:OPT" options. */
+static void
+collect_options (GPtrArray  *words,
+                 guint       first,
+                 guint       last,
+                 GPtrArray  *mail_options,
+                 GPtrArray  *rcpt_options)
+{
+  for (guint i = first; i < last; i++)
+    {
+      const char *w = word (words, i);
+      if (g_str_has_prefix (w, "mail:"))
+        g_ptr_array_add (mail_options, g_strdup (w + 5));
+      else if (g_str_has_prefix (w, "rcpt:"))
+        g_ptr_array_add (rcpt_options, g_strdup (w + 5));
+    }
+  g_ptr_array_add (mail_options, NULL);
+  g_ptr_array_add (rcpt_options, NULL);
+}
+
+static const char *const *
+options_from (GPtrArray  *words,
+              guint       first,
+              guint       last,
+              GPtrArray  *options)
+{
+  for (guint i = first; i < last; i++)
+    g_ptr_array_add (options, g_strdup (word (words, i)));
+  g_ptr_array_add (options, NULL);
+  return options->len > 1 ? (const char *const *) options->pdata : NULL;
+}
+
+/* Performs the call in words[0 .. last-1]; FALSE for an unknown call. */
+static gboolean
+perform (Run       *c,
+         GPtrArray *words,
+         guint      last,
+         Outcome   *out)
+{
+  const char *call = word (words, 0);
+  const char *a1 = last > 1 ? word (words, 1) : NULL;
+  const char *a2 = last > 2 ? word (words, 2) : NULL;
+  Run *run = c;
+  GError **error = &out->error;
+  g_autoptr (GPtrArray) opts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) rcpt_opts = g_ptr_array_new_with_free_func (g_free);
+
+  if (g_str_equal (call, "connect"))
+    {
+      g_autofree char *host = a1 ? g_strdup (a1)
+                                 : g_strdup_printf ("127.0.0.1:%u",
+                                                    smtpkit_fake_server_get_port (run->server));
+      out->reply = CALL (c, error, connect, host, 0);
+    }
+  else if (g_str_equal (call, "helo"))
+    out->reply = CALL (c, error, helo, a1);
+  else if (g_str_equal (call, "ehlo"))
+    out->reply = CALL (c, error, ehlo, a1);
+  else if (g_str_equal (call, "ehlo_or_helo_if_needed"))
+    CALL0 (c, error, ehlo_or_helo_if_needed);
+  else if (g_str_equal (call, "docmd"))
+    out->reply = CALL (c, error, docmd, a1, a2);
+  else if (g_str_equal (call, "noop"))
+    out->reply = CALL0 (c, error, noop);
+  else if (g_str_equal (call, "rset"))
+    out->reply = CALL0 (c, error, rset);
+  else if (g_str_equal (call, "help"))
+    out->reply = CALL (c, error, help, a1);
+  else if (g_str_equal (call, "verify"))
+    out->reply = CALL (c, error, verify, a1);
+  else if (g_str_equal (call, "expn"))
+    out->reply = CALL (c, error, expn, a1);
+  else if (g_str_equal (call, "mail"))
+    out->reply = CALL (c, error, mail, a1, options_from (words, 2, last, opts));
+  else if (g_str_equal (call, "rcpt"))
+    out->reply = CALL (c, error, rcpt, a1, options_from (words, 2, last, opts));
+  else if (g_str_equal (call, "data"))
+    {
+      g_autoptr (GBytes) body = g_bytes_ref (g_ptr_array_index (words, 1));
+      out->reply = CALL (c, error, data, body);
+    }
+  else if (g_str_equal (call, "sendmail") || g_str_equal (call, "sendmail_stream"))
+    {
+      g_auto (GStrv) to = split_list (a2);
+      g_autoptr (GBytes) body = g_bytes_ref (g_ptr_array_index (words, 3));
+
+      collect_options (words, 4, last, opts, rcpt_opts);
+      if (g_str_equal (call, "sendmail"))
+        out->refused = CALL (c, error, sendmail, a1, (const char *const *) to, body,
+                             (const char *const *) opts->pdata,
+                             (const char *const *) rcpt_opts->pdata);
+      else
+        {
+          g_autoptr (GInputStream) stream = g_memory_input_stream_new_from_bytes (body);
+          out->refused = CALL (c, error, sendmail_stream, a1, (const char *const *) to, stream,
+                               (const char *const *) opts->pdata,
+                               (const char *const *) rcpt_opts->pdata);
+        }
+    }
+  else if (g_str_equal (call, "quit"))
+    out->reply = CALL0 (c, error, quit);
+  else if (g_str_equal (call, "close"))
+    smtpkit_client_close (run->client);
+  else if (g_str_equal (call, "set") && g_str_equal (a1, "local-hostname"))
+    smtpkit_client_set_local_hostname (run->client, a2, error);
+  else if (g_str_equal (call, "set") && g_str_equal (a1, "timeout"))
+    smtpkit_client_set_timeout (run->client, g_ascii_strtod (a2, NULL), error);
+  else if (g_str_equal (call, "set") && g_str_equal (a1, "convert-newlines"))
+    smtpkit_client_set_convert_newlines (run->client, g_str_equal (a2, "true"));
+  else if (g_str_equal (call, "has_extn"))
+    {
+      out->has_value = TRUE;
+      out->value = g_strdup (smtpkit_client_has_extn (run->client, a1) ? "true" : "false");
+    }
+  else if (g_str_equal (call, "extension"))
+    {
+      out->has_value = TRUE;
+      out->value = g_strdup (smtpkit_client_get_extension_parameter (run->client, a1));
+    }
+  else if (g_str_equal (call, "does_esmtp"))
+    {
+      out->has_value = TRUE;
+      out->value = g_strdup (smtpkit_client_get_does_esmtp (run->client) ? "true" : "false");
+    }
+  else if (g_str_equal (call, "connected"))
+    {
+      out->has_value = TRUE;
+      out->value = g_strdup (smtpkit_client_is_connected (run->client) ? "true" : "false");
+    }
+  else
+    return FALSE;
+
+  g_clear_object (&run->result);
+  return TRUE;
+}
+
+/* ---- checking the outcome ----------------------------------------------- */
+
+static char *
+describe (const Outcome *out)
+{
+  GString *s = g_string_new (NULL);
+
+  if (out->error)
+    {
+      SmtpkitReply *reply = smtpkit_error_get_reply (out->error);
+      g_string_append_printf (s, "error %s %d “%s”", g_quark_to_string (out->error->domain),
+                              out->error->code, out->error->message);
+      if (reply)
+        g_string_append_printf (s, " with reply %u", smtpkit_reply_get_code (reply));
+    }
+  else if (out->reply)
+    g_string_append_printf (s, "reply %u “%s”", smtpkit_reply_get_code (out->reply),
+                            smtpkit_reply_get_text (out->reply));
+  else if (out->refused)
+    g_string_append_printf (s, "refused map of %u", g_hash_table_size (out->refused));
+  else if (out->has_value)
+    g_string_append_printf (s, "value %s", out->value ? out->value : "null");
+  else
+    g_string_append (s, "success");
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+error_matches_nick (const GError *error,
+                    const char   *nick)
+{
+  GEnumClass *klass;
+  GEnumValue *value;
+
+  if (g_str_equal (nick, "timed-out"))
+    return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  if (g_str_equal (nick, "pending"))
+    return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PENDING);
+  klass = g_type_class_ref (SMTPKIT_TYPE_ERROR);
+  value = g_enum_get_value_by_nick (klass, nick);
+  g_type_class_unref (klass);
+  g_assert_nonnull (value);
+  return g_error_matches (error, SMTPKIT_ERROR, value->value);
+}
+
+/* "addr:code" words against a map address -> SmtpkitReply, exactly. */
+static gboolean
+map_matches (GHashTable *map,
+             GPtrArray  *words,
+             guint       first)
+{
+  guint expected = 0;
+
+  for (guint i = first; i < words->len; i++, expected++)
+    {
+      const char *w = word (words, i);
+      const char *colon = strrchr (w, ':');
+      g_autofree char *address = colon ? g_strndup (w, colon - w) : NULL;
+      SmtpkitReply *reply;
+
+      if (!colon || !map)
+        return FALSE;
+      reply = g_hash_table_lookup (map, address);
+      if (!reply || smtpkit_reply_get_code (reply) != g_ascii_strtoull (colon + 1, NULL, 10))
+        return FALSE;
+    }
+  return map == NULL ? expected == 0 : g_hash_table_size (map) == expected;
+}
+
+static gboolean
+reply_matches (SmtpkitReply *reply,
+               GPtrArray    *words,
+               guint         i)
+{
+  if (reply == NULL || smtpkit_reply_get_code (reply) != g_ascii_strtoull (word (words, i), NULL, 10))
+    return FALSE;
+  /* An optional exact text, and an optional enhanced status "es:X.Y.Z". */
+  for (i++; i < words->len; i++)
+    {
+      const char *w = word (words, i);
+      if (g_str_has_prefix (w, "es:"))
+        {
+          const char *status = smtpkit_reply_get_enhanced_status (reply);
+          if (g_strcmp0 (status, g_str_equal (w + 3, "none") ? NULL : w + 3) != 0)
+            return FALSE;
+        }
+      else if (!g_str_equal (smtpkit_reply_get_text (reply), w))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+outcome_matches (const Outcome *out,
+                 GPtrArray     *words,
+                 guint          first)
+{
+  const char *kind = word (words, first);
+
+  if (kind == NULL)
+    return out->error == NULL;
+  if (g_str_equal (kind, "error"))
+    {
+      const char *code = word (words, first + 2);
+      guint rest = first + 2;
+
+      if (out->error == NULL || !error_matches_nick (out->error, word (words, first + 1)))
+        return FALSE;
+      if (code && g_ascii_isdigit (code[0]))
+        {
+          SmtpkitReply *reply = smtpkit_error_get_reply (out->error);
+          if (!reply || smtpkit_reply_get_code (reply) != g_ascii_strtoull (code, NULL, 10))
+            return FALSE;
+          rest++;
+        }
+      if (rest < words->len)
+        return map_matches (smtpkit_error_get_recipients (out->error), words, rest);
+      return TRUE;
+    }
+  if (out->error)
+    return FALSE;
+  if (out->has_value)
+    return g_strcmp0 (out->value, g_str_equal (kind, "null") ? NULL : kind) == 0;
+  if (g_str_equal (kind, "ok"))
+    return out->refused == NULL || g_hash_table_size (out->refused) == 0;
+  if (g_str_equal (kind, "refused"))
+    return out->refused != NULL && map_matches (out->refused, words, first + 1);
+  return g_ascii_isdigit (kind[0]) && reply_matches (out->reply, words, first);
+}
+
+/* ---- one scenario --------------------------------------------------------- */
+
+static void
+run_step (Run                       *run,
+          const SmtpkitScenarioLine *line)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) words = NULL;
+  g_autofree char *got = NULL;
+  Outcome out = { 0 };
+  guint arrow;
+
+  run->lineno = line->lineno;
+  words = smtpkit_scenario_split_args (line->text, &error);
+  if (words == NULL || words->len == 0)
+  {
+      run_fail (run, "cannot read the client step: %s", error ? error->message : "empty");
+      return;
+  }
+
+  for (arrow = 0; arrow < words->len; arrow++)
+    if (g_str_equal (word (words, arrow), "=>") && !word_has_nul (words, arrow))
+      break;
+
+  if (!perform (run, words, arrow, &out))
+  {
+      run_fail (run, "unknown client step “%s”", word (words, 0));
+      return;
+  }
+
+  if (!outcome_matches (&out, words, arrow + 1))
+    {
+      got = describe (&out);
+      run_fail (run, "expected %s, got %s", line->text, got);
+    }
+  outcome_clear (&out);
+}
+
+static void
+test_scenario (gconstpointer data)
+{
+  const Case *test_case = data;
+  g_autoptr (GError) error = NULL;
+  GPtrArray *steps = smtpkit_scenario_get_client_steps (test_case->scenario);
+  Run run = { test_case };
+
+  run.async_mode = test_case->async;
+  GWeakRef client_ref;
+
+  run.server = smtpkit_fake_server_new_scripted (test_case->scenario);
+  if (!smtpkit_fake_server_listen_tcp (run.server, &error))
+    g_error ("cannot start the fake server: %s", error->message);
+
+  run.client = smtpkit_client_new ();
+  g_weak_ref_init (&client_ref, run.client);
+  smtpkit_client_set_local_hostname (run.client, "client.test", NULL);
+
+  for (guint i = 0; i < steps->len && !run.failed; i++)
+    run_step (&run, g_ptr_array_index (steps, i));
+
+  /* Dropping the last reference closes the connection. */
+  g_clear_object (&run.client);
+  g_assert_null (g_weak_ref_get (&client_ref));
+  g_weak_ref_clear (&client_ref);
+
+  if (!smtpkit_fake_server_wait (run.server, 15000, &error) && !run.failed)
+    {
+      run.lineno = 0;
+      run_fail (&run, "the server side did not play out: %s", error->message);
+    }
+  smtpkit_fake_server_stop (run.server);
+  g_clear_object (&run.server);
+  g_clear_object (&run.result);
+}
+
+/* ---- registration ----------------------------------------------------------- */
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+static void
+add_scenarios (const char *dir,
+               const char *group,
+               GPtrArray  *cases)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)))
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *entry = g_ptr_array_index (names, i);
+      g_autofree char *path = g_build_filename (dir, entry, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SmtpkitScenario) scenario = NULL;
+      g_autofree char *base = NULL;
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        {
+          add_scenarios (path, entry, cases);
+          continue;
+        }
+      if (!g_str_has_suffix (entry, ".scenario"))
+        continue;
+      scenario = smtpkit_scenario_new_from_file (path, &error);
+      if (scenario == NULL)
+        g_error ("%s", error->message);
+      base = g_strndup (entry, strlen (entry) - strlen (".scenario"));
+      for (int async = 0; async < 2; async++)
+        {
+          Case *c = g_new0 (Case, 1);
+          g_autofree char *test_path = g_strdup_printf ("/scenario/%s/%s/%s", group, base,
+                                                        async ? "async" : "sync");
+          c->scenario = smtpkit_scenario_ref (scenario);
+          c->async = async;
+          g_ptr_array_add (cases, c);
+          g_test_add_data_func (test_path, c, test_scenario);
+        }
+    }
+}
+
+static void
+case_free (Case *c)
+{
+  smtpkit_scenario_unref (c->scenario);
+  g_free (c);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const char *dir = g_getenv ("SMTPKIT_SCENARIO_DIR");
+  g_autoptr (GPtrArray) cases = g_ptr_array_new_with_free_func ((GDestroyNotify) case_free);
+
+  g_test_init (&argc, &argv, NULL);
+  g_assert_nonnull (dir);
+  add_scenarios (dir, "misc", cases);
+  g_assert_cmpuint (cases->len, >, 0);
+
+  return g_test_run ();
+}
