@@ -12,6 +12,7 @@
 
 #include "smtpkit-plugins-private.h"
 
+#include "smtpkit-auth-mechanism.h"
 #include "smtpkit-transport.h"
 
 static char *search_path;
@@ -26,7 +27,8 @@ load_plugins (gpointer data)
 
   point = g_io_extension_point_register (SMTPKIT_TRANSPORT_EXTENSION_POINT_NAME);
   g_io_extension_point_set_required_type (point, SMTPKIT_TYPE_TRANSPORT);
-  g_io_extension_point_register (SMTPKIT_AUTH_MECHANISM_EXTENSION_POINT_NAME);
+  point = g_io_extension_point_register (SMTPKIT_AUTH_MECHANISM_EXTENSION_POINT_NAME);
+  g_io_extension_point_set_required_type (point, SMTPKIT_TYPE_AUTH_MECHANISM);
 
   if (env != NULL && *env != '\0')
     {

@@ -14,6 +14,7 @@
 #include "smtpkit-error.h"
 #include "smtpkit-reply.h"
 #include "smtpkit-transport.h"
+#include "smtpkit-auth-mechanism.h"
 #include "smtpkit-client.h"
 
 #undef __SMTPKIT_INSIDE__

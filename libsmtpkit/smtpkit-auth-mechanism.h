@@ -1,0 +1,88 @@
+/* smtpkit-auth-mechanism.h: SASL mechanisms as pure step functions
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(__SMTPKIT_INSIDE__) && !defined(SMTPKIT_COMPILATION)
+#error "Only <smtpkit.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+#include "smtpkit-version-macros.h"
+
+G_BEGIN_DECLS
+
+#define SMTPKIT_TYPE_AUTH_MECHANISM (smtpkit_auth_mechanism_get_type ())
+
+SMTPKIT_AVAILABLE_IN_ALL
+G_DECLARE_DERIVABLE_TYPE (SmtpkitAuthMechanism, smtpkit_auth_mechanism, SMTPKIT, AUTH_MECHANISM, GObject)
+
+/**
+ * SmtpkitAuthMechanismClass:
+ * @parent_class: the parent class
+ * @step: computes the response to one challenge. @challenge is %NULL for
+ *   the initial response (sent with AUTH, before any 334); the mechanism
+ *   then sets @response to %NULL when it has none. Otherwise @challenge
+ *   is the decoded 334 challenge (possibly empty) and @response must be
+ *   set. Returns %FALSE with @error set when it cannot answer. Never does
+ *   I/O.
+ * @uses_password: whether the mechanism authenticates with a user name
+ *   and password, so that [method@Client.login] may try it
+ *
+ * The class of SASL mechanisms. A mechanism object serves one
+ * authentication; its properties give it what it needs: the
+ * mechanism name, the user name and password, the server's host name, the
+ * service ("smtp"), whether the connection is protected by TLS, and TLS
+ * channel binding data for `-PLUS` mechanisms.
+ */
+struct _SmtpkitAuthMechanismClass
+{
+  GObjectClass parent_class;
+
+  gboolean (*step) (SmtpkitAuthMechanism  *mechanism,
+                    GBytes                *challenge,
+                    GBytes               **response,
+                    GError               **error);
+
+  gboolean uses_password;
+
+  /*< private >*/
+  gpointer padding[8];
+};
+
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_auth_mechanism_step (SmtpkitAuthMechanism  *mechanism,
+                                      GBytes                *challenge,
+                                      GBytes               **response,
+                                      GError               **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+const char *smtpkit_auth_mechanism_get_name (SmtpkitAuthMechanism *mechanism);
+SMTPKIT_AVAILABLE_IN_ALL
+const char *smtpkit_auth_mechanism_get_username (SmtpkitAuthMechanism *mechanism);
+SMTPKIT_AVAILABLE_IN_ALL
+const char *smtpkit_auth_mechanism_get_password (SmtpkitAuthMechanism *mechanism);
+SMTPKIT_AVAILABLE_IN_ALL
+const char *smtpkit_auth_mechanism_get_server_name (SmtpkitAuthMechanism *mechanism);
+SMTPKIT_AVAILABLE_IN_ALL
+const char *smtpkit_auth_mechanism_get_service (SmtpkitAuthMechanism *mechanism);
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_auth_mechanism_get_secure (SmtpkitAuthMechanism *mechanism);
+SMTPKIT_AVAILABLE_IN_ALL
+GBytes *smtpkit_auth_mechanism_get_channel_binding (SmtpkitAuthMechanism *mechanism,
+                                                    const char          **type);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_auth_mechanism_register (const char *name,
+                                      GType       type,
+                                      gint        strength);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitAuthMechanism *smtpkit_auth_mechanism_new_for_name (const char  *name,
+                                                           GError     **error);
+SMTPKIT_AVAILABLE_IN_ALL
+char **smtpkit_auth_mechanism_list (void);
+
+G_END_DECLS
