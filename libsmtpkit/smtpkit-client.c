@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 
 #include "smtpkit-client.h"
+#include "smtpkit-client-private.h"
 
 #include "smtpkit-codec-private.h"
 #include "smtpkit-deadline-private.h"
@@ -55,19 +56,6 @@
  * set, else by the per-command times of RFC 5321 §4.5.3.2.
  */
 
-/* RFC 5321 §4.5.3.2, in milliseconds. */
-typedef enum
-{
-  PHASE_CONNECT,
-  PHASE_GREETING,
-  PHASE_COMMAND,
-  PHASE_MAIL,
-  PHASE_RCPT,
-  PHASE_DATA_INIT,
-  PHASE_DATA_BLOCK,
-  PHASE_DATA_END,
-} Phase;
-
 static const guint phase_timeouts_ms[] = {
   [PHASE_CONNECT] = 5 * 60 * 1000,
   [PHASE_GREETING] = 5 * 60 * 1000,
@@ -79,27 +67,13 @@ static const guint phase_timeouts_ms[] = {
   [PHASE_DATA_END] = 10 * 60 * 1000,
 };
 
-typedef struct
-{
-  char *local_hostname;
-  double timeout;               /* seconds; < 0: per-phase defaults */
-  GSocketAddress *source_address;
-  guint debug_level;
-  gboolean convert_newlines;
-  char *transport;
-
-  SmtpkitEngine *engine;
-  char *host;
-  guint16 port;
-  gboolean busy;
-
-  gboolean does_esmtp;
-  SmtpkitReply *ehlo_reply;
-  SmtpkitReply *helo_reply;
-  GHashTable *features;         /* lower-case keyword -> parameters */
-} SmtpkitClientPrivate;
-
 G_DEFINE_TYPE_WITH_PRIVATE (SmtpkitClient, smtpkit_client, G_TYPE_OBJECT)
+
+SmtpkitClientPrivate *
+client_get_private (SmtpkitClient *client)
+{
+  return smtpkit_client_get_instance_private (client);
+}
 
 enum
 {
@@ -124,8 +98,8 @@ enum
 
 static guint signals[N_SIGNALS];
 
-static guint
-phase_timeout (SmtpkitClient *client,
+guint
+client_phase_timeout (SmtpkitClient *client,
                Phase          phase)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
@@ -253,8 +227,8 @@ client_trace (gpointer          user_data,
 
 /* ---- session state ----------------------------------------------------- */
 
-static void
-forget_session (SmtpkitClient *client)
+void
+client_forget_session (SmtpkitClient *client)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
 
@@ -264,8 +238,8 @@ forget_session (SmtpkitClient *client)
   g_hash_table_remove_all (priv->features);
 }
 
-static void
-drop_connection (SmtpkitClient *client)
+void
+client_drop_connection (SmtpkitClient *client)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
 
@@ -276,8 +250,8 @@ drop_connection (SmtpkitClient *client)
     }
 }
 
-static gboolean
-is_connected (SmtpkitClient *client)
+gboolean
+client_is_connected (SmtpkitClient *client)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
 
@@ -292,34 +266,6 @@ is_connected (SmtpkitClient *client)
  * DATA phase, abandoning a transaction) are steps shared by the methods
  * that need them, so no command is written twice.
  */
-
-typedef void (*ReplyStep) (GTask        *task,
-                           SmtpkitReply *reply);
-typedef void (*Step) (GTask *task);
-
-typedef struct
-{
-  ReplyStep on_reply;
-  Step after_hello;
-  ReplyStep after_data;
-
-  /* connect */
-  char *host;
-  guint16 port;
-  SmtpkitDeadline *deadline;
-
-  /* sendmail, data */
-  gboolean in_transaction;
-  char *from;
-  GStrv to;
-  GStrv mail_options;
-  GStrv rcpt_options;
-  GInputStream *body;
-  gint64 size;                  /* encoded size, -1 when unknown */
-  guint next_rcpt;
-  GHashTable *refused;
-  GHashTable *accepted;
-} ClientOp;
 
 static void
 client_op_free (ClientOp *op)
@@ -336,13 +282,9 @@ client_op_free (ClientOp *op)
   g_free (op);
 }
 
-#define OP(task) ((ClientOp *) g_task_get_task_data (task))
-#define CLIENT(task) (SMTPKIT_CLIENT (g_task_get_source_object (task)))
-#define PRIV(task) ((SmtpkitClientPrivate *) smtpkit_client_get_instance_private (CLIENT (task)))
-
 /* Starts a public operation; NULL (error reported) when it cannot run. */
-static GTask *
-op_begin (SmtpkitClient       *client,
+GTask *
+client_op_begin (SmtpkitClient       *client,
           gpointer             source_tag,
           gboolean             needs_connection,
           GCancellable        *cancellable,
@@ -362,7 +304,7 @@ op_begin (SmtpkitClient       *client,
       g_object_unref (task);
       return NULL;
     }
-  if (needs_connection && !is_connected (client))
+  if (needs_connection && !client_is_connected (client))
     {
       g_task_return_new_error (task, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
                                "not connected to a server: call connect() first");
@@ -373,21 +315,21 @@ op_begin (SmtpkitClient       *client,
   return task;
 }
 
-static void
-op_return_error (GTask  *task,
+void
+client_op_return_error (GTask  *task,
                  GError *error)
 {
   SmtpkitClientPrivate *priv = PRIV (task);
 
   priv->busy = FALSE;
   if (priv->engine && !smtpkit_engine_is_open (priv->engine))
-    forget_session (CLIENT (task));
+    client_forget_session (CLIENT (task));
   g_task_return_error (task, error);
   g_object_unref (task);
 }
 
-static void
-op_return_pointer (GTask          *task,
+void
+client_op_return_pointer (GTask          *task,
                    gpointer        result,
                    GDestroyNotify  destroy)
 {
@@ -396,23 +338,23 @@ op_return_pointer (GTask          *task,
   g_object_unref (task);
 }
 
-static void
-op_return_reply (GTask        *task,
+void
+client_op_return_reply (GTask        *task,
                  SmtpkitReply *reply)
 {
-  op_return_pointer (task, smtpkit_reply_ref (reply), (GDestroyNotify) smtpkit_reply_unref);
+  client_op_return_pointer (task, smtpkit_reply_ref (reply), (GDestroyNotify) smtpkit_reply_unref);
 }
 
-static void
-op_return_true (GTask *task)
+void
+client_op_return_true (GTask *task)
 {
   PRIV (task)->busy = FALSE;
   g_task_return_boolean (task, TRUE);
   g_object_unref (task);
 }
 
-static gpointer
-op_finish (SmtpkitClient  *client,
+gpointer
+client_op_finish (SmtpkitClient  *client,
            GAsyncResult   *result,
            gpointer        source_tag,
            GError        **error)
@@ -423,8 +365,8 @@ op_finish (SmtpkitClient  *client,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static GString *
-format_line (const char         *verb,
+GString *
+client_format_line (const char         *verb,
              const char         *arg,
              const char *const  *options,
              GError            **error)
@@ -449,7 +391,7 @@ on_command_replies (GObject      *source,
   replies = smtpkit_engine_exchange_finish (priv->engine, result, &error);
   if (replies == NULL)
     {
-      op_return_error (task, error);
+      client_op_return_error (task, error);
       return;
     }
   OP (task)->on_reply (task, g_ptr_array_index (replies, 0));
@@ -457,8 +399,8 @@ on_command_replies (GObject      *source,
 
 /* Sends @line (taken; NULL after a formatting error in @error) and passes
  * the reply to @on_reply. */
-static void
-op_command (GTask     *task,
+void
+client_op_command (GTask     *task,
             GString   *line,
             GError    *error,
             Phase      phase,
@@ -471,12 +413,12 @@ op_command (GTask     *task,
 
   if (line == NULL)
     {
-      op_return_error (task, error);
+      client_op_return_error (task, error);
       return;
     }
-  if (!is_connected (client))
+  if (!client_is_connected (client))
     {
-      op_return_error (task, g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+      client_op_return_error (task, g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
                                           "the connection to %s was closed", priv->host));
       return;
     }
@@ -484,42 +426,35 @@ op_command (GTask     *task,
   batch = smtpkit_command_batch_new ();
   smtpkit_command_batch_add (batch, line, FALSE);
   OP (task)->on_reply = on_reply;
-  smtpkit_engine_exchange_async (priv->engine, batch, phase_timeout (client, phase),
+  smtpkit_engine_exchange_async (priv->engine, batch, client_phase_timeout (client, phase),
                                  g_task_get_cancellable (task), on_command_replies, task);
 }
 
-#define op_send(task, phase, on_reply, verb, arg, options)                \
-  G_STMT_START {                                                          \
-    GError *_format_error = NULL;                                         \
-    GString *_line = format_line (verb, arg, options, &_format_error);   \
-    op_command (task, _line, _format_error, phase, on_reply);            \
-  } G_STMT_END
-
-static void
-step_return_reply (GTask        *task,
+void
+client_step_return_reply (GTask        *task,
                    SmtpkitReply *reply)
 {
-  op_return_reply (task, reply);
+  client_op_return_reply (task, reply);
 }
 
 /* ---- HELO, EHLO -------------------------------------------------------- */
 
-static const char *
-hello_name (SmtpkitClient *client,
+const char *
+client_hello_name (SmtpkitClient *client,
             const char    *name)
 {
   return name ? name : smtpkit_client_get_local_hostname (client);
 }
 
-static gboolean
-check_hello_name (const char  *name,
+gboolean
+client_check_hello_name (const char  *name,
                   GError     **error)
 {
   return smtpkit_codec_check_argument ("local host name", name, -1, error);
 }
 
-static void
-record_ehlo (SmtpkitClient *client,
+void
+client_record_ehlo (SmtpkitClient *client,
              SmtpkitReply  *reply)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
@@ -543,18 +478,18 @@ record_helo (SmtpkitClient *client,
   priv->helo_reply = smtpkit_reply_ref (reply);
 }
 
-static void
-send_hello (GTask      *task,
+void
+client_send_hello (GTask      *task,
             const char *verb,
             const char *name,
             ReplyStep   on_reply)
 {
   GError *error = NULL;
 
-  name = hello_name (CLIENT (task), name);
-  if (!check_hello_name (name, &error))
+  name = client_hello_name (CLIENT (task), name);
+  if (!client_check_hello_name (name, &error))
     {
-      op_return_error (task, error);
+      client_op_return_error (task, error);
       return;
     }
   if (g_str_equal (verb, "EHLO"))
@@ -562,15 +497,15 @@ send_hello (GTask      *task,
       verb = SMTPKIT_CLIENT_GET_CLASS (CLIENT (task))->hello_verb;
       g_hash_table_remove_all (PRIV (task)->features);
     }
-  op_send (task, PHASE_COMMAND, on_reply, verb, name, NULL);
+  client_op_send (task, PHASE_COMMAND, on_reply, verb, name, NULL);
 }
 
 static void
 ehlo_done (GTask        *task,
            SmtpkitReply *reply)
 {
-  record_ehlo (CLIENT (task), reply);
-  op_return_reply (task, reply);
+  client_record_ehlo (CLIENT (task), reply);
+  client_op_return_reply (task, reply);
 }
 
 static void
@@ -578,11 +513,11 @@ helo_done (GTask        *task,
            SmtpkitReply *reply)
 {
   record_helo (CLIENT (task), reply);
-  op_return_reply (task, reply);
+  client_op_return_reply (task, reply);
 }
 
-static gboolean
-is_2xx (SmtpkitReply *reply)
+gboolean
+client_is_2xx (SmtpkitReply *reply)
 {
   guint code = smtpkit_reply_get_code (reply);
   return code >= 200 && code <= 299;
@@ -593,9 +528,9 @@ hello_fallback_done (GTask        *task,
                      SmtpkitReply *reply)
 {
   record_helo (CLIENT (task), reply);
-  if (!is_2xx (reply))
+  if (!client_is_2xx (reply))
     {
-      op_return_error (task, smtpkit_error_new_reply (SMTPKIT_ERROR_HELO, reply,
+      client_op_return_error (task, smtpkit_error_new_reply (SMTPKIT_ERROR_HELO, reply,
                                                       "the server at %s refused HELO: %u %s",
                                                       PRIV (task)->host,
                                                       smtpkit_reply_get_code (reply),
@@ -609,19 +544,19 @@ static void
 hello_ehlo_done (GTask        *task,
                  SmtpkitReply *reply)
 {
-  record_ehlo (CLIENT (task), reply);
-  if (is_2xx (reply))
+  client_record_ehlo (CLIENT (task), reply);
+  if (client_is_2xx (reply))
     {
       OP (task)->after_hello (task);
       return;
     }
-  send_hello (task, "HELO", NULL, hello_fallback_done);
+  client_send_hello (task, "HELO", NULL, hello_fallback_done);
 }
 
 /* smtplib's ehlo_or_helo_if_needed(): EHLO, or HELO when EHLO is refused,
  * unless one of them was already answered on this connection. */
-static void
-step_hello_if_needed (GTask *task,
+void
+client_step_hello_if_needed (GTask *task,
                       Step   then)
 {
   SmtpkitClientPrivate *priv = PRIV (task);
@@ -632,87 +567,11 @@ step_hello_if_needed (GTask *task,
       return;
     }
   OP (task)->after_hello = then;
-  send_hello (task, "EHLO", NULL, hello_ehlo_done);
+  client_send_hello (task, "EHLO", NULL, hello_ehlo_done);
 }
 
-/* smtplib's mail(): asking for SMTPUTF8 when the server does not offer it
- * is refused before anything is sent. */
-static gboolean
-check_smtputf8 (SmtpkitClient      *client,
-                const char *const  *options,
-                GError            **error)
-{
-  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
-
-  if (!priv->does_esmtp || options == NULL || smtpkit_client_has_extn (client, "smtputf8"))
-    return TRUE;
-  for (guint i = 0; options[i]; i++)
-    if (g_ascii_strcasecmp (options[i], "SMTPUTF8") == 0)
-      {
-        g_set_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED,
-                     "the server at %s does not offer SMTPUTF8", priv->host);
-        return FALSE;
-      }
-  return TRUE;
-}
-
-/* ---- the mail transaction ---------------------------------------------- */
-
-typedef struct
-{
-  SmtpkitClient *client;
-  GError *error;
-  GTask *task;
-} AbortData;
-
-static void
-on_abort_rset (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  AbortData *data = user_data;
-  SmtpkitClientPrivate *priv = PRIV (data->task);
-  g_autoptr (GPtrArray) replies = NULL;
-
-  /* smtplib's _rset(): the outcome of the RSET does not matter. */
-  replies = smtpkit_engine_exchange_finish (priv->engine, result, NULL);
-  op_return_error (data->task, data->error);
-  g_free (data);
-}
-
-/* Abandons the transaction after a refusal: the connection is dropped on
- * 421 (the server is closing it), else RSET is sent and its outcome
- * ignored, as smtplib does; then @error (taken) is reported. */
-static void
-abandon_transaction (GTask        *task,
-                     SmtpkitReply *reply,
-                     GError       *error)
-{
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
-  g_autoptr (GString) line = NULL;
-  SmtpkitCommandBatch *batch;
-  AbortData *data;
-
-  if ((reply && smtpkit_reply_get_code (reply) == 421) || !is_connected (client))
-    {
-      drop_connection (client);
-      op_return_error (task, error);
-      return;
-    }
-
-  line = format_line ("RSET", NULL, NULL, NULL);
-  batch = smtpkit_command_batch_new ();
-  smtpkit_command_batch_add (batch, line, FALSE);
-  data = g_new0 (AbortData, 1);
-  data->task = task;
-  data->error = error;
-  smtpkit_engine_exchange_async (priv->engine, batch, phase_timeout (client, PHASE_COMMAND),
-                                 g_task_get_cancellable (task), on_abort_rset, data);
-}
-
-static GError *
-reply_error (GTask        *task,
+GError *
+client_reply_error (GTask        *task,
              SmtpkitError  code,
              SmtpkitReply *reply,
              const char   *what)
@@ -720,265 +579,6 @@ reply_error (GTask        *task,
   return smtpkit_error_new_reply (code, reply, "%s: %u %s", what,
                                   smtpkit_reply_get_code (reply),
                                   smtpkit_reply_get_text (reply));
-}
-
-/* Fails the DATA phase: inside sendmail() the transaction is abandoned;
- * a bare data() reports the error as smtplib's does. */
-static void
-data_failed (GTask        *task,
-             SmtpkitReply *reply,
-             GError       *error)
-{
-  if (OP (task)->in_transaction)
-    abandon_transaction (task, reply, error);
-  else
-    op_return_error (task, error);
-}
-
-static void
-on_body_sent (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GTask *task = user_data;
-  SmtpkitClientPrivate *priv = PRIV (task);
-  ClientOp *op = OP (task);
-  GError *error = NULL;
-  g_autoptr (SmtpkitReply) reply = NULL;
-
-  reply = smtpkit_engine_send_body_finish (priv->engine, result, &error);
-  if (reply == NULL)
-    {
-      if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN) && op->accepted)
-        smtpkit_error_set_recipients (error, op->accepted);
-      op_return_error (task, error);
-      return;
-    }
-  op->after_data (task, reply);
-}
-
-static void
-data_command_done (GTask        *task,
-                   SmtpkitReply *reply)
-{
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
-
-  if (smtpkit_reply_get_code (reply) != 354)
-    {
-      data_failed (task, reply,
-                   reply_error (task, SMTPKIT_ERROR_DATA, reply, "the server refused DATA"));
-      return;
-    }
-
-  smtpkit_engine_send_body_async (priv->engine, OP (task)->body, priv->convert_newlines,
-                                  phase_timeout (client, PHASE_DATA_BLOCK),
-                                  phase_timeout (client, PHASE_DATA_END),
-                                  g_task_get_cancellable (task), on_body_sent, task);
-}
-
-/* DATA, the body, the final reply to @then. */
-static void
-step_data (GTask     *task,
-           ReplyStep  then)
-{
-  OP (task)->after_data = then;
-  op_send (task, PHASE_DATA_INIT, data_command_done, "DATA", NULL, NULL);
-}
-
-static void sendmail_next_rcpt (GTask *task);
-
-static void
-sendmail_body_done (GTask        *task,
-                    SmtpkitReply *reply)
-{
-  ClientOp *op = OP (task);
-
-  if (smtpkit_reply_get_code (reply) != 250)
-    {
-      data_failed (task, reply,
-                   reply_error (task, SMTPKIT_ERROR_DATA, reply,
-                                "the server refused the message"));
-      return;
-    }
-  op_return_pointer (task, g_hash_table_ref (op->refused), (GDestroyNotify) g_hash_table_unref);
-}
-
-static void
-sendmail_rcpt_done (GTask        *task,
-                    SmtpkitReply *reply)
-{
-  ClientOp *op = OP (task);
-  const char *recipient = op->to[op->next_rcpt - 1];
-  guint code = smtpkit_reply_get_code (reply);
-
-  if (code == 250 || code == 251)
-    g_hash_table_replace (op->accepted, g_strdup (recipient), smtpkit_reply_ref (reply));
-  else
-    g_hash_table_replace (op->refused, g_strdup (recipient), smtpkit_reply_ref (reply));
-
-  if (code == 421)
-    {
-      GError *error = reply_error (task, SMTPKIT_ERROR_RECIPIENTS_REFUSED, reply,
-                                   "the server is closing the connection");
-      smtpkit_error_set_recipients (error, op->refused);
-      abandon_transaction (task, reply, error);
-      return;
-    }
-  sendmail_next_rcpt (task);
-}
-
-static void
-sendmail_next_rcpt (GTask *task)
-{
-  SmtpkitClientPrivate *priv = PRIV (task);
-  ClientOp *op = OP (task);
-
-  if (op->to[op->next_rcpt] != NULL)
-    {
-      g_autofree char *arg = NULL;
-      g_autofree char *address = smtpkit_codec_quote_address (op->to[op->next_rcpt++]);
-
-      arg = g_strconcat ("TO:", address, NULL);
-      op_send (task, PHASE_RCPT, sendmail_rcpt_done, "RCPT", arg,
-               priv->does_esmtp ? (const char *const *) op->rcpt_options : NULL);
-      return;
-    }
-
-  if (g_hash_table_size (op->accepted) == 0)
-    {
-      GError *error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
-                                   "the server at %s refused every recipient", priv->host);
-      smtpkit_error_set_recipients (error, op->refused);
-      abandon_transaction (task, NULL, error);
-      return;
-    }
-  step_data (task, sendmail_body_done);
-}
-
-static void
-sendmail_mail_done (GTask        *task,
-                    SmtpkitReply *reply)
-{
-  ClientOp *op = OP (task);
-  GError *error;
-
-  if (smtpkit_reply_get_code (reply) == 250)
-    {
-      sendmail_next_rcpt (task);
-      return;
-    }
-
-  error = reply_error (task, SMTPKIT_ERROR_SENDER_REFUSED, reply, "the server refused the sender");
-  smtpkit_error_set_sender (error, op->from);
-  abandon_transaction (task, reply, error);
-}
-
-static void
-sendmail_mail (GTask *task)
-{
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
-  ClientOp *op = OP (task);
-  g_autoptr (GPtrArray) options = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *address = smtpkit_codec_quote_address (op->from);
-  g_autofree char *arg = g_strconcat ("FROM:", address, NULL);
-  GError *error = NULL;
-
-  if (priv->does_esmtp)
-    {
-      if (op->size >= 0 && smtpkit_client_has_extn (client, "size"))
-        g_ptr_array_add (options, g_strdup_printf ("SIZE=%" G_GINT64_FORMAT, op->size));
-      for (guint i = 0; op->mail_options && op->mail_options[i]; i++)
-        g_ptr_array_add (options, g_strdup (op->mail_options[i]));
-    }
-  g_ptr_array_add (options, NULL);
-  if (!check_smtputf8 (client, (const char *const *) options->pdata, &error))
-    {
-      op_return_error (task, error);
-      return;
-    }
-  op->in_transaction = TRUE;
-  op_send (task, PHASE_MAIL, sendmail_mail_done, "MAIL", arg,
-           (const char *const *) options->pdata);
-}
-
-/* Bad input must fail before anything goes on the wire, EHLO included:
- * every command of the transaction is formatted once up front. */
-static gboolean
-check_envelope (const char         *from,
-                const char *const  *to,
-                const char *const  *mail_options,
-                const char *const  *rcpt_options,
-                GError            **error)
-{
-  g_autoptr (GString) scratch = g_string_new (NULL);
-  g_autofree char *address = NULL;
-  g_autofree char *arg = NULL;
-
-  if (to == NULL || to[0] == NULL)
-    {
-      g_set_error_literal (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT,
-                           "no recipients given");
-      return FALSE;
-    }
-  address = smtpkit_codec_quote_address (from);
-  arg = g_strconcat ("FROM:", address, NULL);
-  if (!smtpkit_codec_check_argument ("sender", from, -1, error) ||
-      !smtpkit_codec_format_command (scratch, "MAIL", arg, mail_options, error))
-    return FALSE;
-  for (guint i = 0; to[i]; i++)
-    {
-      g_free (address);
-      g_free (arg);
-      address = smtpkit_codec_quote_address (to[i]);
-      arg = g_strconcat ("TO:", address, NULL);
-      if (!smtpkit_codec_check_argument ("recipient", to[i], -1, error) ||
-          !smtpkit_codec_format_command (scratch, "RCPT", arg, rcpt_options, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-sendmail_start (SmtpkitClient       *client,
-                gpointer             source_tag,
-                const char          *from_addr,
-                const char *const   *to_addrs,
-                GInputStream        *body,
-                gint64               size,
-                const char *const   *mail_options,
-                const char *const   *rcpt_options,
-                GCancellable        *cancellable,
-                GAsyncReadyCallback  callback,
-                gpointer             user_data)
-{
-  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
-  GError *error = NULL;
-  GTask *task;
-  ClientOp *op;
-
-  task = op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
-  if (task == NULL)
-    return;
-  if (!check_envelope (from_addr, to_addrs, mail_options, rcpt_options, &error) ||
-      (!priv->ehlo_reply && !priv->helo_reply &&
-       !check_hello_name (hello_name (client, NULL), &error)))
-    {
-      op_return_error (task, error);
-      return;
-    }
-
-  op = OP (task);
-  op->from = g_strdup (from_addr);
-  op->to = g_strdupv ((char **) to_addrs);
-  op->mail_options = g_strdupv ((char **) mail_options);
-  op->rcpt_options = g_strdupv ((char **) rcpt_options);
-  op->body = g_object_ref (body);
-  op->size = size;
-  op->refused = smtpkit_recipient_map_new ();
-  op->accepted = smtpkit_recipient_map_new ();
-  step_hello_if_needed (task, sendmail_mail);
 }
 
 /* ---- connecting -------------------------------------------------------- */
@@ -1025,19 +625,19 @@ on_greeting (GObject      *source,
   replies = smtpkit_engine_exchange_finish (priv->engine, result, &error);
   if (replies == NULL)
     {
-      drop_connection (CLIENT (task));
-      op_return_error (task, error);
+      client_drop_connection (CLIENT (task));
+      client_op_return_error (task, error);
       return;
     }
   reply = g_ptr_array_index (replies, 0);
   if (smtpkit_reply_get_code (reply) != 220)
     {
-      drop_connection (CLIENT (task));
-      op_return_error (task, reply_error (task, SMTPKIT_ERROR_CONNECT, reply,
+      client_drop_connection (CLIENT (task));
+      client_op_return_error (task, client_reply_error (task, SMTPKIT_ERROR_CONNECT, reply,
                                           "the server did not greet with 220"));
       return;
     }
-  op_return_reply (task, reply);
+  client_op_return_reply (task, reply);
 }
 
 static void
@@ -1059,7 +659,7 @@ on_transport_connected (GObject      *source,
   g_clear_pointer (&op->deadline, smtpkit_deadline_free);
   if (stream == NULL)
     {
-      op_return_error (task, error);
+      client_op_return_error (task, error);
       return;
     }
 
@@ -1067,7 +667,7 @@ on_transport_connected (GObject      *source,
   batch = smtpkit_command_batch_new ();
   smtpkit_command_batch_set_replies (batch, 1);
   smtpkit_engine_exchange_async (priv->engine, batch,
-                                 phase_timeout (client, PHASE_GREETING),
+                                 client_phase_timeout (client, PHASE_GREETING),
                                  g_task_get_cancellable (task), on_greeting, task);
 }
 
@@ -1085,14 +685,14 @@ connect_start (GTask      *task,
 
   if (!split_host_port (host_in, port_in, &op->host, &op->port, &error))
     {
-      op_return_error (task, error);
+      client_op_return_error (task, error);
       return;
     }
   if (op->port == 0)
     op->port = SMTPKIT_CLIENT_GET_CLASS (client)->default_port;
 
-  drop_connection (client);
-  forget_session (client);
+  client_drop_connection (client);
+  client_forget_session (client);
   g_free (priv->host);
   priv->host = op->host[0] == '/' ? g_strdup (op->host)
                                   : g_strdup_printf ("%s:%u", op->host, op->port);
@@ -1102,13 +702,13 @@ connect_start (GTask      *task,
   transport = smtpkit_transport_new_for_name (name, &error);
   if (transport == NULL)
     {
-      op_return_error (task, error);
+      client_op_return_error (task, error);
       return;
     }
 
   g_signal_emit (client, signals[SIGNAL_CONNECTING], 0, op->host, (guint) op->port);
   op->deadline = smtpkit_deadline_new (g_task_get_cancellable (task), NULL);
-  smtpkit_deadline_arm (op->deadline, phase_timeout (client, PHASE_CONNECT));
+  smtpkit_deadline_arm (op->deadline, client_phase_timeout (client, PHASE_CONNECT));
   smtpkit_transport_connect_async (transport, op->host, op->port, priv->source_address,
                                    smtpkit_deadline_get_cancellable (op->deadline),
                                    on_transport_connected, task);
@@ -1118,9 +718,9 @@ static void
 quit_done (GTask        *task,
            SmtpkitReply *reply)
 {
-  forget_session (CLIENT (task));
-  drop_connection (CLIENT (task));
-  op_return_reply (task, reply);
+  client_forget_session (CLIENT (task));
+  client_drop_connection (CLIENT (task));
+  client_op_return_reply (task, reply);
 }
 
 /* ---- single commands ---------------------------------------------------- */
@@ -1140,22 +740,22 @@ simple_async (SmtpkitClient       *client,
 
   g_return_if_fail (SMTPKIT_IS_CLIENT (client));
 
-  task = op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
+  task = client_op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
   if (task == NULL)
     return;
   if (g_str_equal (verb, "MAIL"))
     {
       GError *error = NULL;
-      if (!check_smtputf8 (client, options, &error))
+      if (!client_check_smtputf8 (client, options, &error))
         {
-          op_return_error (task, error);
+          client_op_return_error (task, error);
           return;
         }
       phase = PHASE_MAIL;
     }
   else if (g_str_equal (verb, "RCPT"))
     phase = PHASE_RCPT;
-  op_send (task, phase, step_return_reply, verb, arg, options);
+  client_op_send (task, phase, client_step_return_reply, verb, arg, options);
 }
 
 /* "FROM:<a@b>" from "a@b", "<a@b>" or "Name <a@b>". */
@@ -1188,17 +788,6 @@ esmtp_options (SmtpkitClient      *client,
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
 
   return priv->does_esmtp ? options : NULL;
-}
-
-static gint64
-message_size (SmtpkitClient *client,
-              GBytes        *message)
-{
-  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
-  gsize size;
-  const guint8 *data = g_bytes_get_data (message, &size);
-
-  return (gint64) smtpkit_codec_encoded_size (data, size, priv->convert_newlines);
 }
 
 /* ---- public operations --------------------------------------------------- */
@@ -1259,7 +848,7 @@ smtpkit_client_connect_async (SmtpkitClient       *client,
   GTask *task;
 
   g_return_if_fail (host != NULL);
-  task = op_begin (client, smtpkit_client_connect_async, FALSE, cancellable, callback, user_data);
+  task = client_op_begin (client, smtpkit_client_connect_async, FALSE, cancellable, callback, user_data);
   if (task)
     connect_start (task, host, port);
 }
@@ -1279,7 +868,7 @@ smtpkit_client_connect_finish (SmtpkitClient  *client,
                                GAsyncResult   *result,
                                GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_connect_async, error);
+  return client_op_finish (client, result, smtpkit_client_connect_async, error);
 }
 
 /**
@@ -1328,10 +917,10 @@ smtpkit_client_helo_async (SmtpkitClient       *client,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  GTask *task = op_begin (client, smtpkit_client_helo_async, TRUE, cancellable, callback, user_data);
+  GTask *task = client_op_begin (client, smtpkit_client_helo_async, TRUE, cancellable, callback, user_data);
 
   if (task)
-    send_hello (task, "HELO", name, helo_done);
+    client_send_hello (task, "HELO", name, helo_done);
 }
 
 /**
@@ -1349,7 +938,7 @@ smtpkit_client_helo_finish (SmtpkitClient  *client,
                             GAsyncResult   *result,
                             GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_helo_async, error);
+  return client_op_finish (client, result, smtpkit_client_helo_async, error);
 }
 
 /**
@@ -1400,10 +989,10 @@ smtpkit_client_ehlo_async (SmtpkitClient       *client,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  GTask *task = op_begin (client, smtpkit_client_ehlo_async, TRUE, cancellable, callback, user_data);
+  GTask *task = client_op_begin (client, smtpkit_client_ehlo_async, TRUE, cancellable, callback, user_data);
 
   if (task)
-    send_hello (task, "EHLO", name, ehlo_done);
+    client_send_hello (task, "EHLO", name, ehlo_done);
 }
 
 /**
@@ -1421,7 +1010,7 @@ smtpkit_client_ehlo_finish (SmtpkitClient  *client,
                             GAsyncResult   *result,
                             GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_ehlo_async, error);
+  return client_op_finish (client, result, smtpkit_client_ehlo_async, error);
 }
 
 /**
@@ -1466,10 +1055,10 @@ smtpkit_client_ehlo_or_helo_if_needed_async (SmtpkitClient       *client,
                                              GAsyncReadyCallback  callback,
                                              gpointer             user_data)
 {
-  GTask *task = op_begin (client, smtpkit_client_ehlo_or_helo_if_needed_async, TRUE, cancellable, callback, user_data);
+  GTask *task = client_op_begin (client, smtpkit_client_ehlo_or_helo_if_needed_async, TRUE, cancellable, callback, user_data);
 
   if (task)
-    step_hello_if_needed (task, op_return_true);
+    client_step_hello_if_needed (task, client_op_return_true);
 }
 
 /**
@@ -1563,7 +1152,7 @@ smtpkit_client_docmd_finish (SmtpkitClient  *client,
                              GAsyncResult   *result,
                              GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_docmd_async, error);
+  return client_op_finish (client, result, smtpkit_client_docmd_async, error);
 }
 
 /**
@@ -1623,7 +1212,7 @@ smtpkit_client_noop_finish (SmtpkitClient  *client,
                             GAsyncResult   *result,
                             GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_noop_async, error);
+  return client_op_finish (client, result, smtpkit_client_noop_async, error);
 }
 
 /**
@@ -1683,7 +1272,7 @@ smtpkit_client_rset_finish (SmtpkitClient  *client,
                             GAsyncResult   *result,
                             GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_rset_async, error);
+  return client_op_finish (client, result, smtpkit_client_rset_async, error);
 }
 
 /**
@@ -1748,7 +1337,7 @@ smtpkit_client_help_finish (SmtpkitClient  *client,
                             GAsyncResult   *result,
                             GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_help_async, error);
+  return client_op_finish (client, result, smtpkit_client_help_async, error);
 }
 
 /**
@@ -1816,7 +1405,7 @@ smtpkit_client_verify_finish (SmtpkitClient  *client,
                               GAsyncResult   *result,
                               GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_verify_async, error);
+  return client_op_finish (client, result, smtpkit_client_verify_async, error);
 }
 
 /**
@@ -1884,7 +1473,7 @@ smtpkit_client_expn_finish (SmtpkitClient  *client,
                             GAsyncResult   *result,
                             GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_expn_async, error);
+  return client_op_finish (client, result, smtpkit_client_expn_async, error);
 }
 
 /**
@@ -1957,7 +1546,7 @@ smtpkit_client_mail_finish (SmtpkitClient  *client,
                             GAsyncResult   *result,
                             GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_mail_async, error);
+  return client_op_finish (client, result, smtpkit_client_mail_async, error);
 }
 
 /**
@@ -2030,272 +1619,7 @@ smtpkit_client_rcpt_finish (SmtpkitClient  *client,
                             GAsyncResult   *result,
                             GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_rcpt_async, error);
-}
-
-/**
- * smtpkit_client_data:
- * @client: a #SmtpkitClient
- * @message: the message
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for a #GError
- *
- * Sends DATA, then the message, and reads the final reply.
- *
- * Line endings are made CRLF (unless [property@Client:convert-newlines]
- * is off), lines starting with a dot get another, and the end of data is
- * marked. A reply other than 354 to DATA fails with %SMTPKIT_ERROR_DATA;
- * the final reply is returned whatever its code. A connection lost after
- * the end of data was sent and before its reply fails with
- * %SMTPKIT_ERROR_DELIVERY_UNKNOWN: the message may have been delivered.
- *
- * This blocks; [method@Client.data_async] is the asynchronous form.
- *
- * Returns: (transfer full): the server's reply, or %NULL with @error set
- */
-SmtpkitReply *
-smtpkit_client_data (SmtpkitClient  *client,
-                     GBytes         *message,
-                     GCancellable   *cancellable,
-                     GError        **error)
-{
-  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
-
-  smtpkit_client_data_async (client, message, cancellable, smtpkit_sync_callback, sync);
-  return smtpkit_client_data_finish (client, smtpkit_sync_wait (sync), error);
-}
-
-/**
- * smtpkit_client_data_async:
- * @client: a #SmtpkitClient
- * @message: the message
- * @cancellable: (nullable): a #GCancellable
- * @callback: (scope async): called when the operation completed, in the
- *   thread-default main context of the caller
- * @user_data: data for @callback
- *
- * The asynchronous form of [method@Client.data].
- */
-void
-smtpkit_client_data_async (SmtpkitClient       *client,
-                           GBytes              *message,
-                           GCancellable        *cancellable,
-                           GAsyncReadyCallback  callback,
-                           gpointer             user_data)
-{
-  GTask *task;
-
-  g_return_if_fail (message != NULL);
-  task = op_begin (client, smtpkit_client_data_async, TRUE, cancellable, callback, user_data);
-  if (task == NULL)
-    return;
-  OP (task)->body = g_memory_input_stream_new_from_bytes (message);
-  step_data (task, step_return_reply);
-}
-
-/**
- * smtpkit_client_data_finish:
- * @client: a #SmtpkitClient
- * @result: the result given to the callback
- * @error: return location for a #GError
- *
- * Finishes [method@Client.data_async].
- *
- * Returns: (transfer full): the server's reply, or %NULL with @error set
- */
-SmtpkitReply *
-smtpkit_client_data_finish (SmtpkitClient  *client,
-                            GAsyncResult   *result,
-                            GError        **error)
-{
-  return op_finish (client, result, smtpkit_client_data_async, error);
-}
-
-/**
- * smtpkit_client_sendmail:
- * @client: a #SmtpkitClient
- * @from_addr: the envelope sender
- * @to_addrs: (array zero-terminated=1): the recipients
- * @message: the message
- * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
- * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for a #GError
- *
- * Sends one message to several recipients.
- *
- * Sends EHLO (or HELO) if needed, then MAIL with `SIZE=` when the server
- * advertises SIZE and the size is known, then RCPT for each recipient and
- * the message, as smtplib's `sendmail()`.
- *
- * When the sender is refused the call fails with
- * %SMTPKIT_ERROR_SENDER_REFUSED; when every recipient is refused, with
- * %SMTPKIT_ERROR_RECIPIENTS_REFUSED; when the message is refused, with
- * %SMTPKIT_ERROR_DATA. After a refusal RSET is sent (or the connection
- * dropped on 421). Addresses and options are checked before anything is
- * sent. Line endings and dots are handled as in [method@Client.data].
- *
- * This blocks; [method@Client.sendmail_async] is the asynchronous form.
- *
- * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
- */
-GHashTable *
-smtpkit_client_sendmail (SmtpkitClient      *client,
-                         const char         *from_addr,
-                         const char *const  *to_addrs,
-                         GBytes             *message,
-                         const char *const  *mail_options,
-                         const char *const  *rcpt_options,
-                         GCancellable       *cancellable,
-                         GError            **error)
-{
-  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
-
-  smtpkit_client_sendmail_async (client, from_addr, to_addrs, message, mail_options, rcpt_options, cancellable, smtpkit_sync_callback, sync);
-  return smtpkit_client_sendmail_finish (client, smtpkit_sync_wait (sync), error);
-}
-
-/**
- * smtpkit_client_sendmail_async:
- * @client: a #SmtpkitClient
- * @from_addr: the envelope sender
- * @to_addrs: (array zero-terminated=1): the recipients
- * @message: the message
- * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
- * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
- * @cancellable: (nullable): a #GCancellable
- * @callback: (scope async): called when the operation completed, in the
- *   thread-default main context of the caller
- * @user_data: data for @callback
- *
- * The asynchronous form of [method@Client.sendmail].
- */
-void
-smtpkit_client_sendmail_async (SmtpkitClient       *client,
-                               const char          *from_addr,
-                               const char *const   *to_addrs,
-                               GBytes              *message,
-                               const char *const   *mail_options,
-                               const char *const   *rcpt_options,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
-{
-  g_autoptr (GInputStream) body = NULL;
-
-  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
-  g_return_if_fail (from_addr != NULL);
-  g_return_if_fail (message != NULL);
-  body = g_memory_input_stream_new_from_bytes (message);
-  sendmail_start (client, smtpkit_client_sendmail_async, from_addr, to_addrs, body,
-                  message_size (client, message), mail_options, rcpt_options,
-                  cancellable, callback, user_data);
-}
-
-/**
- * smtpkit_client_sendmail_finish:
- * @client: a #SmtpkitClient
- * @result: the result given to the callback
- * @error: return location for a #GError
- *
- * Finishes [method@Client.sendmail_async].
- *
- * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
- */
-GHashTable *
-smtpkit_client_sendmail_finish (SmtpkitClient  *client,
-                                GAsyncResult   *result,
-                                GError        **error)
-{
-  return op_finish (client, result, smtpkit_client_sendmail_async, error);
-}
-
-/**
- * smtpkit_client_sendmail_stream:
- * @client: a #SmtpkitClient
- * @from_addr: the envelope sender
- * @to_addrs: (array zero-terminated=1): the recipients
- * @message: the message, read to its end
- * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
- * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for a #GError
- *
- * Sends a message read from a stream, of any size.
- *
- * As [method@Client.sendmail], with the message read from @message in
- * chunks while it is sent, so that memory does not grow with its size.
- * `SIZE=` is not declared, the size being unknown in advance.
- *
- * This blocks; [method@Client.sendmail_stream_async] is the asynchronous form.
- *
- * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
- */
-GHashTable *
-smtpkit_client_sendmail_stream (SmtpkitClient      *client,
-                                const char         *from_addr,
-                                const char *const  *to_addrs,
-                                GInputStream       *message,
-                                const char *const  *mail_options,
-                                const char *const  *rcpt_options,
-                                GCancellable       *cancellable,
-                                GError            **error)
-{
-  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
-
-  smtpkit_client_sendmail_stream_async (client, from_addr, to_addrs, message, mail_options, rcpt_options, cancellable, smtpkit_sync_callback, sync);
-  return smtpkit_client_sendmail_stream_finish (client, smtpkit_sync_wait (sync), error);
-}
-
-/**
- * smtpkit_client_sendmail_stream_async:
- * @client: a #SmtpkitClient
- * @from_addr: the envelope sender
- * @to_addrs: (array zero-terminated=1): the recipients
- * @message: the message, read to its end
- * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
- * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
- * @cancellable: (nullable): a #GCancellable
- * @callback: (scope async): called when the operation completed, in the
- *   thread-default main context of the caller
- * @user_data: data for @callback
- *
- * The asynchronous form of [method@Client.sendmail_stream].
- */
-void
-smtpkit_client_sendmail_stream_async (SmtpkitClient       *client,
-                                      const char          *from_addr,
-                                      const char *const   *to_addrs,
-                                      GInputStream        *message,
-                                      const char *const   *mail_options,
-                                      const char *const   *rcpt_options,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback  callback,
-                                      gpointer             user_data)
-{
-  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
-  g_return_if_fail (from_addr != NULL);
-  g_return_if_fail (G_IS_INPUT_STREAM (message));
-  sendmail_start (client, smtpkit_client_sendmail_stream_async, from_addr, to_addrs, message, -1,
-                  mail_options, rcpt_options, cancellable, callback, user_data);
-}
-
-/**
- * smtpkit_client_sendmail_stream_finish:
- * @client: a #SmtpkitClient
- * @result: the result given to the callback
- * @error: return location for a #GError
- *
- * Finishes [method@Client.sendmail_stream_async].
- *
- * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
- */
-GHashTable *
-smtpkit_client_sendmail_stream_finish (SmtpkitClient  *client,
-                                       GAsyncResult   *result,
-                                       GError        **error)
-{
-  return op_finish (client, result, smtpkit_client_sendmail_stream_async, error);
+  return client_op_finish (client, result, smtpkit_client_rcpt_async, error);
 }
 
 /**
@@ -2340,10 +1664,10 @@ smtpkit_client_quit_async (SmtpkitClient       *client,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  GTask *task = op_begin (client, smtpkit_client_quit_async, TRUE, cancellable, callback, user_data);
+  GTask *task = client_op_begin (client, smtpkit_client_quit_async, TRUE, cancellable, callback, user_data);
 
   if (task)
-    op_send (task, PHASE_COMMAND, quit_done, "QUIT", NULL, NULL);
+    client_op_send (task, PHASE_COMMAND, quit_done, "QUIT", NULL, NULL);
 }
 
 /**
@@ -2361,7 +1685,7 @@ smtpkit_client_quit_finish (SmtpkitClient  *client,
                             GAsyncResult   *result,
                             GError        **error)
 {
-  return op_finish (client, result, smtpkit_client_quit_async, error);
+  return client_op_finish (client, result, smtpkit_client_quit_async, error);
 }
 
 /* ---- session state, properties ----------------------------------------- */
@@ -2391,8 +1715,8 @@ smtpkit_client_close (SmtpkitClient *client)
 {
   g_return_if_fail (SMTPKIT_IS_CLIENT (client));
 
-  drop_connection (client);
-  forget_session (client);
+  client_drop_connection (client);
+  client_forget_session (client);
 }
 
 /**
@@ -2408,7 +1732,7 @@ smtpkit_client_is_connected (SmtpkitClient *client)
 {
   g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), FALSE);
 
-  return is_connected (client);
+  return client_is_connected (client);
 }
 
 /**
@@ -2548,7 +1872,7 @@ smtpkit_client_set_local_hostname (SmtpkitClient  *client,
 
   g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), FALSE);
 
-  if (hostname && (*hostname == '\0' || !check_hello_name (hostname, error)))
+  if (hostname && (*hostname == '\0' || !client_check_hello_name (hostname, error)))
     {
       if (*hostname == '\0')
         g_set_error_literal (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT,
@@ -2748,7 +2072,7 @@ smtpkit_client_dispose (GObject *object)
   SmtpkitClient *client = SMTPKIT_CLIENT (object);
 
   /* Closing a socket does not block; no QUIT is sent. */
-  drop_connection (client);
+  client_drop_connection (client);
 
   G_OBJECT_CLASS (smtpkit_client_parent_class)->dispose (object);
 }
@@ -2759,7 +2083,7 @@ smtpkit_client_finalize (GObject *object)
   SmtpkitClient *client = SMTPKIT_CLIENT (object);
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
 
-  forget_session (client);
+  client_forget_session (client);
   g_hash_table_unref (priv->features);
   g_free (priv->local_hostname);
   g_clear_object (&priv->source_address);

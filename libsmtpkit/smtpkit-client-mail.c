@@ -1,0 +1,624 @@
+/* smtpkit-client-mail.c: the mail transaction — DATA and sendmail()
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "smtpkit-client-private.h"
+
+#include "smtpkit-codec-private.h"
+#include "smtpkit-error-private.h"
+#include "smtpkit-sync-private.h"
+
+/* smtplib's mail(): asking for SMTPUTF8 when the server does not offer it
+ * is refused before anything is sent. */
+gboolean
+client_check_smtputf8 (SmtpkitClient      *client,
+                const char *const  *options,
+                GError            **error)
+{
+  SmtpkitClientPrivate *priv = client_get_private (client);
+
+  if (!priv->does_esmtp || options == NULL || smtpkit_client_has_extn (client, "smtputf8"))
+    return TRUE;
+  for (guint i = 0; options[i]; i++)
+    if (g_ascii_strcasecmp (options[i], "SMTPUTF8") == 0)
+      {
+        g_set_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED,
+                     "the server at %s does not offer SMTPUTF8", priv->host);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* ---- the mail transaction ---------------------------------------------- */
+
+typedef struct
+{
+  SmtpkitClient *client;
+  GError *error;
+  GTask *task;
+} AbortData;
+
+static void
+on_abort_rset (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  AbortData *data = user_data;
+  SmtpkitClientPrivate *priv = PRIV (data->task);
+  g_autoptr (GPtrArray) replies = NULL;
+
+  /* smtplib's _rset(): the outcome of the RSET does not matter. */
+  replies = smtpkit_engine_exchange_finish (priv->engine, result, NULL);
+  client_op_return_error (data->task, data->error);
+  g_free (data);
+}
+
+/* Abandons the transaction after a refusal: the connection is dropped on
+ * 421 (the server is closing it), else RSET is sent and its outcome
+ * ignored, as smtplib does; then @error (taken) is reported. */
+static void
+abandon_transaction (GTask        *task,
+                     SmtpkitReply *reply,
+                     GError       *error)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+  g_autoptr (GString) line = NULL;
+  SmtpkitCommandBatch *batch;
+  AbortData *data;
+
+  if ((reply && smtpkit_reply_get_code (reply) == 421) || !client_is_connected (client))
+    {
+      client_drop_connection (client);
+      client_op_return_error (task, error);
+      return;
+    }
+
+  line = client_format_line ("RSET", NULL, NULL, NULL);
+  batch = smtpkit_command_batch_new ();
+  smtpkit_command_batch_add (batch, line, FALSE);
+  data = g_new0 (AbortData, 1);
+  data->task = task;
+  data->error = error;
+  smtpkit_engine_exchange_async (priv->engine, batch, client_phase_timeout (client, PHASE_COMMAND),
+                                 g_task_get_cancellable (task), on_abort_rset, data);
+}
+
+/* Fails the DATA phase: inside sendmail() the transaction is abandoned;
+ * a bare data() reports the error as smtplib's does. */
+static void
+data_failed (GTask        *task,
+             SmtpkitReply *reply,
+             GError       *error)
+{
+  if (OP (task)->in_transaction)
+    abandon_transaction (task, reply, error);
+  else
+    client_op_return_error (task, error);
+}
+
+static void
+on_body_sent (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GTask *task = user_data;
+  SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
+  GError *error = NULL;
+  g_autoptr (SmtpkitReply) reply = NULL;
+
+  reply = smtpkit_engine_send_body_finish (priv->engine, result, &error);
+  if (reply == NULL)
+    {
+      if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN) && op->accepted)
+        smtpkit_error_set_recipients (error, op->accepted);
+      client_op_return_error (task, error);
+      return;
+    }
+  op->after_data (task, reply);
+}
+
+static void
+data_command_done (GTask        *task,
+                   SmtpkitReply *reply)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+
+  if (smtpkit_reply_get_code (reply) != 354)
+    {
+      data_failed (task, reply,
+                   client_reply_error (task, SMTPKIT_ERROR_DATA, reply, "the server refused DATA"));
+      return;
+    }
+
+  smtpkit_engine_send_body_async (priv->engine, OP (task)->body, priv->convert_newlines,
+                                  client_phase_timeout (client, PHASE_DATA_BLOCK),
+                                  client_phase_timeout (client, PHASE_DATA_END),
+                                  g_task_get_cancellable (task), on_body_sent, task);
+}
+
+/* DATA, the body, the final reply to @then. */
+static void
+step_data (GTask     *task,
+           ReplyStep  then)
+{
+  OP (task)->after_data = then;
+  client_op_send (task, PHASE_DATA_INIT, data_command_done, "DATA", NULL, NULL);
+}
+
+static void sendmail_next_rcpt (GTask *task);
+
+static void
+sendmail_body_done (GTask        *task,
+                    SmtpkitReply *reply)
+{
+  ClientOp *op = OP (task);
+
+  if (smtpkit_reply_get_code (reply) != 250)
+    {
+      data_failed (task, reply,
+                   client_reply_error (task, SMTPKIT_ERROR_DATA, reply,
+                                "the server refused the message"));
+      return;
+    }
+  client_op_return_pointer (task, g_hash_table_ref (op->refused), (GDestroyNotify) g_hash_table_unref);
+}
+
+static void
+sendmail_rcpt_done (GTask        *task,
+                    SmtpkitReply *reply)
+{
+  ClientOp *op = OP (task);
+  const char *recipient = op->to[op->next_rcpt - 1];
+  guint code = smtpkit_reply_get_code (reply);
+
+  if (code == 250 || code == 251)
+    g_hash_table_replace (op->accepted, g_strdup (recipient), smtpkit_reply_ref (reply));
+  else
+    g_hash_table_replace (op->refused, g_strdup (recipient), smtpkit_reply_ref (reply));
+
+  if (code == 421)
+    {
+      GError *error = client_reply_error (task, SMTPKIT_ERROR_RECIPIENTS_REFUSED, reply,
+                                   "the server is closing the connection");
+      smtpkit_error_set_recipients (error, op->refused);
+      abandon_transaction (task, reply, error);
+      return;
+    }
+  sendmail_next_rcpt (task);
+}
+
+static void
+sendmail_next_rcpt (GTask *task)
+{
+  SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
+
+  if (op->to[op->next_rcpt] != NULL)
+    {
+      g_autofree char *arg = NULL;
+      g_autofree char *address = smtpkit_codec_quote_address (op->to[op->next_rcpt++]);
+
+      arg = g_strconcat ("TO:", address, NULL);
+      client_op_send (task, PHASE_RCPT, sendmail_rcpt_done, "RCPT", arg,
+               priv->does_esmtp ? (const char *const *) op->rcpt_options : NULL);
+      return;
+    }
+
+  if (g_hash_table_size (op->accepted) == 0)
+    {
+      GError *error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
+                                   "the server at %s refused every recipient", priv->host);
+      smtpkit_error_set_recipients (error, op->refused);
+      abandon_transaction (task, NULL, error);
+      return;
+    }
+  step_data (task, sendmail_body_done);
+}
+
+static void
+sendmail_mail_done (GTask        *task,
+                    SmtpkitReply *reply)
+{
+  ClientOp *op = OP (task);
+  GError *error;
+
+  if (smtpkit_reply_get_code (reply) == 250)
+    {
+      sendmail_next_rcpt (task);
+      return;
+    }
+
+  error = client_reply_error (task, SMTPKIT_ERROR_SENDER_REFUSED, reply, "the server refused the sender");
+  smtpkit_error_set_sender (error, op->from);
+  abandon_transaction (task, reply, error);
+}
+
+static void
+sendmail_mail (GTask *task)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
+  g_autoptr (GPtrArray) options = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *address = smtpkit_codec_quote_address (op->from);
+  g_autofree char *arg = g_strconcat ("FROM:", address, NULL);
+  GError *error = NULL;
+
+  if (priv->does_esmtp)
+    {
+      if (op->size >= 0 && smtpkit_client_has_extn (client, "size"))
+        g_ptr_array_add (options, g_strdup_printf ("SIZE=%" G_GINT64_FORMAT, op->size));
+      for (guint i = 0; op->mail_options && op->mail_options[i]; i++)
+        g_ptr_array_add (options, g_strdup (op->mail_options[i]));
+    }
+  g_ptr_array_add (options, NULL);
+  if (!client_check_smtputf8 (client, (const char *const *) options->pdata, &error))
+    {
+      client_op_return_error (task, error);
+      return;
+    }
+  op->in_transaction = TRUE;
+  client_op_send (task, PHASE_MAIL, sendmail_mail_done, "MAIL", arg,
+           (const char *const *) options->pdata);
+}
+
+/* Bad input must fail before anything goes on the wire, EHLO included:
+ * every command of the transaction is formatted once up front. */
+static gboolean
+check_envelope (const char         *from,
+                const char *const  *to,
+                const char *const  *mail_options,
+                const char *const  *rcpt_options,
+                GError            **error)
+{
+  g_autoptr (GString) scratch = g_string_new (NULL);
+  g_autofree char *address = NULL;
+  g_autofree char *arg = NULL;
+
+  if (to == NULL || to[0] == NULL)
+    {
+      g_set_error_literal (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT,
+                           "no recipients given");
+      return FALSE;
+    }
+  address = smtpkit_codec_quote_address (from);
+  arg = g_strconcat ("FROM:", address, NULL);
+  if (!smtpkit_codec_check_argument ("sender", from, -1, error) ||
+      !smtpkit_codec_format_command (scratch, "MAIL", arg, mail_options, error))
+    return FALSE;
+  for (guint i = 0; to[i]; i++)
+    {
+      g_free (address);
+      g_free (arg);
+      address = smtpkit_codec_quote_address (to[i]);
+      arg = g_strconcat ("TO:", address, NULL);
+      if (!smtpkit_codec_check_argument ("recipient", to[i], -1, error) ||
+          !smtpkit_codec_format_command (scratch, "RCPT", arg, rcpt_options, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+sendmail_start (SmtpkitClient       *client,
+                gpointer             source_tag,
+                const char          *from_addr,
+                const char *const   *to_addrs,
+                GInputStream        *body,
+                gint64               size,
+                const char *const   *mail_options,
+                const char *const   *rcpt_options,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  SmtpkitClientPrivate *priv = client_get_private (client);
+  GError *error = NULL;
+  GTask *task;
+  ClientOp *op;
+
+  task = client_op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
+  if (task == NULL)
+    return;
+  if (!check_envelope (from_addr, to_addrs, mail_options, rcpt_options, &error) ||
+      (!priv->ehlo_reply && !priv->helo_reply &&
+       !client_check_hello_name (client_hello_name (client, NULL), &error)))
+    {
+      client_op_return_error (task, error);
+      return;
+    }
+
+  op = OP (task);
+  op->from = g_strdup (from_addr);
+  op->to = g_strdupv ((char **) to_addrs);
+  op->mail_options = g_strdupv ((char **) mail_options);
+  op->rcpt_options = g_strdupv ((char **) rcpt_options);
+  op->body = g_object_ref (body);
+  op->size = size;
+  op->refused = smtpkit_recipient_map_new ();
+  op->accepted = smtpkit_recipient_map_new ();
+  client_step_hello_if_needed (task, sendmail_mail);
+}
+
+static gint64
+message_size (SmtpkitClient *client,
+              GBytes        *message)
+{
+  SmtpkitClientPrivate *priv = client_get_private (client);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (message, &size);
+
+  return (gint64) smtpkit_codec_encoded_size (data, size, priv->convert_newlines);
+}
+
+/**
+ * smtpkit_client_data:
+ * @client: a #SmtpkitClient
+ * @message: the message
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends DATA, then the message, and reads the final reply.
+ *
+ * Line endings are made CRLF (unless [property@Client:convert-newlines]
+ * is off), lines starting with a dot get another, and the end of data is
+ * marked. A reply other than 354 to DATA fails with %SMTPKIT_ERROR_DATA;
+ * the final reply is returned whatever its code. A connection lost after
+ * the end of data was sent and before its reply fails with
+ * %SMTPKIT_ERROR_DELIVERY_UNKNOWN: the message may have been delivered.
+ *
+ * This blocks; [method@Client.data_async] is the asynchronous form.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_data (SmtpkitClient  *client,
+                     GBytes         *message,
+                     GCancellable   *cancellable,
+                     GError        **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_data_async (client, message, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_data_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_data_async:
+ * @client: a #SmtpkitClient
+ * @message: the message
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.data].
+ */
+void
+smtpkit_client_data_async (SmtpkitClient       *client,
+                           GBytes              *message,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (message != NULL);
+  task = client_op_begin (client, smtpkit_client_data_async, TRUE, cancellable, callback, user_data);
+  if (task == NULL)
+    return;
+  OP (task)->body = g_memory_input_stream_new_from_bytes (message);
+  step_data (task, client_step_return_reply);
+}
+
+/**
+ * smtpkit_client_data_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.data_async].
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_data_finish (SmtpkitClient  *client,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  return client_op_finish (client, result, smtpkit_client_data_async, error);
+}
+
+/**
+ * smtpkit_client_sendmail:
+ * @client: a #SmtpkitClient
+ * @from_addr: the envelope sender
+ * @to_addrs: (array zero-terminated=1): the recipients
+ * @message: the message
+ * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
+ * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends one message to several recipients.
+ *
+ * Sends EHLO (or HELO) if needed, then MAIL with `SIZE=` when the server
+ * advertises SIZE and the size is known, then RCPT for each recipient and
+ * the message, as smtplib's `sendmail()`.
+ *
+ * When the sender is refused the call fails with
+ * %SMTPKIT_ERROR_SENDER_REFUSED; when every recipient is refused, with
+ * %SMTPKIT_ERROR_RECIPIENTS_REFUSED; when the message is refused, with
+ * %SMTPKIT_ERROR_DATA. After a refusal RSET is sent (or the connection
+ * dropped on 421). Addresses and options are checked before anything is
+ * sent. Line endings and dots are handled as in [method@Client.data].
+ *
+ * This blocks; [method@Client.sendmail_async] is the asynchronous form.
+ *
+ * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ */
+GHashTable *
+smtpkit_client_sendmail (SmtpkitClient      *client,
+                         const char         *from_addr,
+                         const char *const  *to_addrs,
+                         GBytes             *message,
+                         const char *const  *mail_options,
+                         const char *const  *rcpt_options,
+                         GCancellable       *cancellable,
+                         GError            **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_sendmail_async (client, from_addr, to_addrs, message, mail_options, rcpt_options, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_sendmail_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_sendmail_async:
+ * @client: a #SmtpkitClient
+ * @from_addr: the envelope sender
+ * @to_addrs: (array zero-terminated=1): the recipients
+ * @message: the message
+ * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
+ * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.sendmail].
+ */
+void
+smtpkit_client_sendmail_async (SmtpkitClient       *client,
+                               const char          *from_addr,
+                               const char *const   *to_addrs,
+                               GBytes              *message,
+                               const char *const   *mail_options,
+                               const char *const   *rcpt_options,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr (GInputStream) body = NULL;
+
+  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
+  g_return_if_fail (from_addr != NULL);
+  g_return_if_fail (message != NULL);
+  body = g_memory_input_stream_new_from_bytes (message);
+  sendmail_start (client, smtpkit_client_sendmail_async, from_addr, to_addrs, body,
+                  message_size (client, message), mail_options, rcpt_options,
+                  cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_sendmail_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.sendmail_async].
+ *
+ * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ */
+GHashTable *
+smtpkit_client_sendmail_finish (SmtpkitClient  *client,
+                                GAsyncResult   *result,
+                                GError        **error)
+{
+  return client_op_finish (client, result, smtpkit_client_sendmail_async, error);
+}
+
+/**
+ * smtpkit_client_sendmail_stream:
+ * @client: a #SmtpkitClient
+ * @from_addr: the envelope sender
+ * @to_addrs: (array zero-terminated=1): the recipients
+ * @message: the message, read to its end
+ * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
+ * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends a message read from a stream, of any size.
+ *
+ * As [method@Client.sendmail], with the message read from @message in
+ * chunks while it is sent, so that memory does not grow with its size.
+ * `SIZE=` is not declared, the size being unknown in advance.
+ *
+ * This blocks; [method@Client.sendmail_stream_async] is the asynchronous form.
+ *
+ * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ */
+GHashTable *
+smtpkit_client_sendmail_stream (SmtpkitClient      *client,
+                                const char         *from_addr,
+                                const char *const  *to_addrs,
+                                GInputStream       *message,
+                                const char *const  *mail_options,
+                                const char *const  *rcpt_options,
+                                GCancellable       *cancellable,
+                                GError            **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_sendmail_stream_async (client, from_addr, to_addrs, message, mail_options, rcpt_options, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_sendmail_stream_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_sendmail_stream_async:
+ * @client: a #SmtpkitClient
+ * @from_addr: the envelope sender
+ * @to_addrs: (array zero-terminated=1): the recipients
+ * @message: the message, read to its end
+ * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
+ * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the operation completed, in the
+ *   thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * The asynchronous form of [method@Client.sendmail_stream].
+ */
+void
+smtpkit_client_sendmail_stream_async (SmtpkitClient       *client,
+                                      const char          *from_addr,
+                                      const char *const   *to_addrs,
+                                      GInputStream        *message,
+                                      const char *const   *mail_options,
+                                      const char *const   *rcpt_options,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
+  g_return_if_fail (from_addr != NULL);
+  g_return_if_fail (G_IS_INPUT_STREAM (message));
+  sendmail_start (client, smtpkit_client_sendmail_stream_async, from_addr, to_addrs, message, -1,
+                  mail_options, rcpt_options, cancellable, callback, user_data);
+}
+
+/**
+ * smtpkit_client_sendmail_stream_finish:
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.sendmail_stream_async].
+ *
+ * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ */
+GHashTable *
+smtpkit_client_sendmail_stream_finish (SmtpkitClient  *client,
+                                       GAsyncResult   *result,
+                                       GError        **error)
+{
+  return client_op_finish (client, result, smtpkit_client_sendmail_stream_async, error);
+}
+

@@ -1,0 +1,174 @@
+/* smtpkit-client-private.h: what the parts of the client share
+ *
+ * The client is split by concern: the session and its commands
+ * (smtpkit-client.c), the mail transaction (smtpkit-client-mail.c), TLS
+ * (smtpkit-client-tls.c) and authentication (smtpkit-client-auth.c). They
+ * share the operation machinery declared here: each public method is one
+ * GTask whose steps run in turn, each step handing the engine a batch of
+ * commands and naming the step that takes the reply.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "smtpkit-client.h"
+#include "smtpkit-deadline-private.h"
+#include "smtpkit-engine-private.h"
+#include "smtpkit-error.h"
+
+G_BEGIN_DECLS
+
+/* RFC 5321 §4.5.3.2, in milliseconds. */
+typedef enum
+{
+  PHASE_CONNECT,
+  PHASE_GREETING,
+  PHASE_COMMAND,
+  PHASE_MAIL,
+  PHASE_RCPT,
+  PHASE_DATA_INIT,
+  PHASE_DATA_BLOCK,
+  PHASE_DATA_END,
+} Phase;
+
+typedef struct
+{
+  char *local_hostname;
+  double timeout;               /* seconds; < 0: per-phase defaults */
+  GSocketAddress *source_address;
+  guint debug_level;
+  gboolean convert_newlines;
+  char *transport;
+
+  SmtpkitEngine *engine;
+  char *host;
+  guint16 port;
+  gboolean busy;
+
+  gboolean does_esmtp;
+  SmtpkitReply *ehlo_reply;
+  SmtpkitReply *helo_reply;
+  GHashTable *features;         /* lower-case keyword -> parameters */
+} SmtpkitClientPrivate;
+
+SmtpkitClientPrivate *client_get_private (SmtpkitClient *client);
+
+
+typedef void (*ReplyStep) (GTask        *task,
+                           SmtpkitReply *reply);
+typedef void (*Step) (GTask *task);
+
+typedef struct
+{
+  ReplyStep on_reply;
+  Step after_hello;
+  ReplyStep after_data;
+
+  /* connect */
+  char *host;
+  guint16 port;
+  SmtpkitDeadline *deadline;
+
+  /* sendmail, data */
+  gboolean in_transaction;
+  char *from;
+  GStrv to;
+  GStrv mail_options;
+  GStrv rcpt_options;
+  GInputStream *body;
+  gint64 size;                  /* encoded size, -1 when unknown */
+  guint next_rcpt;
+  GHashTable *refused;
+  GHashTable *accepted;
+} ClientOp;
+
+#define OP(task) ((ClientOp *) g_task_get_task_data (task))
+#define CLIENT(task) (SMTPKIT_CLIENT (g_task_get_source_object (task)))
+#define PRIV(task) (client_get_private (CLIENT (task)))
+
+#define client_op_send(task, phase, on_reply, verb, arg, options)              \
+  G_STMT_START {                                                               \
+    GError *_format_error = NULL;                                              \
+    GString *_line = client_format_line (verb, arg, options, &_format_error);  \
+    client_op_command (task, _line, _format_error, phase, on_reply);           \
+  } G_STMT_END
+
+guint client_phase_timeout (SmtpkitClient *client,
+                            Phase          phase);
+
+void client_forget_session (SmtpkitClient *client);
+
+void client_drop_connection (SmtpkitClient *client);
+
+gboolean client_is_connected (SmtpkitClient *client);
+
+GTask *client_op_begin (SmtpkitClient       *client,
+                        gpointer             source_tag,
+                        gboolean             needs_connection,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data);
+
+void client_op_return_error (GTask  *task,
+                             GError *error);
+
+void client_op_return_pointer (GTask          *task,
+                               gpointer        result,
+                               GDestroyNotify  destroy);
+
+void client_op_return_reply (GTask        *task,
+                             SmtpkitReply *reply);
+
+void client_op_return_true (GTask *task);
+
+gpointer client_op_finish (SmtpkitClient  *client,
+                           GAsyncResult   *result,
+                           gpointer        source_tag,
+                           GError        **error);
+
+GString *client_format_line (const char         *verb,
+                             const char         *arg,
+                             const char *const  *options,
+                             GError            **error);
+
+void client_op_command (GTask     *task,
+                        GString   *line,
+                        GError    *error,
+                        Phase      phase,
+                        ReplyStep  on_reply);
+
+void client_step_return_reply (GTask        *task,
+                               SmtpkitReply *reply);
+
+const char *client_hello_name (SmtpkitClient *client,
+                               const char    *name);
+
+gboolean client_check_hello_name (const char  *name,
+                                  GError     **error);
+
+void client_record_ehlo (SmtpkitClient *client,
+                         SmtpkitReply  *reply);
+
+void client_send_hello (GTask      *task,
+                        const char *verb,
+                        const char *name,
+                        ReplyStep   on_reply);
+
+gboolean client_is_2xx (SmtpkitReply *reply);
+
+void client_step_hello_if_needed (GTask *task,
+                                  Step   then);
+
+GError *client_reply_error (GTask        *task,
+                            SmtpkitError  code,
+                            SmtpkitReply *reply,
+                            const char   *what);
+
+
+gboolean client_check_smtputf8 (SmtpkitClient      *client,
+                                const char *const  *options,
+                                GError            **error);
+
+
+G_END_DECLS
