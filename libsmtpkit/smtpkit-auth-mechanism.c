@@ -446,3 +446,93 @@ smtpkit_auth_mechanism_list (void)
   g_ptr_array_add (names, NULL);
   return (char **) g_ptr_array_free (names, FALSE);
 }
+
+/* ---- a mechanism made of a caller's step function ---------------------- */
+
+#define SMTPKIT_TYPE_AUTH_FUNC (smtpkit_auth_func_get_type ())
+G_DECLARE_FINAL_TYPE (SmtpkitAuthFunc, smtpkit_auth_func, SMTPKIT, AUTH_FUNC, SmtpkitAuthMechanism)
+
+struct _SmtpkitAuthFunc
+{
+  SmtpkitAuthMechanism parent_instance;
+  SmtpkitAuthStepFunc func;
+  gpointer user_data;
+  GDestroyNotify destroy;
+};
+
+G_DEFINE_FINAL_TYPE (SmtpkitAuthFunc, smtpkit_auth_func, SMTPKIT_TYPE_AUTH_MECHANISM)
+
+static gboolean
+smtpkit_auth_func_step (SmtpkitAuthMechanism  *mechanism,
+                        GBytes                *challenge,
+                        GBytes               **response,
+                        GError               **error)
+{
+  SmtpkitAuthFunc *self = SMTPKIT_AUTH_FUNC (mechanism);
+  GError *local_error = NULL;
+
+  *response = self->func (challenge, self->user_data, &local_error);
+  if (local_error)
+    {
+      g_clear_pointer (response, g_bytes_unref);
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  if (*response == NULL && challenge != NULL)
+    *response = g_bytes_new_static ("", 0);
+  return TRUE;
+}
+
+static void
+smtpkit_auth_func_finalize (GObject *object)
+{
+  SmtpkitAuthFunc *self = SMTPKIT_AUTH_FUNC (object);
+
+  if (self->destroy)
+    self->destroy (self->user_data);
+  G_OBJECT_CLASS (smtpkit_auth_func_parent_class)->finalize (object);
+}
+
+static void
+smtpkit_auth_func_class_init (SmtpkitAuthFuncClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = smtpkit_auth_func_finalize;
+  SMTPKIT_AUTH_MECHANISM_CLASS (klass)->step = smtpkit_auth_func_step;
+}
+
+static void
+smtpkit_auth_func_init (SmtpkitAuthFunc *self)
+{
+}
+
+/**
+ * smtpkit_auth_mechanism_new_for_func:
+ * @name: the SASL mechanism name sent with AUTH
+ * @func: (scope notified) (closure user_data): answers each challenge
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data
+ *
+ * A mechanism made of a step function, as the `authobject` of smtplib's
+ * `auth()`: for [method@Client.auth] with a mechanism no plugin provides.
+ *
+ * Returns: (transfer full): a new mechanism
+ */
+SmtpkitAuthMechanism *
+smtpkit_auth_mechanism_new_for_func (const char          *name,
+                                     SmtpkitAuthStepFunc  func,
+                                     gpointer             user_data,
+                                     GDestroyNotify       destroy)
+{
+  SmtpkitAuthFunc *self;
+  g_autofree char *upper = NULL;
+
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  upper = g_ascii_strup (name, -1);
+  self = g_object_new (SMTPKIT_TYPE_AUTH_FUNC, "name", upper, NULL);
+  self->func = func;
+  self->user_data = user_data;
+  self->destroy = destroy;
+  return SMTPKIT_AUTH_MECHANISM (self);
+}

@@ -15,6 +15,23 @@
 
 G_BEGIN_DECLS
 
+/**
+ * SmtpkitAuthStepFunc:
+ * @challenge: (nullable): the decoded challenge, or %NULL for the initial
+ *   response
+ * @user_data: the data given with the function
+ * @error: return location for a #GError
+ *
+ * Answers one challenge of an authentication exchange, as the
+ * `authobject` of smtplib's `auth()`. For the initial response, returning
+ * %NULL without setting @error means there is none.
+ *
+ * Returns: (transfer full) (nullable): the response
+ */
+typedef GBytes *(*SmtpkitAuthStepFunc) (GBytes   *challenge,
+                                        gpointer  user_data,
+                                        GError  **error);
+
 #define SMTPKIT_TYPE_AUTH_MECHANISM (smtpkit_auth_mechanism_get_type ())
 
 SMTPKIT_AVAILABLE_IN_ALL
@@ -84,5 +101,10 @@ SmtpkitAuthMechanism *smtpkit_auth_mechanism_new_for_name (const char  *name,
                                                            GError     **error);
 SMTPKIT_AVAILABLE_IN_ALL
 char **smtpkit_auth_mechanism_list (void);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitAuthMechanism *smtpkit_auth_mechanism_new_for_func (const char          *name,
+                                                           SmtpkitAuthStepFunc  func,
+                                                           gpointer             user_data,
+                                                           GDestroyNotify       destroy);
 
 G_END_DECLS

@@ -15,8 +15,8 @@
  * is refused before anything is sent. */
 gboolean
 client_check_smtputf8 (SmtpkitClient      *client,
-                const char *const  *options,
-                GError            **error)
+                       const char *const  *options,
+                       GError            **error)
 {
   SmtpkitClientPrivate *priv = client_get_private (client);
 
@@ -79,7 +79,7 @@ abandon_transaction (GTask        *task,
 
   line = client_format_line ("RSET", NULL, NULL, NULL);
   batch = smtpkit_command_batch_new ();
-  smtpkit_command_batch_add (batch, line, FALSE);
+  smtpkit_command_batch_add (batch, line, -1);
   data = g_new0 (AbortData, 1);
   data->task = task;
   data->error = error;

@@ -40,9 +40,16 @@ typedef struct
   guint debug_level;
   gboolean convert_newlines;
   char *transport;
+  SmtpkitTlsMode tls_mode;
+  GTlsDatabase *tls_database;
+  GTlsInteraction *tls_interaction;
+  GTlsCertificate *tls_certificate;
+  gboolean allow_plaintext_auth;
+  gboolean initial_response_ok;
 
   SmtpkitEngine *engine;
-  char *host;
+  char *host;                   /* "name:port" or a socket path, for messages */
+  char *server_name;            /* the name or address connected to */
   guint16 port;
   gboolean busy;
 
@@ -61,6 +68,8 @@ typedef void (*Step) (GTask *task);
 
 typedef struct
 {
+  gboolean sub_operation;       /* a step of another operation: not the
+                                 * end of the client's busy period */
   ReplyStep on_reply;
   Step after_hello;
   ReplyStep after_data;
@@ -81,6 +90,25 @@ typedef struct
   guint next_rcpt;
   GHashTable *refused;
   GHashTable *accepted;
+
+  /* TLS */
+  SmtpkitReply *greeting;
+  SmtpkitReply *starttls_reply;
+  GIOStream *stream;
+  GTlsConnection *tls;
+  Step after_tls;
+  Step after_starttls;
+  gboolean tls_required;
+
+  /* authentication */
+  SmtpkitAuthMechanism *mechanism;
+  ReplyStep after_auth;
+  guint auth_rounds;
+  char *user;
+  char *password;
+  GStrv candidates;
+  guint next_candidate;
+  GError *last_error;
 } ClientOp;
 
 #define OP(task) ((ClientOp *) g_task_get_task_data (task))
@@ -91,7 +119,7 @@ typedef struct
   G_STMT_START {                                                               \
     GError *_format_error = NULL;                                              \
     GString *_line = client_format_line (verb, arg, options, &_format_error);  \
-    client_op_command (task, _line, _format_error, phase, on_reply);           \
+    client_op_command (task, _line, _format_error, -1, phase, on_reply);       \
   } G_STMT_END
 
 guint client_phase_timeout (SmtpkitClient *client,
@@ -109,6 +137,8 @@ GTask *client_op_begin (SmtpkitClient       *client,
                         GCancellable        *cancellable,
                         GAsyncReadyCallback  callback,
                         gpointer             user_data);
+
+void client_op_free (ClientOp *op);
 
 void client_op_return_error (GTask  *task,
                              GError *error);
@@ -135,6 +165,7 @@ GString *client_format_line (const char         *verb,
 void client_op_command (GTask     *task,
                         GString   *line,
                         GError    *error,
+                        gssize     shown,
                         Phase      phase,
                         ReplyStep  on_reply);
 
@@ -165,6 +196,21 @@ GError *client_reply_error (GTask        *task,
                             SmtpkitReply *reply,
                             const char   *what);
 
+
+gboolean client_accept_certificate (SmtpkitClient        *client,
+                                    GTlsCertificate      *peer,
+                                    GTlsCertificateFlags  errors);
+void client_step_tls_handshake (GTask     *task,
+                                GIOStream *stream,
+                                Step       then);
+void client_step_starttls (GTask    *task,
+                           gboolean  required,
+                           Step      then);
+gboolean client_is_secure (SmtpkitClient *client);
+gboolean client_is_local (SmtpkitClient *client);
+void client_step_auth (GTask                *task,
+                       SmtpkitAuthMechanism *mechanism,
+                       ReplyStep             then);
 
 gboolean client_check_smtputf8 (SmtpkitClient      *client,
                                 const char *const  *options,

@@ -13,6 +13,7 @@
 
 #include "smtpkit-client.h"
 #include "smtpkit-client-private.h"
+#include "smtpkit-enums.h"
 
 #include "smtpkit-codec-private.h"
 #include "smtpkit-deadline-private.h"
@@ -84,6 +85,12 @@ enum
   PROP_DEBUG_LEVEL,
   PROP_CONVERT_NEWLINES,
   PROP_TRANSPORT,
+  PROP_TLS_MODE,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INTERACTION,
+  PROP_TLS_CERTIFICATE,
+  PROP_ALLOW_PLAINTEXT_AUTH,
+  PROP_INITIAL_RESPONSE_OK,
   N_PROPS
 };
 
@@ -93,6 +100,7 @@ enum
 {
   SIGNAL_CONNECTING,
   SIGNAL_SENDING,
+  SIGNAL_ACCEPT_CERTIFICATE,
   N_SIGNALS
 };
 
@@ -100,7 +108,7 @@ static guint signals[N_SIGNALS];
 
 guint
 client_phase_timeout (SmtpkitClient *client,
-               Phase          phase)
+                      Phase          phase)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
 
@@ -267,7 +275,7 @@ client_is_connected (SmtpkitClient *client)
  * that need them, so no command is written twice.
  */
 
-static void
+void
 client_op_free (ClientOp *op)
 {
   g_free (op->host);
@@ -279,17 +287,28 @@ client_op_free (ClientOp *op)
   g_clear_object (&op->body);
   g_clear_pointer (&op->refused, g_hash_table_unref);
   g_clear_pointer (&op->accepted, g_hash_table_unref);
+  g_clear_pointer (&op->greeting, smtpkit_reply_unref);
+  g_clear_pointer (&op->starttls_reply, smtpkit_reply_unref);
+  g_clear_object (&op->stream);
+  g_clear_object (&op->tls);
+  g_clear_object (&op->mechanism);
+  g_free (op->user);
+  if (op->password)
+    memset (op->password, 0, strlen (op->password));
+  g_free (op->password);
+  g_strfreev (op->candidates);
+  g_clear_error (&op->last_error);
   g_free (op);
 }
 
 /* Starts a public operation; NULL (error reported) when it cannot run. */
 GTask *
 client_op_begin (SmtpkitClient       *client,
-          gpointer             source_tag,
-          gboolean             needs_connection,
-          GCancellable        *cancellable,
-          GAsyncReadyCallback  callback,
-          gpointer             user_data)
+                 gpointer             source_tag,
+                 gboolean             needs_connection,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
   GTask *task = g_task_new (client, cancellable, callback, user_data);
@@ -317,11 +336,12 @@ client_op_begin (SmtpkitClient       *client,
 
 void
 client_op_return_error (GTask  *task,
-                 GError *error)
+                        GError *error)
 {
   SmtpkitClientPrivate *priv = PRIV (task);
 
-  priv->busy = FALSE;
+  if (!OP (task)->sub_operation)
+    priv->busy = FALSE;
   if (priv->engine && !smtpkit_engine_is_open (priv->engine))
     client_forget_session (CLIENT (task));
   g_task_return_error (task, error);
@@ -330,17 +350,18 @@ client_op_return_error (GTask  *task,
 
 void
 client_op_return_pointer (GTask          *task,
-                   gpointer        result,
-                   GDestroyNotify  destroy)
+                          gpointer        result,
+                          GDestroyNotify  destroy)
 {
-  PRIV (task)->busy = FALSE;
+  if (!OP (task)->sub_operation)
+    PRIV (task)->busy = FALSE;
   g_task_return_pointer (task, result, destroy);
   g_object_unref (task);
 }
 
 void
 client_op_return_reply (GTask        *task,
-                 SmtpkitReply *reply)
+                        SmtpkitReply *reply)
 {
   client_op_return_pointer (task, smtpkit_reply_ref (reply), (GDestroyNotify) smtpkit_reply_unref);
 }
@@ -355,9 +376,9 @@ client_op_return_true (GTask *task)
 
 gpointer
 client_op_finish (SmtpkitClient  *client,
-           GAsyncResult   *result,
-           gpointer        source_tag,
-           GError        **error)
+                  GAsyncResult   *result,
+                  gpointer        source_tag,
+                  GError        **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, client), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
@@ -367,9 +388,9 @@ client_op_finish (SmtpkitClient  *client,
 
 GString *
 client_format_line (const char         *verb,
-             const char         *arg,
-             const char *const  *options,
-             GError            **error)
+                    const char         *arg,
+                    const char *const  *options,
+                    GError            **error)
 {
   g_autoptr (GString) line = g_string_new (NULL);
 
@@ -398,13 +419,15 @@ on_command_replies (GObject      *source,
 }
 
 /* Sends @line (taken; NULL after a formatting error in @error) and passes
- * the reply to @on_reply. */
+ * the reply to @on_reply. Traces show the line whole, or only its first
+ * @shown bytes (authentication data). */
 void
 client_op_command (GTask     *task,
-            GString   *line,
-            GError    *error,
-            Phase      phase,
-            ReplyStep  on_reply)
+                   GString   *line,
+                   GError    *error,
+                   gssize     shown,
+                   Phase      phase,
+                   ReplyStep  on_reply)
 {
   SmtpkitClient *client = CLIENT (task);
   SmtpkitClientPrivate *priv = PRIV (task);
@@ -424,7 +447,7 @@ client_op_command (GTask     *task,
     }
 
   batch = smtpkit_command_batch_new ();
-  smtpkit_command_batch_add (batch, line, FALSE);
+  smtpkit_command_batch_add (batch, line, shown);
   OP (task)->on_reply = on_reply;
   smtpkit_engine_exchange_async (priv->engine, batch, client_phase_timeout (client, phase),
                                  g_task_get_cancellable (task), on_command_replies, task);
@@ -432,7 +455,7 @@ client_op_command (GTask     *task,
 
 void
 client_step_return_reply (GTask        *task,
-                   SmtpkitReply *reply)
+                          SmtpkitReply *reply)
 {
   client_op_return_reply (task, reply);
 }
@@ -441,21 +464,21 @@ client_step_return_reply (GTask        *task,
 
 const char *
 client_hello_name (SmtpkitClient *client,
-            const char    *name)
+                   const char    *name)
 {
   return name ? name : smtpkit_client_get_local_hostname (client);
 }
 
 gboolean
 client_check_hello_name (const char  *name,
-                  GError     **error)
+                         GError     **error)
 {
   return smtpkit_codec_check_argument ("local host name", name, -1, error);
 }
 
 void
 client_record_ehlo (SmtpkitClient *client,
-             SmtpkitReply  *reply)
+                    SmtpkitReply  *reply)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
 
@@ -480,9 +503,9 @@ record_helo (SmtpkitClient *client,
 
 void
 client_send_hello (GTask      *task,
-            const char *verb,
-            const char *name,
-            ReplyStep   on_reply)
+                   const char *verb,
+                   const char *name,
+                   ReplyStep   on_reply)
 {
   GError *error = NULL;
 
@@ -557,7 +580,7 @@ hello_ehlo_done (GTask        *task,
  * unless one of them was already answered on this connection. */
 void
 client_step_hello_if_needed (GTask *task,
-                      Step   then)
+                             Step   then)
 {
   SmtpkitClientPrivate *priv = PRIV (task);
 
@@ -572,9 +595,9 @@ client_step_hello_if_needed (GTask *task,
 
 GError *
 client_reply_error (GTask        *task,
-             SmtpkitError  code,
-             SmtpkitReply *reply,
-             const char   *what)
+                    SmtpkitError  code,
+                    SmtpkitReply *reply,
+                    const char   *what)
 {
   return smtpkit_error_new_reply (code, reply, "%s: %u %s", what,
                                   smtpkit_reply_get_code (reply),
@@ -612,12 +635,19 @@ split_host_port (const char  *host_in,
 }
 
 static void
+connect_done (GTask *task)
+{
+  client_op_return_reply (task, OP (task)->greeting);
+}
+
+static void
 on_greeting (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
 {
   GTask *task = user_data;
   SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
   GError *error = NULL;
   g_autoptr (GPtrArray) replies = NULL;
   SmtpkitReply *reply;
@@ -625,6 +655,10 @@ on_greeting (GObject      *source,
   replies = smtpkit_engine_exchange_finish (priv->engine, result, &error);
   if (replies == NULL)
     {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) &&
+          priv->port == SMTPKIT_DEFAULT_SSL_PORT && priv->tls_mode != SMTPKIT_TLS_MODE_IMPLICIT)
+        g_prefix_error (&error, "no greeting from %s: port %u is for TLS from the first byte "
+                        "(set tls-mode to implicit); ", priv->host, SMTPKIT_DEFAULT_SSL_PORT);
       client_drop_connection (CLIENT (task));
       client_op_return_error (task, error);
       return;
@@ -634,10 +668,32 @@ on_greeting (GObject      *source,
     {
       client_drop_connection (CLIENT (task));
       client_op_return_error (task, client_reply_error (task, SMTPKIT_ERROR_CONNECT, reply,
-                                          "the server did not greet with 220"));
+                                                        "the server did not greet with 220"));
       return;
     }
-  client_op_return_reply (task, reply);
+  op->greeting = smtpkit_reply_ref (reply);
+  if (priv->tls_mode == SMTPKIT_TLS_MODE_STARTTLS ||
+      priv->tls_mode == SMTPKIT_TLS_MODE_STARTTLS_OPPORTUNISTIC)
+    client_step_starttls (task, priv->tls_mode == SMTPKIT_TLS_MODE_STARTTLS, connect_done);
+  else
+    connect_done (task);
+}
+
+static void
+read_greeting (GTask *task)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
+  SmtpkitCommandBatch *batch;
+
+  priv->engine = smtpkit_engine_new (op->tls ? G_IO_STREAM (op->tls) : op->stream,
+                                     client_trace, client);
+  batch = smtpkit_command_batch_new ();
+  smtpkit_command_batch_set_replies (batch, 1);
+  smtpkit_engine_exchange_async (priv->engine, batch,
+                                 client_phase_timeout (client, PHASE_GREETING),
+                                 g_task_get_cancellable (task), on_greeting, task);
 }
 
 static void
@@ -646,29 +702,24 @@ on_transport_connected (GObject      *source,
                         gpointer      user_data)
 {
   GTask *task = user_data;
-  SmtpkitClient *client = CLIENT (task);
   SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
   GError *error = NULL;
-  g_autoptr (GIOStream) stream = NULL;
-  SmtpkitCommandBatch *batch;
 
-  stream = smtpkit_transport_connect_finish (SMTPKIT_TRANSPORT (source), result, &error);
-  if (stream == NULL)
+  op->stream = smtpkit_transport_connect_finish (SMTPKIT_TRANSPORT (source), result, &error);
+  if (op->stream == NULL)
     smtpkit_deadline_fix_error (op->deadline, &error);
   g_clear_pointer (&op->deadline, smtpkit_deadline_free);
-  if (stream == NULL)
+  if (op->stream == NULL)
     {
       client_op_return_error (task, error);
       return;
     }
 
-  priv->engine = smtpkit_engine_new (stream, client_trace, client);
-  batch = smtpkit_command_batch_new ();
-  smtpkit_command_batch_set_replies (batch, 1);
-  smtpkit_engine_exchange_async (priv->engine, batch,
-                                 client_phase_timeout (client, PHASE_GREETING),
-                                 g_task_get_cancellable (task), on_greeting, task);
+  if (priv->tls_mode == SMTPKIT_TLS_MODE_IMPLICIT)
+    client_step_tls_handshake (task, op->stream, read_greeting);
+  else
+    read_greeting (task);
 }
 
 static void
@@ -689,7 +740,9 @@ connect_start (GTask      *task,
       return;
     }
   if (op->port == 0)
-    op->port = SMTPKIT_CLIENT_GET_CLASS (client)->default_port;
+    op->port = priv->tls_mode == SMTPKIT_TLS_MODE_IMPLICIT
+                 ? SMTPKIT_DEFAULT_SSL_PORT
+                 : SMTPKIT_CLIENT_GET_CLASS (client)->default_port;
 
   client_drop_connection (client);
   client_forget_session (client);
@@ -697,8 +750,15 @@ connect_start (GTask      *task,
   priv->host = op->host[0] == '/' ? g_strdup (op->host)
                                   : g_strdup_printf ("%s:%u", op->host, op->port);
   priv->port = op->port;
+  g_free (priv->server_name);
+  priv->server_name = g_strdup (op->host);
 
-  name = priv->transport ? priv->transport : op->host[0] == '/' ? "unix" : "tcp";
+  if (priv->transport)
+    name = priv->transport;
+  else if (op->host[0] == '/')
+    name = "unix";
+  else
+    name = priv->tls_mode == SMTPKIT_TLS_MODE_IMPLICIT ? "tls" : "tcp";
   transport = smtpkit_transport_new_for_name (name, &error);
   if (transport == NULL)
     {
@@ -782,8 +842,8 @@ bare_address (const char *address)
 
 /* Parameters go with MAIL and RCPT only in an ESMTP session (smtplib). */
 static const char *const *
-esmtp_options (SmtpkitClient      *client,
-               const char *const  *options)
+esmtp_options (SmtpkitClient     *client,
+               const char *const *options)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
 
@@ -1690,6 +1750,47 @@ smtpkit_client_quit_finish (SmtpkitClient  *client,
 
 /* ---- session state, properties ----------------------------------------- */
 
+gboolean
+client_accept_certificate (SmtpkitClient        *client,
+                           GTlsCertificate      *peer,
+                           GTlsCertificateFlags  errors)
+{
+  gboolean accept = FALSE;
+
+  g_signal_emit (client, signals[SIGNAL_ACCEPT_CERTIFICATE], 0, peer, errors, &accept);
+  return accept;
+}
+
+/**
+ * smtpkit_client_get_tls_mode:
+ * @client: a #SmtpkitClient
+ *
+ * Returns: the [property@Client:tls-mode]
+ */
+SmtpkitTlsMode
+smtpkit_client_get_tls_mode (SmtpkitClient *client)
+{
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), SMTPKIT_TLS_MODE_NONE);
+
+  return client_get_private (client)->tls_mode;
+}
+
+/**
+ * smtpkit_client_set_tls_mode:
+ * @client: a #SmtpkitClient
+ * @mode: how to protect the next connection
+ *
+ * Sets [property@Client:tls-mode], used by the next [method@Client.connect].
+ */
+void
+smtpkit_client_set_tls_mode (SmtpkitClient  *client,
+                             SmtpkitTlsMode  mode)
+{
+  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
+
+  g_object_set (client, "tls-mode", mode, NULL);
+}
+
 /**
  * smtpkit_client_new:
  *
@@ -2089,6 +2190,10 @@ smtpkit_client_finalize (GObject *object)
   g_clear_object (&priv->source_address);
   g_free (priv->transport);
   g_free (priv->host);
+  g_free (priv->server_name);
+  g_clear_object (&priv->tls_database);
+  g_clear_object (&priv->tls_interaction);
+  g_clear_object (&priv->tls_certificate);
 
   G_OBJECT_CLASS (smtpkit_client_parent_class)->finalize (object);
 }
@@ -2121,6 +2226,24 @@ smtpkit_client_get_property (GObject    *object,
       break;
     case PROP_TRANSPORT:
       g_value_set_string (value, priv->transport);
+      break;
+    case PROP_TLS_MODE:
+      g_value_set_enum (value, priv->tls_mode);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, priv->tls_database);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_value_set_object (value, priv->tls_interaction);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_object (value, priv->tls_certificate);
+      break;
+    case PROP_ALLOW_PLAINTEXT_AUTH:
+      g_value_set_boolean (value, priv->allow_plaintext_auth);
+      break;
+    case PROP_INITIAL_RESPONSE_OK:
+      g_value_set_boolean (value, priv->initial_response_ok);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2159,6 +2282,24 @@ smtpkit_client_set_property (GObject      *object,
     case PROP_TRANSPORT:
       g_free (priv->transport);
       priv->transport = g_value_dup_string (value);
+      break;
+    case PROP_TLS_MODE:
+      priv->tls_mode = g_value_get_enum (value);
+      break;
+    case PROP_TLS_DATABASE:
+      g_set_object (&priv->tls_database, g_value_get_object (value));
+      break;
+    case PROP_TLS_INTERACTION:
+      g_set_object (&priv->tls_interaction, g_value_get_object (value));
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_set_object (&priv->tls_certificate, g_value_get_object (value));
+      break;
+    case PROP_ALLOW_PLAINTEXT_AUTH:
+      priv->allow_plaintext_auth = g_value_get_boolean (value);
+      break;
+    case PROP_INITIAL_RESPONSE_OK:
+      priv->initial_response_ok = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2244,6 +2385,66 @@ smtpkit_client_class_init (SmtpkitClientClass *klass)
     g_param_spec_string ("transport", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * SmtpkitClient:tls-mode:
+   *
+   * How the connection is protected: see #SmtpkitTlsMode. The default is
+   * %SMTPKIT_TLS_MODE_NONE, as smtplib's `SMTP`; [func@ssl_client_new]
+   * makes a client with %SMTPKIT_TLS_MODE_IMPLICIT.
+   */
+  properties[PROP_TLS_MODE] =
+    g_param_spec_enum ("tls-mode", NULL, NULL, SMTPKIT_TYPE_TLS_MODE, SMTPKIT_TLS_MODE_NONE,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:tls-database:
+   *
+   * The certificate authorities to verify the server against, or %NULL
+   * for the system's trust store.
+   */
+  properties[PROP_TLS_DATABASE] =
+    g_param_spec_object ("tls-database", NULL, NULL, G_TYPE_TLS_DATABASE,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:tls-interaction:
+   *
+   * Asks the user for a certificate's PIN or password, or %NULL.
+   */
+  properties[PROP_TLS_INTERACTION] =
+    g_param_spec_object ("tls-interaction", NULL, NULL, G_TYPE_TLS_INTERACTION,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:tls-certificate:
+   *
+   * A client certificate to present, or %NULL.
+   */
+  properties[PROP_TLS_CERTIFICATE] =
+    g_param_spec_object ("tls-certificate", NULL, NULL, G_TYPE_TLS_CERTIFICATE,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:allow-plaintext-auth:
+   *
+   * Whether [method@Client.login] may send a password over a connection
+   * without TLS to a host other than this one. Off by default: loopback
+   * and Unix sockets are allowed, anything else needs TLS.
+   */
+  properties[PROP_ALLOW_PLAINTEXT_AUTH] =
+    g_param_spec_boolean ("allow-plaintext-auth", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:initial-response-ok:
+   *
+   * Whether AUTH carries the mechanism's initial response (RFC 4954 §4),
+   * as smtplib's `initial_response_ok`.
+   */
+  properties[PROP_INITIAL_RESPONSE_OK] =
+    g_param_spec_boolean ("initial-response-ok", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -2272,6 +2473,24 @@ smtpkit_client_class_init (SmtpkitClientClass *klass)
   signals[SIGNAL_SENDING] =
     g_signal_new ("sending", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BYTES);
+
+  /**
+   * SmtpkitClient::accept-certificate:
+   * @client: the client
+   * @peer: the server's certificate
+   * @errors: what is wrong with it
+   *
+   * Emitted during a TLS handshake when the server's certificate failed a
+   * check (unknown authority, wrong name, expired, …). Return %TRUE to
+   * accept it anyway; without a handler returning %TRUE the handshake
+   * fails. Nothing is trusted silently.
+   *
+   * Returns: %TRUE to accept the certificate
+   */
+  signals[SIGNAL_ACCEPT_CERTIFICATE] =
+    g_signal_new ("accept-certificate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  g_signal_accumulator_true_handled, NULL, NULL, G_TYPE_BOOLEAN, 2,
+                  G_TYPE_TLS_CERTIFICATE, G_TYPE_TLS_CERTIFICATE_FLAGS);
 }
 
 static void
@@ -2281,5 +2500,6 @@ smtpkit_client_init (SmtpkitClient *client)
 
   priv->timeout = -1;
   priv->convert_newlines = TRUE;
+  priv->initial_response_ok = TRUE;
   priv->features = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }

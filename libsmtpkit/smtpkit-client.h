@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 
 #include "smtpkit-version-macros.h"
+#include "smtpkit-auth-mechanism.h"
 #include "smtpkit-reply.h"
 
 G_BEGIN_DECLS
@@ -22,6 +23,36 @@ G_BEGIN_DECLS
  * The port [method@Client.connect] uses when given port 0 (RFC 5321).
  */
 #define SMTPKIT_DEFAULT_PORT 25
+
+/**
+ * SMTPKIT_DEFAULT_SSL_PORT:
+ *
+ * The port [method@Client.connect] uses when given port 0 with implicit
+ * TLS (RFC 8314).
+ */
+#define SMTPKIT_DEFAULT_SSL_PORT 465
+
+/**
+ * SmtpkitTlsMode:
+ * @SMTPKIT_TLS_MODE_NONE: no TLS, unless [method@Client.starttls] is called
+ * @SMTPKIT_TLS_MODE_STARTTLS: [method@Client.connect] upgrades the connection
+ *   with STARTTLS before anything else, and fails when the server does not
+ *   offer it or refuses it
+ * @SMTPKIT_TLS_MODE_STARTTLS_OPPORTUNISTIC: as %SMTPKIT_TLS_MODE_STARTTLS,
+ *   but goes on without TLS when the server does not offer it or refuses it
+ *   (a failed handshake still fails); an explicit opt-in
+ * @SMTPKIT_TLS_MODE_IMPLICIT: TLS from the first byte (RFC 8314), port 465 by
+ *   default, through the `tls` transport
+ *
+ * How a client protects its connection.
+ */
+typedef enum
+{
+  SMTPKIT_TLS_MODE_NONE,
+  SMTPKIT_TLS_MODE_STARTTLS,
+  SMTPKIT_TLS_MODE_STARTTLS_OPPORTUNISTIC,
+  SMTPKIT_TLS_MODE_IMPLICIT,
+} SmtpkitTlsMode;
 
 #define SMTPKIT_TYPE_CLIENT (smtpkit_client_get_type ())
 
@@ -50,6 +81,18 @@ struct _SmtpkitClientClass
 
 SMTPKIT_AVAILABLE_IN_ALL
 SmtpkitClient *smtpkit_client_new (void);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitClient *smtpkit_ssl_client_new (void);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitTlsMode smtpkit_client_get_tls_mode (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_set_tls_mode (SmtpkitClient  *client,
+                                  SmtpkitTlsMode  mode);
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_client_is_secure (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+GTlsConnection *smtpkit_client_get_tls_connection (SmtpkitClient *client);
 
 SMTPKIT_AVAILABLE_IN_ALL
 const char *smtpkit_client_get_local_hostname (SmtpkitClient *client);
@@ -399,5 +442,51 @@ SMTPKIT_AVAILABLE_IN_ALL
 SmtpkitReply *smtpkit_client_quit_finish (SmtpkitClient *client,
                                           GAsyncResult *result,
                                           GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_starttls (SmtpkitClient  *client,
+                                       GCancellable   *cancellable,
+                                       GError        **error);
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_starttls_async (SmtpkitClient        *client,
+                                    GCancellable         *cancellable,
+                                    GAsyncReadyCallback   callback,
+                                    gpointer              user_data);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_starttls_finish (SmtpkitClient  *client,
+                                              GAsyncResult   *result,
+                                              GError        **error);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_login (SmtpkitClient  *client,
+                                    const char     *user,
+                                    const char     *password,
+                                    GCancellable   *cancellable,
+                                    GError        **error);
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_login_async (SmtpkitClient        *client,
+                                 const char           *user,
+                                 const char           *password,
+                                 GCancellable         *cancellable,
+                                 GAsyncReadyCallback   callback,
+                                 gpointer              user_data);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_login_finish (SmtpkitClient  *client,
+                                           GAsyncResult   *result,
+                                           GError        **error);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_auth (SmtpkitClient         *client,
+                                   SmtpkitAuthMechanism  *mechanism,
+                                   GCancellable          *cancellable,
+                                   GError               **error);
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_auth_async (SmtpkitClient         *client,
+                                SmtpkitAuthMechanism  *mechanism,
+                                GCancellable          *cancellable,
+                                GAsyncReadyCallback    callback,
+                                gpointer               user_data);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_auth_finish (SmtpkitClient  *client,
+                                          GAsyncResult   *result,
+                                          GError        **error);
 
 G_END_DECLS

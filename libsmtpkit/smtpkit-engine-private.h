@@ -41,11 +41,12 @@ typedef struct _SmtpkitCommandBatch SmtpkitCommandBatch;
 
 SmtpkitCommandBatch *smtpkit_command_batch_new (void);
 void smtpkit_command_batch_free (SmtpkitCommandBatch *batch);
-/* Appends one formatted command (smtpkit_codec_format_command); when
- * @sensitive, traces show only its first word followed by "[redacted]". */
+/* Appends one formatted command (smtpkit_codec_format_command). Traces
+ * show it whole when @shown is -1; else only its first @shown bytes,
+ * followed by "[redacted]" (authentication data). */
 void smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
                                 const GString       *line,
-                                gboolean             sensitive);
+                                gssize               shown);
 /* Expect @n_replies in all instead of one per command. */
 void smtpkit_command_batch_set_replies (SmtpkitCommandBatch *batch,
                                         guint                n_replies);
@@ -62,6 +63,15 @@ GIOStream *smtpkit_engine_get_stream (SmtpkitEngine *engine);
 gboolean smtpkit_engine_is_open (SmtpkitEngine *engine);
 /* Closes the stream at once, without blocking; pending operations fail. */
 void smtpkit_engine_close (SmtpkitEngine *engine);
+/* Succeeds when the server sent nothing that no command asked for (not
+ * even the start of a reply); else closes the connection and fails with
+ * SMTPKIT_ERROR_PROTOCOL. Checked before the TLS handshake of STARTTLS, so
+ * that no injected byte is carried into the TLS session. */
+gboolean smtpkit_engine_check_quiet (SmtpkitEngine  *engine,
+                                     GError        **error);
+/* Continues over @stream (the TLS connection over the old one). */
+void smtpkit_engine_set_stream (SmtpkitEngine *engine,
+                                GIOStream     *stream);
 
 /* Writes the batch (taking it over), then reads its replies in order.
  * Bytes the server sent before the batch are SMTPKIT_ERROR_PROTOCOL.

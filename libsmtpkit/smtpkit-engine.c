@@ -62,17 +62,16 @@ smtpkit_command_batch_free (SmtpkitCommandBatch *batch)
 void
 smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
                            const GString       *line,
-                           gboolean             sensitive)
+                           gssize               shown)
 {
   g_byte_array_append (batch->wire, (const guint8 *) line->str, line->len);
 
-  if (sensitive)
+  if (shown >= 0 && (gsize) shown < line->len)
     {
-      gsize verb = strcspn (line->str, " \r");
-      g_autofree char *shown = g_strdup_printf ("%.*s [redacted]\r\n",
-                                                (int) verb, line->str);
-      g_ptr_array_add (batch->shown, g_bytes_new_take (shown, strlen (shown)));
-      shown = NULL;
+      g_autofree char *redacted = g_strdup_printf ("%.*s%s[redacted]\r\n", (int) shown, line->str,
+                                                   shown > 0 ? " " : "");
+      gsize size = strlen (redacted);
+      g_ptr_array_add (batch->shown, g_bytes_new_take (g_steal_pointer (&redacted), size));
     }
   else
     g_ptr_array_add (batch->shown, g_bytes_new (line->str, line->len));
@@ -166,6 +165,36 @@ smtpkit_engine_close (SmtpkitEngine *engine)
   /* A pending operation closes the stream when it completes. */
   if (!engine->busy)
     close_stream_now (engine);
+}
+
+static gboolean check_nothing_unsolicited (SmtpkitEngine  *engine,
+                                           GError        **error);
+
+gboolean
+smtpkit_engine_check_quiet (SmtpkitEngine  *engine,
+                            GError        **error)
+{
+  if (engine->closed || engine->busy)
+    {
+      g_set_error_literal (error, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                           "not connected");
+      return FALSE;
+    }
+  if (check_nothing_unsolicited (engine, error))
+    return TRUE;
+  smtpkit_engine_close (engine);
+  return FALSE;
+}
+
+void
+smtpkit_engine_set_stream (SmtpkitEngine *engine,
+                           GIOStream     *stream)
+{
+  g_return_if_fail (!engine->busy && engine->inbuf->len == 0);
+
+  g_set_object (&engine->stream, stream);
+  engine->in = g_io_stream_get_input_stream (stream);
+  engine->out = g_io_stream_get_output_stream (stream);
 }
 
 /* ---- one operation: exchange or body ---------------------------------- */
