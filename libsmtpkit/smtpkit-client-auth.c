@@ -517,8 +517,8 @@ auth_after_hello (GTask *task)
  * needed, then AUTH with the initial response when
  * [property@Client:initial-response-ok], then each 334 challenge answered
  * by the mechanism's step function. A mechanism may come from a plugin
- * ([func@AuthMechanism.new_for_name]) or be a function of the caller
- * ([func@AuthMechanism.new_for_func]).
+ * ([ctor@AuthMechanism.new_for_name]) or be a function of the caller
+ * ([ctor@AuthMechanism.new_for_func]).
  *
  * At most 10 challenges are answered; a challenge that is not base64, or
  * that the mechanism cannot answer, is answered with `*`, which cancels

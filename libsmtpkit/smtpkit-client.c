@@ -2389,7 +2389,7 @@ smtpkit_client_class_init (SmtpkitClientClass *klass)
    * SmtpkitClient:tls-mode:
    *
    * How the connection is protected: see #SmtpkitTlsMode. The default is
-   * %SMTPKIT_TLS_MODE_NONE, as smtplib's `SMTP`; [func@ssl_client_new]
+   * %SMTPKIT_TLS_MODE_NONE, as smtplib's `SMTP`; [func@Smtpkit.ssl_client_new]
    * makes a client with %SMTPKIT_TLS_MODE_IMPLICIT.
    */
   properties[PROP_TLS_MODE] =

@@ -20,7 +20,7 @@ G_BEGIN_DECLS
  * SMTPKIT_ERROR:
  *
  * The error domain of libsmtpkit. Errors in this domain carry the server's
- * reply where there was one: see [func@error_get_reply].
+ * reply where there was one: see `smtpkit_error_get_reply()`.
  */
 #define SMTPKIT_ERROR (smtpkit_error_quark ())
 
@@ -32,9 +32,9 @@ G_BEGIN_DECLS
  * @SMTPKIT_ERROR_RESPONSE: the server answered with an error code
  *   (`SMTPResponseException`)
  * @SMTPKIT_ERROR_SENDER_REFUSED: the sender address was refused
- *   (`SMTPSenderRefused`); see [func@error_get_sender]
+ *   (`SMTPSenderRefused`); see `smtpkit_error_get_sender()`
  * @SMTPKIT_ERROR_RECIPIENTS_REFUSED: every recipient was refused
- *   (`SMTPRecipientsRefused`); see [func@error_get_recipients]
+ *   (`SMTPRecipientsRefused`); see `smtpkit_error_get_recipients()`
  * @SMTPKIT_ERROR_DATA: the server refused the message data (`SMTPDataError`)
  * @SMTPKIT_ERROR_CONNECT: the server's greeting was not 220
  *   (`SMTPConnectError`)
