@@ -406,13 +406,16 @@ typedef struct
   GString *lines;
 } Capture;
 
+/* The log writer can be set only once: tests point it at their capture. */
+static Capture *current_capture;
+
 static GLogWriterOutput
 capture_writer (GLogLevelFlags   level,
                 const GLogField *fields,
                 gsize            n_fields,
                 gpointer         user_data)
 {
-  Capture *capture = user_data;
+  Capture *capture = current_capture;
   const char *domain = NULL, *message = NULL;
 
   for (gsize i = 0; i < n_fields; i++)
@@ -422,7 +425,7 @@ capture_writer (GLogLevelFlags   level,
       else if (g_str_equal (fields[i].key, "MESSAGE"))
         message = fields[i].value;
     }
-  if (g_strcmp0 (domain, "Smtpkit") == 0 && message)
+  if (capture && g_strcmp0 (domain, "Smtpkit") == 0 && message)
     {
       g_string_append (capture->lines, message);
       g_string_append_c (capture->lines, '\n');
@@ -470,7 +473,7 @@ test_signals_and_transcript (void)
   g_signal_connect (client, "connecting", G_CALLBACK (on_connecting), log);
   g_signal_connect (client, "sending", G_CALLBACK (on_sending), log);
   smtpkit_client_set_debug_level (client, 1);
-  g_log_set_writer_func (capture_writer, &capture, NULL);
+  current_capture = &capture;
 
   greeting = smtpkit_client_connect (client, "127.0.0.1", smtpkit_fake_server_get_port (server),
                                      NULL, &error);
@@ -505,6 +508,7 @@ test_signals_and_transcript (void)
                    "S: 250 queued\n"
                    "C: QUIT\n"
                    "S: 221 bye\n");
+  current_capture = NULL;
   g_string_free (capture.lines, TRUE);
 }
 
@@ -607,11 +611,189 @@ test_unref_closes (void)
   assert_script_played (server);
 }
 
+
+/* ---- authentication data never shown -------------------------------------- */
+
+static const char auth_script[] =
+  "server:\n"
+  "  send 220 fake.test ESMTP\n"
+  "  expect EHLO client.test\n"
+  "  send 250-fake.test\n"
+  "  send 250 AUTH PLAIN\n"
+  /* \0alice\0s3cret-pässword */
+  "  expect AUTH PLAIN AGFsaWNlAHMzY3JldC1ww6Rzc3dvcmQ=\n"
+  "  send 334 \n"
+  "  expect cGFzc3dvcmQtaW4tYS1yZXNwb25zZQ==\n"
+  "  send 235 2.7.0 ok\n"
+  "  expect QUIT\n"
+  "  send 221 bye\n";
+
+static GBytes *
+second_response (GBytes   *challenge,
+                 gpointer  user_data,
+                 GError  **error)
+{
+  static const char initial[] = "\0alice\0s3cret-p\xc3\xa4ssword";
+
+  if (challenge == NULL)
+    return g_bytes_new_static (initial, sizeof initial - 1);
+  return g_bytes_new_static ("password-in-a-response", 22);
+}
+
+static void
+test_auth_redacted (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted (auth_script);
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (SmtpkitAuthMechanism) mechanism = NULL;
+  g_autoptr (GString) sent = g_string_new (NULL);
+  g_autofree char *address = server_address (server);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) reply = NULL;
+  g_autoptr (SmtpkitReply) bye = NULL;
+  g_autoptr (GError) error = NULL;
+  Capture capture = { g_string_new (NULL) };
+  const char *secrets[] = { "s3cret", "AGFsaWNlAHMzY3JldC1ww6Rzc3dvcmQ=", "password-in-a-response",
+                            "cGFzc3dvcmQtaW4tYS1yZXNwb25zZQ==", NULL };
+
+  smtpkit_client_set_debug_level (client, 2);
+  g_signal_connect (client, "sending", G_CALLBACK (on_sending), sent);
+  current_capture = &capture;
+
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_no_error (error);
+  mechanism = smtpkit_auth_mechanism_new_for_func ("PLAIN", second_response, NULL, NULL);
+  reply = smtpkit_client_auth (client, mechanism, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smtpkit_reply_get_code (reply), ==, 235);
+  bye = smtpkit_client_quit (client, NULL, &error);
+  g_assert_no_error (error);
+  assert_script_played (server);
+
+  for (guint i = 0; secrets[i]; i++)
+    {
+      g_assert_null (strstr (capture.lines->str, secrets[i]));
+      g_assert_null (strstr (sent->str, secrets[i]));
+    }
+  g_assert_nonnull (strstr (sent->str, "AUTH PLAIN [redacted]\r\n[redacted]\r\n"));
+  g_assert_nonnull (strstr (capture.lines->str, "C: AUTH PLAIN [redacted]\n"));
+  g_assert_nonnull (strstr (capture.lines->str, "C: [redacted]\n"));
+  current_capture = NULL;
+  g_string_free (capture.lines, TRUE);
+}
+
+/* A transport whose stream is not a socket: the client cannot tell that
+ * the server is on this host, so it must not send a password in clear. */
+#define TEST_TYPE_OPAQUE_TRANSPORT (test_opaque_transport_get_type ())
+G_DECLARE_FINAL_TYPE (TestOpaqueTransport, test_opaque_transport, TEST, OPAQUE_TRANSPORT, GObject)
+
+struct _TestOpaqueTransport
+{
+  GObject parent_instance;
+};
+
+static void
+opaque_connected (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr (GSocketConnection) connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source),
+                                                                             result, &error);
+
+  if (connection == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* The stream keeps the connection alive through its two halves. */
+  g_object_set_data_full (G_OBJECT (g_io_stream_get_input_stream (G_IO_STREAM (connection))),
+                          "connection", g_object_ref (connection), g_object_unref);
+  g_task_return_pointer (task,
+                         g_simple_io_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                                 g_io_stream_get_output_stream (G_IO_STREAM (connection))),
+                         g_object_unref);
+}
+
+static void
+opaque_connect_async (SmtpkitTransport    *transport,
+                      const char          *host,
+                      guint16              port,
+                      GSocketAddress      *source_address,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnectable) address = g_network_address_new (host, port);
+
+  g_socket_client_connect_async (client, address, cancellable, opaque_connected,
+                                 g_task_new (transport, cancellable, callback, user_data));
+}
+
+static void
+opaque_iface_init (SmtpkitTransportInterface *iface)
+{
+  iface->connect_async = opaque_connect_async;
+  iface->connect_finish = test_transport_connect_finish;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestOpaqueTransport, test_opaque_transport, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SMTPKIT_TYPE_TRANSPORT, opaque_iface_init))
+
+static void
+test_opaque_transport_class_init (TestOpaqueTransportClass *klass)
+{
+}
+
+static void
+test_opaque_transport_init (TestOpaqueTransport *self)
+{
+}
+
+static void
+test_password_needs_tls (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted ("server:\n"
+                                                         "  send 220 fake.test ESMTP\n"
+                                                         "  expect EHLO client.test\n"
+                                                         "  send 250-fake.test\n"
+                                                         "  send 250 AUTH PLAIN\n"
+                                                         "  expect AUTH PLAIN AHRpbQBzZWNyZXQ=\n"
+                                                         "  send 235 2.7.0 ok\n");
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autofree char *address = server_address (server);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  smtpkit_transport_register ("test-opaque", TEST_TYPE_OPAQUE_TRANSPORT, 10);
+  g_object_set (client, "transport", "test-opaque", NULL);
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_no_error (error);
+
+  reply = smtpkit_client_login (client, "tim", "secret", NULL, &error);
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "allow-plaintext-auth"));
+  g_assert_null (reply);
+  g_clear_error (&error);
+
+  /* The caller's explicit opt-in. */
+  g_object_set (client, "allow-plaintext-auth", TRUE, NULL);
+  reply = smtpkit_client_login (client, "tim", "secret", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smtpkit_reply_get_code (reply), ==, 235);
+  g_clear_object (&client);
+  assert_script_played (server);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (capture_writer, NULL, NULL);
 
   g_test_add_func ("/client/not-connected", test_not_connected);
   g_test_add_func ("/client/property/timeout", test_timeout_property);
@@ -625,6 +807,8 @@ main (int   argc,
   g_test_add_func ("/client/pending", test_pending);
   g_test_add_func ("/client/cancel", test_cancel);
   g_test_add_func ("/client/unref-closes", test_unref_closes);
+  g_test_add_func ("/client/auth/redacted", test_auth_redacted);
+  g_test_add_func ("/client/auth/password-needs-tls", test_password_needs_tls);
 
   return g_test_run ();
 }
