@@ -239,6 +239,146 @@ sendmail_mail_done (GTask        *task,
   abandon_transaction (task, reply, error);
 }
 
+/* ---- pipelined: MAIL, every RCPT and DATA in one write (RFC 2920) ---- */
+
+static void
+empty_body_sent (GTask        *task,
+                 SmtpkitReply *reply)
+{
+  ClientOp *op = OP (task);
+
+  abandon_transaction (task, reply, g_steal_pointer (&op->last_error));
+}
+
+/* After a refusal in a pipelined group: when the server accepted DATA
+ * anyway, the message must be ended (with nothing in it) before RSET. */
+static void
+pipelined_refused (GTask        *task,
+                   SmtpkitReply *mail_reply,
+                   SmtpkitReply *data_reply,
+                   GError       *error)
+{
+  SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
+
+  if (smtpkit_reply_get_code (data_reply) != 354)
+    {
+      abandon_transaction (task, mail_reply, error);
+      return;
+    }
+  g_clear_error (&op->last_error);
+  op->last_error = error;
+  op->after_data = empty_body_sent;
+  g_clear_object (&op->body);
+  op->body = g_memory_input_stream_new ();
+  smtpkit_engine_send_body_async (priv->engine, op->body, FALSE,
+                                  client_phase_timeout (CLIENT (task), PHASE_DATA_BLOCK),
+                                  client_phase_timeout (CLIENT (task), PHASE_DATA_END),
+                                  g_task_get_cancellable (task), on_body_sent, task);
+}
+
+static void
+pipelined_replies (GTask     *task,
+                   GPtrArray *replies)
+{
+  ClientOp *op = OP (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+  SmtpkitReply *mail_reply = g_ptr_array_index (replies, 0);
+  SmtpkitReply *data_reply = g_ptr_array_index (replies, replies->len - 1);
+  GError *error;
+
+  for (guint i = 1; i + 1 < replies->len; i++)
+    {
+      SmtpkitReply *reply = g_ptr_array_index (replies, i);
+      guint code = smtpkit_reply_get_code (reply);
+      GHashTable *map = (code == 250 || code == 251) ? op->accepted : op->refused;
+
+      g_hash_table_replace (map, g_strdup (op->to[i - 1]), smtpkit_reply_ref (reply));
+    }
+
+  if (smtpkit_reply_get_code (mail_reply) != 250)
+    {
+      error = client_reply_error (task, SMTPKIT_ERROR_SENDER_REFUSED, mail_reply,
+                                  "the server refused the sender");
+      smtpkit_error_set_sender (error, op->from);
+      pipelined_refused (task, mail_reply, data_reply, error);
+      return;
+    }
+  for (guint i = 1; i + 1 < replies->len; i++)
+    if (smtpkit_reply_get_code (g_ptr_array_index (replies, i)) == 421)
+      {
+        error = client_reply_error (task, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
+                                    g_ptr_array_index (replies, i),
+                                    "the server is closing the connection");
+        smtpkit_error_set_recipients (error, op->refused);
+        abandon_transaction (task, g_ptr_array_index (replies, i), error);
+        return;
+      }
+  if (g_hash_table_size (op->accepted) == 0)
+    {
+      error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
+                           "the server at %s refused every recipient", priv->host);
+      smtpkit_error_set_recipients (error, op->refused);
+      pipelined_refused (task, NULL, data_reply, error);
+      return;
+    }
+  op->after_data = sendmail_body_done;
+  data_command_done (task, data_reply);
+}
+
+static void
+sendmail_pipelined (GTask         *task,
+                    const char    *mail_arg,
+                    GPtrArray     *mail_options)
+{
+  SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
+  SmtpkitCommandBatch *batch = smtpkit_command_batch_new ();
+  GError *error = NULL;
+  g_autoptr (GString) line = NULL;
+
+  line = client_format_line ("MAIL", mail_arg, (const char *const *) mail_options->pdata, &error);
+  for (guint i = 0; line && op->to[i]; i++)
+    {
+      g_autofree char *address = smtpkit_codec_quote_address (op->to[i]);
+      g_autofree char *arg = g_strconcat ("TO:", address, NULL);
+
+      smtpkit_command_batch_add (batch, line, -1);
+      g_string_free (line, TRUE);
+      line = client_format_line ("RCPT", arg, priv->does_esmtp ? (const char *const *) op->rcpt_options
+                                                                : NULL, &error);
+    }
+  if (line == NULL)
+    {
+      smtpkit_command_batch_free (batch);
+      client_op_return_error (task, error);
+      return;
+    }
+  smtpkit_command_batch_add (batch, line, -1);
+  g_string_free (line, TRUE);
+  line = client_format_line ("DATA", NULL, NULL, NULL);
+  smtpkit_command_batch_add (batch, line, -1);
+  client_op_exchange (task, batch, PHASE_MAIL, pipelined_replies);
+}
+
+/* RFC 1870 §4: a message over the server's limit is not even offered. */
+static gboolean
+check_size_limit (GTask   *task,
+                  GError **error)
+{
+  SmtpkitClient *client = CLIENT (task);
+  ClientOp *op = OP (task);
+  const char *limit = smtpkit_client_get_extension_parameter (client, "size");
+  guint64 max = limit ? g_ascii_strtoull (limit, NULL, 10) : 0;
+
+  if (op->size < 0 || max == 0 || (guint64) op->size <= max)
+    return TRUE;
+  g_set_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED,
+               "the message is %" G_GINT64_FORMAT " octets, more than the %" G_GUINT64_FORMAT
+               " octets the server at %s accepts (SIZE)", op->size, max, PRIV (task)->host);
+  return FALSE;
+}
+
 static void
 sendmail_mail (GTask *task)
 {
@@ -258,14 +398,20 @@ sendmail_mail (GTask *task)
         g_ptr_array_add (options, g_strdup (op->mail_options[i]));
     }
   g_ptr_array_add (options, NULL);
-  if (!client_check_smtputf8 (client, (const char *const *) options->pdata, &error))
+  if (!client_check_smtputf8 (client, (const char *const *) options->pdata, &error) ||
+      !check_size_limit (task, &error))
     {
       client_op_return_error (task, error);
       return;
     }
   op->in_transaction = TRUE;
+  if (priv->pipelining && smtpkit_client_has_extn (client, "pipelining"))
+    {
+      sendmail_pipelined (task, arg, options);
+      return;
+    }
   client_op_send (task, PHASE_MAIL, sendmail_mail_done, "MAIL", arg,
-           (const char *const *) options->pdata);
+                  (const char *const *) options->pdata);
 }
 
 /* Bad input must fail before anything goes on the wire, EHLO included:

@@ -45,6 +45,7 @@ typedef struct
   GTlsInteraction *tls_interaction;
   GTlsCertificate *tls_certificate;
   gboolean allow_plaintext_auth;
+  gboolean pipelining;
   gboolean initial_response_ok;
 
   SmtpkitEngine *engine;
@@ -65,12 +66,15 @@ SmtpkitClientPrivate *client_get_private (SmtpkitClient *client);
 typedef void (*ReplyStep) (GTask        *task,
                            SmtpkitReply *reply);
 typedef void (*Step) (GTask *task);
+typedef void (*RepliesStep) (GTask     *task,
+                             GPtrArray *replies);
 
 typedef struct
 {
   gboolean sub_operation;       /* a step of another operation: not the
                                  * end of the client's busy period */
   ReplyStep on_reply;
+  RepliesStep on_replies;
   Step after_hello;
   ReplyStep after_data;
 
@@ -168,6 +172,11 @@ void client_op_command (GTask     *task,
                         gssize     shown,
                         Phase      phase,
                         ReplyStep  on_reply);
+
+void client_op_exchange (GTask               *task,
+                         SmtpkitCommandBatch *batch,
+                         Phase                phase,
+                         RepliesStep          on_replies);
 
 void client_step_return_reply (GTask        *task,
                                SmtpkitReply *reply);

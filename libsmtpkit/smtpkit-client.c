@@ -91,6 +91,7 @@ enum
   PROP_TLS_CERTIFICATE,
   PROP_ALLOW_PLAINTEXT_AUTH,
   PROP_INITIAL_RESPONSE_OK,
+  PROP_PIPELINING,
   N_PROPS
 };
 
@@ -406,6 +407,7 @@ on_command_replies (GObject      *source,
 {
   GTask *task = user_data;
   SmtpkitClientPrivate *priv = PRIV (task);
+  ClientOp *op = OP (task);
   GError *error = NULL;
   g_autoptr (GPtrArray) replies = NULL;
 
@@ -415,7 +417,33 @@ on_command_replies (GObject      *source,
       client_op_return_error (task, error);
       return;
     }
-  OP (task)->on_reply (task, g_ptr_array_index (replies, 0));
+  if (op->on_replies)
+    op->on_replies (task, replies);
+  else
+    op->on_reply (task, g_ptr_array_index (replies, 0));
+}
+
+/* Writes @batch (taken) in one go and passes its replies, in order, to
+ * @on_replies. */
+void
+client_op_exchange (GTask               *task,
+                    SmtpkitCommandBatch *batch,
+                    Phase                phase,
+                    RepliesStep          on_replies)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+
+  if (!client_is_connected (client))
+    {
+      smtpkit_command_batch_free (batch);
+      client_op_return_error (task, g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                                                 "the connection to %s was closed", priv->host));
+      return;
+    }
+  OP (task)->on_replies = on_replies;
+  smtpkit_engine_exchange_async (priv->engine, batch, client_phase_timeout (client, phase),
+                                 g_task_get_cancellable (task), on_command_replies, task);
 }
 
 /* Sends @line (taken; NULL after a formatting error in @error) and passes
@@ -429,8 +457,6 @@ client_op_command (GTask     *task,
                    Phase      phase,
                    ReplyStep  on_reply)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   g_autoptr (GString) owned = line;
   SmtpkitCommandBatch *batch;
 
@@ -439,18 +465,10 @@ client_op_command (GTask     *task,
       client_op_return_error (task, error);
       return;
     }
-  if (!client_is_connected (client))
-    {
-      client_op_return_error (task, g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                                          "the connection to %s was closed", priv->host));
-      return;
-    }
-
   batch = smtpkit_command_batch_new ();
   smtpkit_command_batch_add (batch, line, shown);
   OP (task)->on_reply = on_reply;
-  smtpkit_engine_exchange_async (priv->engine, batch, client_phase_timeout (client, phase),
-                                 g_task_get_cancellable (task), on_command_replies, task);
+  client_op_exchange (task, batch, phase, NULL);
 }
 
 void
@@ -2245,6 +2263,9 @@ smtpkit_client_get_property (GObject    *object,
     case PROP_INITIAL_RESPONSE_OK:
       g_value_set_boolean (value, priv->initial_response_ok);
       break;
+    case PROP_PIPELINING:
+      g_value_set_boolean (value, priv->pipelining);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2300,6 +2321,9 @@ smtpkit_client_set_property (GObject      *object,
       break;
     case PROP_INITIAL_RESPONSE_OK:
       priv->initial_response_ok = g_value_get_boolean (value);
+      break;
+    case PROP_PIPELINING:
+      priv->pipelining = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2445,6 +2469,18 @@ smtpkit_client_class_init (SmtpkitClientClass *klass)
     g_param_spec_boolean ("initial-response-ok", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * SmtpkitClient:pipelining:
+   *
+   * Whether [method@Client.sendmail] pipelines MAIL, RCPT and DATA when
+   * the server offers PIPELINING (RFC 2920): one write, every reply read
+   * and paired in order. Turn it off for a server that offers it and
+   * gets it wrong.
+   */
+  properties[PROP_PIPELINING] =
+    g_param_spec_boolean ("pipelining", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -2501,5 +2537,6 @@ smtpkit_client_init (SmtpkitClient *client)
   priv->timeout = -1;
   priv->convert_newlines = TRUE;
   priv->initial_response_ok = TRUE;
+  priv->pipelining = TRUE;
   priv->features = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
