@@ -100,6 +100,79 @@ data_failed (GTask        *task,
     client_op_return_error (task, error);
 }
 
+static void empty_body_sent (GTask        *task,
+                             SmtpkitReply *reply);
+
+static gboolean
+per_recipient_replies (GTask *task)
+{
+  return SMTPKIT_CLIENT_GET_CLASS (CLIENT (task))->per_recipient_replies;
+}
+
+/* SMTP answers the end of data once; LMTP once per accepted recipient
+ * (RFC 2033 §4.2), in the order they were accepted, duplicates included. */
+static guint
+expected_data_replies (GTask *task)
+{
+  ClientOp *op = OP (task);
+
+  if (!per_recipient_replies (task))
+    return 1;
+  return op->in_transaction ? op->accepted_order->len : PRIV (task)->rcpt_accepted;
+}
+
+/* LMTP: each accepted recipient's own outcome. */
+static void
+lmtp_replies (GTask     *task,
+              GPtrArray *replies)
+{
+  ClientOp *op = OP (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+  guint delivered = 0;
+  GError *error;
+
+  for (guint i = 0; i < replies->len; i++)
+    {
+      SmtpkitReply *reply = g_ptr_array_index (replies, i);
+
+      if (client_is_2xx (reply))
+        delivered++;
+      else
+        g_hash_table_replace (op->refused, g_strdup (g_ptr_array_index (op->accepted_order, i)),
+                              smtpkit_reply_ref (reply));
+    }
+  if (delivered > 0)
+    {
+      client_op_return_pointer (task, g_hash_table_ref (op->refused),
+                                (GDestroyNotify) g_hash_table_unref);
+      return;
+    }
+  error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
+                       "the server at %s delivered the message to no recipient", priv->host);
+  smtpkit_error_set_recipients (error, op->refused);
+  client_op_return_error (task, error);
+}
+
+/* A lost connection after the end of data: which recipients were answered
+ * (with their reply) and which are unknown (no reply). */
+static GHashTable *
+unknown_outcomes (GTask     *task,
+                  GPtrArray *partial)
+{
+  ClientOp *op = OP (task);
+  GHashTable *map = smtpkit_recipient_map_new ();
+  gboolean each = per_recipient_replies (task);
+
+  for (guint i = 0; op->accepted_order && i < op->accepted_order->len; i++)
+    {
+      SmtpkitReply *reply = each && partial && i < partial->len ? g_ptr_array_index (partial, i)
+                                                                 : NULL;
+      g_hash_table_replace (map, g_strdup (g_ptr_array_index (op->accepted_order, i)),
+                            reply ? smtpkit_reply_ref (reply) : NULL);
+    }
+  return map;
+}
+
 static void
 on_body_sent (GObject      *source,
               GAsyncResult *result,
@@ -109,37 +182,60 @@ on_body_sent (GObject      *source,
   SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
   GError *error = NULL;
-  g_autoptr (SmtpkitReply) reply = NULL;
+  g_autoptr (GPtrArray) replies = NULL;
+  g_autoptr (GPtrArray) partial = NULL;
+  SmtpkitReply *reply = NULL;
 
-  reply = smtpkit_engine_send_body_finish (priv->engine, result, &error);
-  if (reply == NULL)
+  replies = smtpkit_engine_send_body_finish (priv->engine, result, &partial, &error);
+  if (replies == NULL)
     {
-      if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN) && op->accepted)
-        smtpkit_error_set_recipients (error, op->accepted);
+      if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN))
+        {
+          g_autoptr (GHashTable) map = unknown_outcomes (task, partial);
+          smtpkit_error_set_recipients (error, map);
+        }
       client_op_return_error (task, error);
       return;
     }
+  if (per_recipient_replies (task) && op->in_transaction && op->after_data != empty_body_sent)
+    {
+      lmtp_replies (task, replies);
+      return;
+    }
+  /* One reply (SMTP); for a bare data() under LMTP, the first refusal if
+   * any, else the last reply. */
+  for (guint i = 0; i < replies->len && reply == NULL; i++)
+    if (!client_is_2xx (g_ptr_array_index (replies, i)))
+      reply = g_ptr_array_index (replies, i);
+  if (reply == NULL && replies->len > 0)
+    reply = g_ptr_array_index (replies, replies->len - 1);
   op->after_data (task, reply);
+}
+
+static void
+send_body (GTask *task)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+
+  smtpkit_engine_send_body_async (priv->engine, OP (task)->body, priv->convert_newlines,
+                                  expected_data_replies (task),
+                                  client_phase_timeout (client, PHASE_DATA_BLOCK),
+                                  client_phase_timeout (client, PHASE_DATA_END),
+                                  g_task_get_cancellable (task), on_body_sent, task);
 }
 
 static void
 data_command_done (GTask        *task,
                    SmtpkitReply *reply)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
-
   if (smtpkit_reply_get_code (reply) != 354)
     {
       data_failed (task, reply,
                    client_reply_error (task, SMTPKIT_ERROR_DATA, reply, "the server refused DATA"));
       return;
     }
-
-  smtpkit_engine_send_body_async (priv->engine, OP (task)->body, priv->convert_newlines,
-                                  client_phase_timeout (client, PHASE_DATA_BLOCK),
-                                  client_phase_timeout (client, PHASE_DATA_END),
-                                  g_task_get_cancellable (task), on_body_sent, task);
+  send_body (task);
 }
 
 /* DATA, the body, the final reply to @then. */
@@ -178,7 +274,10 @@ sendmail_rcpt_done (GTask        *task,
   guint code = smtpkit_reply_get_code (reply);
 
   if (code == 250 || code == 251)
-    g_hash_table_replace (op->accepted, g_strdup (recipient), smtpkit_reply_ref (reply));
+    {
+      g_hash_table_replace (op->accepted, g_strdup (recipient), smtpkit_reply_ref (reply));
+      g_ptr_array_add (op->accepted_order, g_strdup (recipient));
+    }
   else
     g_hash_table_replace (op->refused, g_strdup (recipient), smtpkit_reply_ref (reply));
 
@@ -258,7 +357,6 @@ pipelined_refused (GTask        *task,
                    SmtpkitReply *data_reply,
                    GError       *error)
 {
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
 
   if (smtpkit_reply_get_code (data_reply) != 354)
@@ -271,10 +369,7 @@ pipelined_refused (GTask        *task,
   op->after_data = empty_body_sent;
   g_clear_object (&op->body);
   op->body = g_memory_input_stream_new ();
-  smtpkit_engine_send_body_async (priv->engine, op->body, FALSE,
-                                  client_phase_timeout (CLIENT (task), PHASE_DATA_BLOCK),
-                                  client_phase_timeout (CLIENT (task), PHASE_DATA_END),
-                                  g_task_get_cancellable (task), on_body_sent, task);
+  send_body (task);
 }
 
 static void
@@ -294,6 +389,8 @@ pipelined_replies (GTask     *task,
       GHashTable *map = (code == 250 || code == 251) ? op->accepted : op->refused;
 
       g_hash_table_replace (map, g_strdup (op->to[i - 1]), smtpkit_reply_ref (reply));
+      if (map == op->accepted)
+        g_ptr_array_add (op->accepted_order, g_strdup (op->to[i - 1]));
     }
 
   if (smtpkit_reply_get_code (mail_reply) != 250)
@@ -489,6 +586,7 @@ sendmail_start (SmtpkitClient       *client,
   op->size = size;
   op->refused = smtpkit_recipient_map_new ();
   op->accepted = smtpkit_recipient_map_new ();
+  op->accepted_order = g_ptr_array_new_with_free_func (g_free);
   client_step_hello_if_needed (task, sendmail_mail);
 }
 

@@ -53,6 +53,7 @@ typedef struct
   char *server_name;            /* the name or address connected to */
   guint16 port;
   gboolean busy;
+  guint rcpt_accepted;          /* by rcpt() since mail(): LMTP's data() */
 
   gboolean does_esmtp;
   SmtpkitReply *ehlo_reply;
@@ -94,6 +95,7 @@ typedef struct
   guint next_rcpt;
   GHashTable *refused;
   GHashTable *accepted;
+  GPtrArray *accepted_order;    /* addresses, in RCPT order, duplicates too */
 
   /* TLS */
   SmtpkitReply *greeting;

@@ -288,6 +288,7 @@ client_op_free (ClientOp *op)
   g_clear_object (&op->body);
   g_clear_pointer (&op->refused, g_hash_table_unref);
   g_clear_pointer (&op->accepted, g_hash_table_unref);
+  g_clear_pointer (&op->accepted_order, g_ptr_array_unref);
   g_clear_pointer (&op->greeting, smtpkit_reply_unref);
   g_clear_pointer (&op->starttls_reply, smtpkit_reply_unref);
   g_clear_object (&op->stream);
@@ -591,6 +592,17 @@ hello_ehlo_done (GTask        *task,
       OP (task)->after_hello (task);
       return;
     }
+  /* LMTP has no HELO to fall back to. */
+  if (!g_str_equal (SMTPKIT_CLIENT_GET_CLASS (CLIENT (task))->hello_verb, "EHLO"))
+    {
+      client_op_return_error (task, smtpkit_error_new_reply (SMTPKIT_ERROR_HELO, reply,
+                                                             "the server at %s refused %s: %u %s",
+                                                             PRIV (task)->host,
+                                                             SMTPKIT_CLIENT_GET_CLASS (CLIENT (task))->hello_verb,
+                                                             smtpkit_reply_get_code (reply),
+                                                             smtpkit_reply_get_text (reply)));
+      return;
+    }
   client_send_hello (task, "HELO", NULL, hello_fallback_done);
 }
 
@@ -803,6 +815,18 @@ quit_done (GTask        *task,
 
 /* ---- single commands ---------------------------------------------------- */
 
+/* LMTP's data() reads one reply per recipient rcpt() got accepted. */
+static void
+rcpt_done (GTask        *task,
+           SmtpkitReply *reply)
+{
+  guint code = smtpkit_reply_get_code (reply);
+
+  if (code == 250 || code == 251)
+    PRIV (task)->rcpt_accepted++;
+  client_op_return_reply (task, reply);
+}
+
 static void
 simple_async (SmtpkitClient       *client,
               gpointer             source_tag,
@@ -815,12 +839,20 @@ simple_async (SmtpkitClient       *client,
 {
   GTask *task;
   Phase phase = PHASE_COMMAND;
+  ReplyStep done = client_step_return_reply;
 
   g_return_if_fail (SMTPKIT_IS_CLIENT (client));
 
   task = client_op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
   if (task == NULL)
     return;
+  if (g_str_equal (verb, "RCPT"))
+    {
+      phase = PHASE_RCPT;
+      done = rcpt_done;
+    }
+  else if (g_str_equal (verb, "MAIL") || g_str_equal (verb, "RSET"))
+    client_get_private (client)->rcpt_accepted = 0;
   if (g_str_equal (verb, "MAIL"))
     {
       GError *error = NULL;
@@ -831,9 +863,7 @@ simple_async (SmtpkitClient       *client,
         }
       phase = PHASE_MAIL;
     }
-  else if (g_str_equal (verb, "RCPT"))
-    phase = PHASE_RCPT;
-  client_op_send (task, phase, client_step_return_reply, verb, arg, options);
+  client_op_send (task, phase, done, verb, arg, options);
 }
 
 /* "FROM:<a@b>" from "a@b", "<a@b>" or "Name <a@b>". */

@@ -64,9 +64,11 @@ G_DECLARE_DERIVABLE_TYPE (SmtpkitClient, smtpkit_client, SMTPKIT, CLIENT, GObjec
  * @parent_class: the parent class
  * @hello_verb: the extended greeting command: "EHLO", or "LHLO" for LMTP
  * @default_port: the port used when [method@Client.connect] is given 0
+ * @per_recipient_replies: whether the server answers the end of data once
+ *   per accepted recipient (LMTP, RFC 2033 §4.2) instead of once
  *
  * The class of [class@Client]. Subclasses (LMTP) change the greeting
- * verb and default port.
+ * verb, the default port and how the end of data is answered.
  */
 struct _SmtpkitClientClass
 {
@@ -74,9 +76,10 @@ struct _SmtpkitClientClass
 
   const char *hello_verb;
   guint16 default_port;
+  gboolean per_recipient_replies;
 
   /*< private >*/
-  gpointer padding[12];
+  gpointer padding[11];
 };
 
 SMTPKIT_AVAILABLE_IN_ALL

@@ -90,20 +90,25 @@ GPtrArray *smtpkit_engine_exchange_finish (SmtpkitEngine  *engine,
                                            GError        **error);
 
 /* Sends a message body after a 354: encodes @body (CRLF, dot-stuffing),
- * writes it in bounded chunks, then the terminator, and reads the reply.
- * @block_timeout_ms bounds each write, @final_timeout_ms the wait for the final
- * reply. A failure after the terminator was sent and before its reply
- * was read is SMTPKIT_ERROR_DELIVERY_UNKNOWN. */
+ * writes it in bounded chunks, then the terminator, and reads @n_replies
+ * replies (one for SMTP; one per accepted recipient for LMTP). Result: a
+ * GPtrArray of SmtpkitReply. @block_timeout_ms bounds each write,
+ * @final_timeout_ms each wait for a reply. A failure after the terminator
+ * was sent and before every reply was read is
+ * SMTPKIT_ERROR_DELIVERY_UNKNOWN; *@partial then holds the replies that
+ * were read. */
 void smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
                                      GInputStream        *body,
                                      gboolean             convert_newlines,
+                                     guint                n_replies,
                                      guint                block_timeout_ms,
                                      guint                final_timeout_ms,
                                      GCancellable        *cancellable,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data);
-SmtpkitReply *smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
-                                               GAsyncResult   *result,
-                                               GError        **error);
+GPtrArray *smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
+                                            GAsyncResult   *result,
+                                            GPtrArray     **partial,
+                                            GError        **error);
 
 G_END_DECLS

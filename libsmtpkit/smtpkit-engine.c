@@ -374,14 +374,8 @@ read_replies (GTask *task)
         }
     }
 
-  if (op->body)
-    {
-      SmtpkitReply *reply = smtpkit_reply_ref (g_ptr_array_index (op->replies, 0));
-      op->terminator_sent = FALSE;
-      op_succeed (task, reply, (GDestroyNotify) smtpkit_reply_unref);
-    }
-  else
-    op_succeed (task, g_steal_pointer (&op->replies), (GDestroyNotify) g_ptr_array_unref);
+  op->terminator_sent = FALSE;
+  op_succeed (task, g_ptr_array_ref (op->replies), (GDestroyNotify) g_ptr_array_unref);
 }
 
 /* ---- writing ----------------------------------------------------------- */
@@ -633,6 +627,7 @@ void
 smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
                                 GInputStream        *body,
                                 gboolean             convert_newlines,
+                                guint                n_replies,
                                 guint                block_timeout_ms,
                                 guint                final_timeout_ms,
                                 GCancellable        *cancellable,
@@ -645,7 +640,7 @@ smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
   op->body = g_object_ref (body);
   op->body_buf = g_malloc (BODY_CHUNK);
   op->encoded = g_byte_array_sized_new (BODY_CHUNK * 2 + 8);
-  op->n_replies = 1;
+  op->n_replies = n_replies;
   op->timeout_ms = block_timeout_ms;
   op->final_timeout_ms = final_timeout_ms;
   smtpkit_data_encoder_init (&op->encoder, convert_newlines);
@@ -655,13 +650,19 @@ smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
   read_body_chunk (task);
 }
 
-SmtpkitReply *
+GPtrArray *
 smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
                                  GAsyncResult   *result,
+                                 GPtrArray     **partial,
                                  GError        **error)
 {
+  Op *op;
+
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == smtpkit_engine_send_body_async, NULL);
 
+  op = g_task_get_task_data (G_TASK (result));
+  if (partial && g_task_had_error (G_TASK (result)))
+    *partial = g_ptr_array_ref (op->replies);
   return g_task_propagate_pointer (G_TASK (result), error);
 }

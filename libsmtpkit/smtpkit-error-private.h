@@ -23,7 +23,8 @@ void smtpkit_error_set_sender (GError     *error,
 void smtpkit_error_set_recipients (GError     *error,
                                    GHashTable *recipients);
 
-/* A new map address -> SmtpkitReply, as sendmail() returns. */
+/* A new map address -> SmtpkitReply (which may be NULL: not known), as
+ * sendmail() returns. */
 GHashTable *smtpkit_recipient_map_new (void);
 
 G_END_DECLS

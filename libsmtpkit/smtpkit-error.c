@@ -94,7 +94,8 @@ smtpkit_error_get_sender (const GError *error)
  * The recipients concerned, as a map from address to the server's
  * [struct@Reply]: every refused recipient for
  * %SMTPKIT_ERROR_RECIPIENTS_REFUSED; for %SMTPKIT_ERROR_DELIVERY_UNKNOWN
- * the recipients whose outcome is not known.
+ * every accepted recipient: those whose outcome is not known map to
+ * %NULL, those already answered (LMTP) to their reply.
  *
  * Returns: (transfer none) (nullable) (element-type utf8 SmtpkitReply): the
  *   map, or %NULL
@@ -161,9 +162,15 @@ smtpkit_error_set_recipients (GError     *error,
   priv->recipients = recipients;
 }
 
+static void
+reply_unref_nullable (gpointer reply)
+{
+  if (reply)
+    smtpkit_reply_unref (reply);
+}
+
 GHashTable *
 smtpkit_recipient_map_new (void)
 {
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                (GDestroyNotify) smtpkit_reply_unref);
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, reply_unref_nullable);
 }

@@ -16,5 +16,6 @@
 #include "smtpkit-transport.h"
 #include "smtpkit-auth-mechanism.h"
 #include "smtpkit-client.h"
+#include "smtpkit-lmtp-client.h"
 
 #undef __SMTPKIT_INSIDE__
