@@ -83,6 +83,8 @@ main (int    argc,
   g_auto (GStrv) extensions = NULL;
   int max_messages = 0;
   int step_timeout = 0;
+  gboolean starttls = FALSE;
+  gboolean implicit_tls = FALSE;
   const GOptionEntry entries[] = {
     { "sink", 0, 0, G_OPTION_ARG_FILENAME, &sink_dir,
       "Accept any mail and store it in DIR", "DIR" },
@@ -102,6 +104,10 @@ main (int    argc,
       "Write the TCP port to FILE (atomically)", "FILE" },
     { "step-timeout", 0, 0, G_OPTION_ARG_INT, &step_timeout,
       "Wait at most MS milliseconds for the client (default 10000)", "MS" },
+    { "starttls", 0, 0, G_OPTION_ARG_NONE, &starttls,
+      "Offer STARTTLS with the test certificate; print the CA file (sink)", NULL },
+    { "implicit-tls", 0, 0, G_OPTION_ARG_NONE, &implicit_tls,
+      "TLS from the start (RFC 8314) with the test certificate; print the CA file (sink)", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -126,6 +132,8 @@ main (int    argc,
     return usage_error (context, "give at most one of --listen and --unix");
   if (port_file != NULL && unix_path != NULL)
     return usage_error (context, "--port-file needs a TCP port, not --unix");
+  if ((starttls || implicit_tls) && sink_dir == NULL)
+    return usage_error (context, "--starttls and --implicit-tls are for --sink");
   if (max_messages < 0 || step_timeout < 0)
     return usage_error (context, "--max-messages and --step-timeout take a positive number");
 
@@ -148,6 +156,14 @@ main (int    argc,
     g_object_set (server, "address", listen, NULL);
   if (step_timeout > 0)
     g_object_set (server, "step-timeout", (guint) step_timeout, NULL);
+  if (starttls || implicit_tls)
+    {
+      GTlsCertificate *certificate = smtpkit_fake_server_get_certificate ("good");
+
+      if (certificate == NULL)
+        return EXIT_FAILURE;
+      g_object_set (server, "tls-certificate", certificate, "implicit-tls", implicit_tls, NULL);
+    }
 
   loop = g_main_loop_new (NULL, FALSE);
   state.loop = loop;
@@ -176,6 +192,9 @@ main (int    argc,
       return EXIT_FAILURE;
     }
 
+  /* The CA file first: once "listening on" is out, a client may connect. */
+  if (starttls || implicit_tls)
+    g_print ("ca-file: %s\n", smtpkit_fake_server_get_ca_file ());
   g_print ("listening on %s\n", smtpkit_fake_server_get_listen_address (server));
   fflush (stdout);
 

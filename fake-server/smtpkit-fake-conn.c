@@ -15,12 +15,28 @@ struct _SmtpkitFakeConn
 {
   GSocketConnection *connection;
   GSocket *socket;
+  /* After smtpkit_fake_conn_start_tls(), or NULL. Kept when the handshake
+   * failed: dropping it would close the connection. */
+  GIOStream *tls;
+  gboolean secure; /* the handshake succeeded */
+  /* What is read and written: the streams of @tls when @secure, or else
+   * of @connection. */
+  GPollableInputStream *in;
+  GPollableOutputStream *out;
   GCancellable *cancellable;
   gint64 timeout_us;
   gboolean eof;
   gsize pos, end; /* unread input: buffer[pos..end) */
   guint8 buffer[BUFFER_SIZE];
 };
+
+static void
+use_stream (SmtpkitFakeConn *conn,
+            GIOStream       *stream)
+{
+  conn->in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
+  conn->out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream));
+}
 
 SmtpkitFakeConn *
 smtpkit_fake_conn_new (GSocketConnection *connection,
@@ -33,6 +49,7 @@ smtpkit_fake_conn_new (GSocketConnection *connection,
   conn->socket = g_socket_connection_get_socket (connection);
   conn->cancellable = g_object_ref (cancellable);
   conn->timeout_us = timeout_ms * G_TIME_SPAN_MILLISECOND;
+  use_stream (conn, G_IO_STREAM (connection));
 
   /* Every write is meant to leave at once: send-bytewise relies on it, and
    * Nagle would hold the second line of a multi-line reply until the
@@ -68,12 +85,24 @@ ensure_input (SmtpkitFakeConn  *conn,
 
   if (conn->pos < conn->end || conn->eof)
     return TRUE;
-  if (!wait_for (conn, G_IO_IN, error))
-    return FALSE;
-  n = g_socket_receive_with_blocking (conn->socket, (char *) conn->buffer, BUFFER_SIZE,
-                                      TRUE, conn->cancellable, error);
-  if (n < 0)
-    return FALSE;
+  /* Nonblocking, waiting on the socket in between: TLS may have input
+   * decrypted already, and a partial TLS record makes no input yet. */
+  while (TRUE)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      n = g_pollable_input_stream_read_nonblocking (conn->in, conn->buffer, BUFFER_SIZE,
+                                                    conn->cancellable, &local_error);
+      if (n >= 0)
+        break;
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (!wait_for (conn, G_IO_IN, error))
+        return FALSE;
+    }
   conn->pos = 0;
   conn->end = n;
   conn->eof = n == 0;
@@ -90,15 +119,22 @@ smtpkit_fake_conn_write (SmtpkitFakeConn  *conn,
 
   while (len > 0)
     {
-      gssize n;
+      g_autoptr (GError) local_error = NULL;
+      gssize n = g_pollable_output_stream_write_nonblocking (conn->out, p, len,
+                                                             conn->cancellable, &local_error);
 
-      if (!wait_for (conn, G_IO_OUT, error))
+      if (n >= 0)
+        {
+          p += n;
+          len -= n;
+        }
+      else if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      else if (!wait_for (conn, G_IO_OUT, error))
         return FALSE;
-      n = g_socket_send_with_blocking (conn->socket, p, len, TRUE, conn->cancellable, error);
-      if (n < 0)
-        return FALSE;
-      p += n;
-      len -= n;
     }
   return TRUE;
 }
@@ -121,7 +157,10 @@ smtpkit_fake_conn_sleep (SmtpkitFakeConn  *conn,
 
 /* Reads through the first LF, or SMTPKIT_FAKE_MAX_LINE + 2 bytes when
  * there is none by then: the caller sees a line not ending in LF, and
- * tells "too long" from "closed" by smtpkit_fake_conn_is_eof(). */
+ * tells "too long" from "closed" by smtpkit_fake_conn_is_eof(). A line
+ * that starts with a TLS handshake record (0x16) ends with what has come:
+ * a ClientHello holds no LF to wait for, and the client waits for an
+ * answer. */
 gboolean
 smtpkit_fake_conn_read_line (SmtpkitFakeConn  *conn,
                              GByteArray       *line,
@@ -145,7 +184,7 @@ smtpkit_fake_conn_read_line (SmtpkitFakeConn  *conn,
         take = lf - start + 1;
       g_byte_array_append (line, start, take);
       conn->pos += take;
-      if (lf != NULL)
+      if (lf != NULL || line->data[0] == SMTPKIT_FAKE_TLS_HANDSHAKE)
         break;
     }
   return TRUE;
@@ -231,13 +270,15 @@ smtpkit_fake_conn_read_data (SmtpkitFakeConn      *conn,
   return TRUE;
 }
 
-/* Sends FIN first, then reads and drops what the client still sends until
- * it closes too (or the step timeout): closing a socket with unread input
- * sends an RST, which can make the client lose the last reply. Frees
- * @conn. */
+/* Sends FIN first (after TLS's close_notify), then reads and drops what
+ * the client still sends until it closes too (or the step timeout):
+ * closing a socket with unread input sends an RST, which can make the
+ * client lose the last reply. Frees @conn. */
 void
 smtpkit_fake_conn_close (SmtpkitFakeConn *conn)
 {
+  if (conn->secure)
+    g_output_stream_close (G_OUTPUT_STREAM (conn->out), NULL, NULL);
   g_socket_shutdown (conn->socket, FALSE, TRUE, NULL);
   while (!conn->eof)
     {
@@ -245,8 +286,52 @@ smtpkit_fake_conn_close (SmtpkitFakeConn *conn)
       if (!ensure_input (conn, NULL))
         break;
     }
-  g_io_stream_close (G_IO_STREAM (conn->connection), NULL, NULL);
+  g_io_stream_close (conn->secure ? conn->tls : G_IO_STREAM (conn->connection), NULL, NULL);
+  g_clear_object (&conn->tls);
   g_object_unref (conn->connection);
   g_object_unref (conn->cancellable);
   g_free (conn);
+}
+
+/* Input read from the client but not consumed by any step yet. */
+const guint8 *
+smtpkit_fake_conn_peek_unread (SmtpkitFakeConn *conn,
+                               gsize           *len)
+{
+  *len = conn->end - conn->pos;
+  return conn->buffer + conn->pos;
+}
+
+gboolean
+smtpkit_fake_conn_is_tls (SmtpkitFakeConn *conn)
+{
+  return conn->secure;
+}
+
+/* The one place where the connection switches to TLS: the server side of
+ * the handshake, and from then on every read and write goes through it.
+ * Unread plaintext input must have been dealt with (it would otherwise be
+ * taken as sent under TLS). The handshake blocks in GIO, so the step
+ * timeout reaches it as the socket's timeout, in whole seconds. When it
+ * fails, the connection is plaintext again, for expect-close. */
+gboolean
+smtpkit_fake_conn_start_tls (SmtpkitFakeConn  *conn,
+                             GTlsCertificate  *certificate,
+                             GError          **error)
+{
+  g_return_val_if_fail (conn->tls == NULL && conn->pos == conn->end, FALSE);
+
+  conn->tls = g_tls_server_connection_new (G_IO_STREAM (conn->connection), certificate, error);
+  if (conn->tls == NULL)
+    return FALSE;
+  /* A client may close without close_notify: for SMTP that is EOF. */
+  g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (conn->tls), FALSE);
+  g_socket_set_timeout (conn->socket,
+                        (conn->timeout_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+  if (!g_tls_connection_handshake (G_TLS_CONNECTION (conn->tls), conn->cancellable, error))
+    return FALSE;
+
+  conn->secure = TRUE;
+  use_stream (conn, conn->tls);
+  return TRUE;
 }

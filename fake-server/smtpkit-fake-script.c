@@ -100,6 +100,8 @@ describe_input (Player *pl)
   if (smtpkit_fake_conn_is_eof (pl->conn))
     return in->len == 0 ? g_strdup ("client closed the connection")
                         : g_strdup_printf ("client sent '%s' and closed the connection", text);
+  if (in->len > 0 && in->data[0] == SMTPKIT_FAKE_TLS_HANDSHAKE)
+    return g_strdup_printf ("client started a TLS handshake ('%s')", text);
   if (pl->line && in->len > SMTPKIT_FAKE_MAX_LINE && in->data[in->len - 1] != '\n')
     return g_strdup_printf ("client sent a line longer than %u bytes: '%s'",
                             SMTPKIT_FAKE_MAX_LINE, text);
@@ -255,6 +257,186 @@ run_expect (Player                    *pl,
   return TRUE;
 }
 
+/* The TLS handshake. Input the client sent before it, and that no step
+ * has read, would be taken as sent under TLS (the command injection of
+ * CVE-2011-0411): a mismatch. */
+static gboolean
+run_starttls (Player                    *pl,
+              const SmtpkitScenarioStep *step,
+              GError                   **error)
+{
+  g_autoptr (GError) tls_error = NULL;
+  gboolean refused = step->kind == SMTPKIT_STEP_STARTTLS_REFUSED;
+  const char *cert = smtpkit_cert_kind_names[step->cert];
+  g_autofree char *note = g_strdup_printf ("-- TLS handshake (cert=%s)%s --", cert,
+                                           refused ? ", to be refused by the client" : "");
+  GTlsCertificate *certificate;
+  gsize len;
+  const guint8 *unread = smtpkit_fake_conn_peek_unread (pl->conn, &len);
+
+  if (len > 0)
+    {
+      g_autofree char *received = NULL;
+
+      g_byte_array_append (g_byte_array_set_size (pl->input, 0), unread, len);
+      log_input (pl);
+      received = describe_input (pl);
+      return mismatch (pl, step, error, "%s before the TLS handshake", received);
+    }
+
+  smtpkit_fake_server_add_transcript (pl->server, note);
+  certificate = smtpkit_fake_tls_get_certificate (step->cert, &tls_error);
+  if (certificate == NULL)
+    return mismatch (pl, step, error, "%s", tls_error->message);
+  if (smtpkit_fake_conn_start_tls (pl->conn, certificate, &tls_error))
+    return !refused ||
+           mismatch (pl, step, error, "expected the client to refuse the certificate "
+                     "(cert=%s), but the TLS handshake succeeded", cert);
+  if (g_error_matches (tls_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+      g_error_matches (tls_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return io_failed (pl, step, tls_error, error);
+  return refused || mismatch (pl, step, error, "TLS handshake failed: %s", tls_error->message);
+}
+
+static gboolean
+send_line (Player                    *pl,
+           const SmtpkitScenarioStep *step,
+           const char                *text,
+           GError                   **error)
+{
+  g_autoptr (GError) io_error = NULL;
+  g_autofree char *line = g_strconcat (text, "\r\n", NULL);
+
+  log_sent (pl, (const guint8 *) line, strlen (line));
+  return smtpkit_fake_conn_write (pl->conn, line, strlen (line), &io_error) ||
+         io_failed (pl, step, io_error, error);
+}
+
+/* Reads a line that must end in CRLF; @text is it without CRLF. */
+static gboolean
+read_line (Player                    *pl,
+           const SmtpkitScenarioStep *step,
+           const char                *expected,
+           char                     **text,
+           GError                   **error)
+{
+  g_autoptr (GError) io_error = NULL;
+  g_autofree char *received = NULL;
+
+  pl->line = TRUE;
+  if (!smtpkit_fake_conn_read_line (pl->conn, pl->input, &io_error))
+    return io_failed (pl, step, io_error, error);
+  log_input (pl);
+  if (!line_matches (pl->input, "*"))
+    {
+      received = describe_input (pl);
+      return mismatch (pl, step, error, "expected %s, %s", expected, received);
+    }
+  *text = g_strndup ((const char *) pl->input->data, pl->input->len - 2);
+  return TRUE;
+}
+
+/* Strict base64 of a response; in an initial response "=" stands for
+ * none, and the empty string is invalid (RFC 4954 §4). */
+static GBytes *
+decode_response (const char *text,
+                 gboolean    initial)
+{
+  if (initial && strcmp (text, "=") == 0)
+    return g_bytes_new (NULL, 0);
+  if (initial && *text == '\0')
+    return NULL;
+  return smtpkit_fake_auth_decode_base64 (text);
+}
+
+static gboolean
+not_base64 (Player                    *pl,
+            const SmtpkitScenarioStep *step,
+            const char                *what,
+            const char                *text,
+            GError                   **error)
+{
+  g_autofree char *shown = display ((const guint8 *) text, strlen (text), FALSE);
+
+  return mismatch (pl, step, error, "AUTH %s: the %s is not base64: '%s'",
+                   step->mechanism, what, shown);
+}
+
+/* AUTH MECHANISM [initial-response], then 334 challenges and responses as
+ * long as the mechanism needs, and the verdict: 235, 535, or 501 for a
+ * client that cancels with "*". */
+static gboolean
+run_expect_auth (Player                    *pl,
+                 const SmtpkitScenarioStep *step,
+                 GError                   **error)
+{
+  g_autofree char *expected = g_strdup_printf ("'AUTH %s [initial-response]'", step->mechanism);
+  g_autofree char *line = NULL;
+  g_autofree char *message = NULL;
+  g_auto (GStrv) words = NULL;
+  g_autoptr (SmtpkitFakeAuth) auth = NULL;
+  g_autoptr (GBytes) response = NULL;
+  g_autoptr (GError) local_error = NULL;
+  SmtpkitFakeAuthResult result;
+
+  if (!read_line (pl, step, expected, &line, error))
+    return FALSE;
+  words = g_strsplit (line, " ", 3);
+  if (g_strv_length (words) < 2 || g_ascii_strcasecmp (words[0], "AUTH") != 0 ||
+      g_ascii_strcasecmp (words[1], step->mechanism) != 0)
+    {
+      g_autofree char *received = describe_input (pl);
+
+      return mismatch (pl, step, error, "expected %s, %s", expected, received);
+    }
+  if (words[2] != NULL && (response = decode_response (words[2], TRUE)) == NULL)
+    return not_base64 (pl, step, "initial response", words[2], error);
+
+  auth = smtpkit_fake_auth_new (step->mechanism, step->user, step->password, &local_error);
+  if (auth == NULL)
+    return mismatch (pl, step, error, "%s", local_error->message);
+
+  while (TRUE)
+    {
+      g_autoptr (GBytes) challenge = NULL;
+      g_autofree char *encoded = NULL;
+      g_autofree char *text = NULL;
+
+      g_clear_pointer (&message, g_free);
+      result = smtpkit_fake_auth_step (auth, response, &challenge, &message);
+      if (result != SMTPKIT_FAKE_AUTH_CONTINUE)
+        break;
+
+      encoded = g_base64_encode (g_bytes_get_data (challenge, NULL), g_bytes_get_size (challenge));
+      text = g_strconcat ("334 ", encoded, NULL);
+      g_clear_pointer (&line, g_free);
+      if (!send_line (pl, step, text, error) ||
+          !read_line (pl, step, "a response to the challenge", &line, error))
+        return FALSE;
+      if (strcmp (line, "*") == 0)
+        return send_line (pl, step, "501 5.7.0 cancelled", error) &&
+               (!step->auth_ok ||
+                mismatch (pl, step, error, "AUTH failed: the client cancelled the exchange"));
+      g_clear_pointer (&response, g_bytes_unref);
+      response = decode_response (line, FALSE);
+      if (response == NULL)
+        return not_base64 (pl, step, "response", line, error);
+    }
+
+  if (result == SMTPKIT_FAKE_AUTH_ERROR)
+    return mismatch (pl, step, error, "AUTH %s: %s", step->mechanism, message);
+  if (!send_line (pl, step,
+                  result == SMTPKIT_FAKE_AUTH_OK ? "235 2.7.0 Authentication successful"
+                                                 : "535 5.7.8 Authentication credentials invalid",
+                  error))
+    return FALSE;
+  if (result == SMTPKIT_FAKE_AUTH_OK && !step->auth_ok)
+    return mismatch (pl, step, error, "AUTH succeeded, but the scenario expects it to fail");
+  if (result == SMTPKIT_FAKE_AUTH_FAILED && step->auth_ok)
+    return mismatch (pl, step, error, "AUTH failed: %s", message);
+  return TRUE;
+}
+
 static gboolean
 run_step (Player                    *pl,
           const SmtpkitScenarioStep *step,
@@ -275,6 +457,11 @@ run_step (Player                    *pl,
     case SMTPKIT_STEP_CLOSE:
       smtpkit_fake_server_add_transcript (pl->server, "S: [close]");
       return TRUE;
+    case SMTPKIT_STEP_STARTTLS:
+    case SMTPKIT_STEP_STARTTLS_REFUSED:
+      return run_starttls (pl, step, error);
+    case SMTPKIT_STEP_EXPECT_AUTH:
+      return run_expect_auth (pl, step, error);
     default:
       return run_expect (pl, step, error);
     }

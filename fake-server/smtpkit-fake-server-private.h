@@ -18,6 +18,9 @@ G_BEGIN_DECLS
 /* The longest line accepted from a client, CRLF not counted. */
 #define SMTPKIT_FAKE_MAX_LINE 65536
 
+/* The first byte of a TLS handshake record (a ClientHello). */
+#define SMTPKIT_FAKE_TLS_HANDSHAKE 0x16
+
 /* ---- smtpkit-fake-conn.c ---------------------------------------------- */
 
 /* Every wait for the client (to read, or to write when it does not read)
@@ -56,6 +59,12 @@ gboolean smtpkit_fake_conn_read_data (SmtpkitFakeConn      *conn,
                                       SmtpkitFakeDataFunc   func,
                                       gpointer              user_data,
                                       GError              **error);
+const guint8 *smtpkit_fake_conn_peek_unread (SmtpkitFakeConn *conn,
+                                             gsize           *len);
+gboolean smtpkit_fake_conn_is_tls (SmtpkitFakeConn *conn);
+gboolean smtpkit_fake_conn_start_tls (SmtpkitFakeConn  *conn,
+                                      GTlsCertificate  *certificate,
+                                      GError          **error);
 
 /* ---- smtpkit-fake-script.c -------------------------------------------- */
 
@@ -70,9 +79,44 @@ void smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
                               SmtpkitFakeConn    *conn,
                               const char         *hostname,
                               const char         *spool_dir,
-                              const char *const  *extensions);
+                              const char *const  *extensions,
+                              GTlsCertificate    *certificate,
+                              gboolean            implicit_tls);
 
-/* ---- smtpkit-fake-server.c, for the two above --------------------------- */
+/* ---- smtpkit-fake-tls.c ----------------------------------------------- */
+
+GTlsCertificate *smtpkit_fake_tls_get_certificate (SmtpkitCertKind   kind,
+                                                   GError          **error);
+
+/* ---- smtpkit-fake-auth.c ---------------------------------------------- */
+
+/* The server side of one SASL exchange, as a step function: it never does
+ * I/O; the player carries the 334 exchange. */
+typedef struct _SmtpkitFakeAuth SmtpkitFakeAuth;
+
+typedef enum
+{
+  SMTPKIT_FAKE_AUTH_CONTINUE, /* send the challenge, step again with the response */
+  SMTPKIT_FAKE_AUTH_OK,       /* the credentials verified */
+  SMTPKIT_FAKE_AUTH_FAILED,   /* they did not: @message says why */
+  SMTPKIT_FAKE_AUTH_ERROR,    /* the client broke the mechanism: @message */
+} SmtpkitFakeAuthResult;
+
+SmtpkitFakeAuth *smtpkit_fake_auth_new (const char  *mechanism,
+                                        const char  *user,
+                                        const char  *password,
+                                        GError     **error);
+SmtpkitFakeAuthResult smtpkit_fake_auth_step (SmtpkitFakeAuth  *auth,
+                                              GBytes           *response,
+                                              GBytes          **challenge,
+                                              char            **message);
+void smtpkit_fake_auth_free (SmtpkitFakeAuth *auth);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmtpkitFakeAuth, smtpkit_fake_auth_free)
+GBytes *smtpkit_fake_auth_decode_base64 (const char *text);
+
+/* ---- smtpkit-fake-server.c, for the parts above ------------------------ */
+
+const char *smtpkit_fake_server_private_dir (GError **error);
 
 void smtpkit_fake_server_add_transcript (SmtpkitFakeServer *server,
                                          const char        *line);

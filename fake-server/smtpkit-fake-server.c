@@ -4,6 +4,7 @@
  */
 
 #include <errno.h>
+#include <stdlib.h>
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
@@ -20,6 +21,11 @@
  *   client sends; [method@FakeServer.wait] gives the outcome;
  * - sink ([ctor@FakeServer.new_sink]): accepts any number of clients and
  *   messages, and stores each message in a spool directory.
+ *
+ * Scenarios can switch to TLS (`starttls`) with certificates generated
+ * for the tests ([func@FakeServer.get_ca_file]) and check SASL
+ * credentials (`expect-auth`); a sink offers STARTTLS or implicit TLS with
+ * [property@FakeServer:tls-certificate] and [property@FakeServer:implicit-tls].
  *
  * The server listens on a loopback address or a unix socket. It accepts
  * connections in a thread of its own and serves each with blocking I/O in
@@ -40,6 +46,8 @@ struct _SmtpkitFakeServer
   char *hostname;
   char *address;
   guint step_timeout;
+  GTlsCertificate *tls_certificate; /* sink: offers STARTTLS */
+  gboolean implicit_tls;            /* sink */
 
   GSocketListener *listener;
   char *listen_address;
@@ -75,6 +83,8 @@ enum
   PROP_HOSTNAME,
   PROP_ADDRESS,
   PROP_STEP_TIMEOUT,
+  PROP_TLS_CERTIFICATE,
+  PROP_IMPLICIT_TLS,
   N_PROPS
 };
 
@@ -123,6 +133,7 @@ smtpkit_fake_server_finalize (GObject *object)
   g_strfreev (self->extensions);
   g_free (self->hostname);
   g_free (self->address);
+  g_clear_object (&self->tls_certificate);
   g_object_unref (self->listener);
   g_free (self->listen_address);
   g_object_unref (self->cancellable);
@@ -154,6 +165,12 @@ smtpkit_fake_server_get_property (GObject    *object,
     case PROP_STEP_TIMEOUT:
       g_value_set_uint (value, self->step_timeout);
       break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_object (value, self->tls_certificate);
+      break;
+    case PROP_IMPLICIT_TLS:
+      g_value_set_boolean (value, self->implicit_tls);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -182,6 +199,12 @@ smtpkit_fake_server_set_property (GObject      *object,
       break;
     case PROP_STEP_TIMEOUT:
       self->step_timeout = g_value_get_uint (value);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_set_object (&self->tls_certificate, g_value_get_object (value));
+      break;
+    case PROP_IMPLICIT_TLS:
+      self->implicit_tls = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -229,6 +252,28 @@ smtpkit_fake_server_class_init (SmtpkitFakeServerClass *klass)
    */
   properties[PROP_STEP_TIMEOUT] =
     g_param_spec_uint ("step-timeout", NULL, NULL, 1, G_MAXUINT / 1000, 10000, flags);
+
+  /**
+   * SmtpkitFakeServer:tls-certificate:
+   *
+   * Sink only: when set, the sink offers STARTTLS in its EHLO reply and
+   * answers STARTTLS with 220, a TLS handshake with this certificate (see
+   * [func@FakeServer.get_certificate]), and a clean session state. Set it
+   * before listening.
+   */
+  properties[PROP_TLS_CERTIFICATE] =
+    g_param_spec_object ("tls-certificate", NULL, NULL, G_TYPE_TLS_CERTIFICATE, flags);
+
+  /**
+   * SmtpkitFakeServer:implicit-tls:
+   *
+   * Sink only: the TLS handshake comes first, right after the client
+   * connects, before the greeting (RFC 8314), with
+   * [property@FakeServer:tls-certificate], or the `good` certificate when
+   * that is unset. Set it before listening.
+   */
+  properties[PROP_IMPLICIT_TLS] =
+    g_param_spec_boolean ("implicit-tls", NULL, NULL, FALSE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -348,7 +393,8 @@ serve_connection (gpointer data,
     play (self, conn);
   else
     smtpkit_fake_sink_serve (self, conn, self->hostname, self->spool_dir,
-                             (const char *const *) self->extensions);
+                             (const char *const *) self->extensions, self->tls_certificate,
+                             self->implicit_tls);
   smtpkit_fake_conn_close (conn);
   g_signal_emit (self, signals[CONNECTION_CLOSED], 0);
 }
@@ -693,4 +739,43 @@ smtpkit_fake_server_message_received (SmtpkitFakeServer *self,
 {
   g_atomic_int_inc (&self->message_count);
   g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, index, path, sender, recipients, size);
+}
+
+/* ---- the private directory -------------------------------------------- */
+
+static char *private_dir;
+
+static void
+remove_private_dir (void)
+{
+  g_autoptr (GDir) dir = g_dir_open (private_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (private_dir, name, NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (private_dir);
+}
+
+/* A directory of the process's own for the CA file and the sasldb,
+ * created once and removed (with the files in it) at exit. */
+const char *
+smtpkit_fake_server_private_dir (GError **error)
+{
+  static gsize once = 0;
+  static GError *failure;
+
+  if (g_once_init_enter (&once))
+    {
+      private_dir = g_dir_make_tmp ("smtpkit-fake-XXXXXX", &failure);
+      if (private_dir != NULL)
+        atexit (remove_private_dir);
+      g_once_init_leave (&once, 1);
+    }
+  if (private_dir == NULL)
+    g_propagate_error (error, g_error_copy (failure));
+  return private_dir;
 }

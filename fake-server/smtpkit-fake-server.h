@@ -35,4 +35,9 @@ guint smtpkit_fake_server_get_message_count (SmtpkitFakeServer *server);
 
 void smtpkit_fake_server_stop (SmtpkitFakeServer *server);
 
+const char *smtpkit_fake_server_get_ca_file (void);
+GTlsCertificate *smtpkit_fake_server_get_certificate (const char *kind);
+gboolean smtpkit_fake_server_supports_auth (const char  *mechanism,
+                                            GError     **error);
+
 G_END_DECLS

@@ -16,6 +16,7 @@ typedef struct
   const char *hostname;
   const char *spool_dir;
   const char *const *extensions;
+  GTlsCertificate *certificate; /* offers STARTTLS */
   guint64 size_limit;    /* from the SIZE extension; 0: none */
   char *sender;          /* NULL outside a mail transaction */
   GPtrArray *recipients; /* NULL-terminated: a GStrv */
@@ -92,12 +93,17 @@ handle_ehlo (Sink       *sink,
              const char *line)
 {
   g_autoptr (GString) text = g_string_new (NULL);
-  const char *const *ext = sink->extensions;
+  g_autoptr (GPtrArray) lines = g_ptr_array_new ();
 
   reset_transaction (sink);
-  g_string_append_printf (text, "250%c%s", ext[0] != NULL ? '-' : ' ', sink->hostname);
-  for (guint i = 0; ext[i] != NULL; i++)
-    g_string_append_printf (text, "\r\n250%c%s", ext[i + 1] != NULL ? '-' : ' ', ext[i]);
+  g_ptr_array_add (lines, (char *) sink->hostname);
+  for (guint i = 0; sink->extensions[i] != NULL; i++)
+    g_ptr_array_add (lines, (char *) sink->extensions[i]);
+  if (sink->certificate != NULL && !smtpkit_fake_conn_is_tls (sink->conn))
+    g_ptr_array_add (lines, "STARTTLS");
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append_printf (text, "%s250%c%s", i > 0 ? "\r\n" : "",
+                            i + 1 < lines->len ? '-' : ' ', (char *) lines->pdata[i]);
   return reply (sink, "%s", text->str);
 }
 
@@ -115,6 +121,30 @@ handle_rset (Sink       *sink,
 {
   reset_transaction (sink);
   return reply (sink, "250 2.0.0 Ok");
+}
+
+/* RFC 3207. Commands pipelined after STARTTLS would be taken as sent
+ * under TLS: refused. After the handshake the session starts afresh. */
+static gboolean
+handle_starttls (Sink       *sink,
+                 const char *line)
+{
+  gsize unread;
+
+  if (sink->certificate == NULL || line[8] != '\0')
+    return reply (sink, sink->certificate == NULL ? "500 5.5.2 Error: command not recognized"
+                                                  : "501 5.5.4 Syntax: STARTTLS");
+  if (smtpkit_fake_conn_is_tls (sink->conn))
+    return reply (sink, "503 5.5.1 Error: TLS already active");
+  smtpkit_fake_conn_peek_unread (sink->conn, &unread);
+  if (unread > 0)
+    {
+      reply (sink, "554 5.5.1 Error: commands sent after STARTTLS, before the TLS handshake");
+      return FALSE;
+    }
+  reset_transaction (sink);
+  return reply (sink, "220 2.0.0 Ready to start TLS") &&
+         smtpkit_fake_conn_start_tls (sink->conn, sink->certificate, NULL);
 }
 
 static gboolean
@@ -243,6 +273,7 @@ static const struct
   { "DATA", handle_data },
   { "RSET", handle_rset },
   { "QUIT", handle_quit },
+  { "STARTTLS", handle_starttls },
   { "NOOP", NULL, "250 2.0.0 Ok" },
   { "VRFY", NULL, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery" },
   { "EXPN", NULL, "502 5.5.1 EXPN not supported" },
@@ -253,9 +284,11 @@ static gboolean
 handle_command (Sink       *sink,
                 const char *line)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (commands) && strcspn (line, " ") == 4; i++)
+  gsize verb = strcspn (line, " ");
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {
-      if (g_ascii_strncasecmp (line, commands[i].verb, 4) != 0)
+      if (verb != strlen (commands[i].verb) || g_ascii_strncasecmp (line, commands[i].verb, verb) != 0)
         continue;
       if (commands[i].handle != NULL)
         return commands[i].handle (sink, line);
@@ -265,18 +298,28 @@ handle_command (Sink       *sink,
 }
 
 /* Serves one client until it quits, goes away or times out. Commands are
- * read one line at a time, so pipelined commands are answered in order. */
+ * read one line at a time, so pipelined commands are answered in order.
+ * With @implicit_tls the TLS handshake comes first, with @certificate or
+ * else the good one; otherwise @certificate, when set, is offered through
+ * STARTTLS. */
 void
 smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
                          SmtpkitFakeConn    *conn,
                          const char         *hostname,
                          const char         *spool_dir,
-                         const char *const  *extensions)
+                         const char *const  *extensions,
+                         GTlsCertificate    *certificate,
+                         gboolean            implicit_tls)
 {
   g_autoptr (GByteArray) line = g_byte_array_new ();
   g_autoptr (GError) error = NULL;
-  Sink sink = { server, conn, hostname, spool_dir, extensions, };
+  Sink sink = { server, conn, hostname, spool_dir, extensions, certificate, };
   gboolean more;
+
+  if (implicit_tls && certificate == NULL)
+    certificate = smtpkit_fake_tls_get_certificate (SMTPKIT_CERT_GOOD, NULL);
+  if (implicit_tls && !smtpkit_fake_conn_start_tls (conn, certificate, NULL))
+    return;
 
   for (guint i = 0; extensions[i] != NULL; i++)
     if (g_ascii_strncasecmp (extensions[i], "SIZE ", 5) == 0)
@@ -292,7 +335,9 @@ smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
 
       if (line->data[line->len - 1] != '\n')
         {
-          reply (&sink, "500 5.5.2 Error: line too long");
+          reply (&sink, line->data[0] == SMTPKIT_FAKE_TLS_HANDSHAKE
+                          ? "500 5.5.2 Error: a TLS handshake without STARTTLS"
+                          : "500 5.5.2 Error: line too long");
           break;
         }
       g_byte_array_set_size (line, line->len - 1);

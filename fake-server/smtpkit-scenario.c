@@ -24,6 +24,8 @@ typedef enum
   ARG_TEXT,
   ARG_QUOTED,
   ARG_NUMBER,
+  ARG_CERT, /* [cert=KIND] */
+  ARG_AUTH, /* MECHANISM USER PASSWORD [ok|fail] */
 } ArgKind;
 
 static const struct
@@ -44,7 +46,23 @@ static const struct
   { "expect-close", SMTPKIT_STEP_EXPECT_CLOSE, ARG_NONE },
   { "close", SMTPKIT_STEP_CLOSE, ARG_NONE },
   { "delay", SMTPKIT_STEP_DELAY, ARG_NUMBER, "milliseconds", 3600 * 1000 },
+  { "starttls", SMTPKIT_STEP_STARTTLS, ARG_CERT },
+  { "starttls-refused-by-client", SMTPKIT_STEP_STARTTLS_REFUSED, ARG_CERT },
+  { "expect-auth", SMTPKIT_STEP_EXPECT_AUTH, ARG_AUTH },
 };
+
+const char *const smtpkit_cert_kind_names[SMTPKIT_N_CERTS] = {
+  "good", "expired", "wrong-name", "untrusted",
+};
+
+int
+smtpkit_cert_kind_from_name (const char *name)
+{
+  for (int i = 0; i < SMTPKIT_N_CERTS; i++)
+    if (g_strcmp0 (name, smtpkit_cert_kind_names[i]) == 0)
+      return i;
+  return -1;
+}
 
 static void
 scenario_line_free (SmtpkitScenarioLine *line)
@@ -58,6 +76,9 @@ scenario_step_free (SmtpkitScenarioStep *step)
 {
   g_free (step->arg);
   g_clear_pointer (&step->bytes, g_bytes_unref);
+  g_free (step->mechanism);
+  g_free (step->user);
+  g_free (step->password);
   g_free (step);
 }
 
@@ -326,6 +347,8 @@ typedef struct
   SmtpkitScenarioStep *data_step; /* expect-data whose body is being read */
   GByteArray *body;
   guint closed_at;                /* line of a 'close' step, or 0 */
+  guint refused_at;               /* line of 'starttls-refused-by-client', or 0 */
+  guint tls_at;                   /* line of 'starttls', or 0 */
 } Parser;
 
 static gboolean G_GNUC_PRINTF (4, 5)
@@ -392,6 +415,54 @@ add_client_line (Parser     *p,
   return TRUE;
 }
 
+/* "" or "cert=KIND" */
+static gboolean
+parse_cert (SmtpkitScenarioStep *step,
+            const char          *arg)
+{
+  int kind = *arg == '\0' ? SMTPKIT_CERT_GOOD
+                          : g_str_has_prefix (arg, "cert=") ? smtpkit_cert_kind_from_name (arg + 5)
+                                                            : -1;
+
+  step->cert = kind;
+  return kind >= 0;
+}
+
+/* Returns the word as a string, or NULL when it holds a NUL. */
+static char *
+word_text (GBytes *word)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (word, &len);
+
+  return strlen (data) == len ? g_strdup (data) : NULL;
+}
+
+/* "MECHANISM USER PASSWORD [ok|fail]"; USER and PASSWORD may be quoted. */
+static gboolean
+parse_auth (SmtpkitScenarioStep *step,
+            const char          *arg)
+{
+  g_autoptr (GPtrArray) words = smtpkit_scenario_split_args (arg, NULL);
+  g_autofree char *outcome = NULL;
+
+  if (words == NULL || words->len < 3 || words->len > 4)
+    return FALSE;
+  step->mechanism = word_text (words->pdata[0]);
+  if (step->mechanism != NULL)
+    for (char *c = step->mechanism; *c != '\0'; c++)
+      *c = g_ascii_toupper (*c);
+  step->user = word_text (words->pdata[1]);
+  step->password = word_text (words->pdata[2]);
+  outcome = words->len == 4 ? word_text (words->pdata[3]) : g_strdup ("ok");
+  if (step->mechanism == NULL || step->user == NULL || step->password == NULL ||
+      *step->mechanism == '\0' || *step->user == '\0' ||
+      (g_strcmp0 (outcome, "ok") != 0 && g_strcmp0 (outcome, "fail") != 0))
+    return FALSE;
+  step->auth_ok = strcmp (outcome, "ok") == 0;
+  return TRUE;
+}
+
 static gboolean
 add_server_step (Parser      *p,
                  const char  *text,
@@ -411,15 +482,27 @@ add_server_step (Parser      *p,
     if (strcmp (keyword, step_syntax[i].keyword) == 0)
       break;
   if (i == G_N_ELEMENTS (step_syntax))
-    return syntax_error (p, p->lineno, error,
-                         "unknown server step '%s' (known: send, send-raw, send-bytewise, "
-                         "expect, expect-raw, expect-data, expect-data-size, "
-                         "expect-close, close, delay)",
-                         keyword);
+    {
+      g_autoptr (GString) known = g_string_new (NULL);
+
+      for (i = 0; i < G_N_ELEMENTS (step_syntax); i++)
+        g_string_append_printf (known, "%s%s", i > 0 ? ", " : "", step_syntax[i].keyword);
+      return syntax_error (p, p->lineno, error, "unknown server step '%s' (known: %s)",
+                           keyword, known->str);
+    }
   if (p->closed_at != 0)
     return syntax_error (p, p->lineno, error,
                          "'%s' can never run: the server closes the connection at line %u",
                          keyword, p->closed_at);
+  if (p->tls_at != 0 && (step_syntax[i].kind == SMTPKIT_STEP_STARTTLS ||
+                         step_syntax[i].kind == SMTPKIT_STEP_STARTTLS_REFUSED))
+    return syntax_error (p, p->lineno, error, "'%s': TLS is already started at line %u",
+                         keyword, p->tls_at);
+  if (p->refused_at != 0 && step_syntax[i].kind != SMTPKIT_STEP_EXPECT_CLOSE)
+    return syntax_error (p, p->lineno, error,
+                         "'%s' can never run: the client refuses the TLS handshake at line %u "
+                         "(only expect-close may follow)",
+                         keyword, p->refused_at);
 
   step = g_new0 (SmtpkitScenarioStep, 1);
   g_ptr_array_add (p->scenario->server_steps, step);
@@ -453,6 +536,20 @@ add_server_step (Parser      *p,
         return syntax_error (p, p->lineno, error, "'%s' needs a number of %s, found '%s'",
                              keyword, step_syntax[i].unit, arg);
       break;
+    case ARG_CERT:
+      if (!parse_cert (step, arg))
+        return syntax_error (p, p->lineno, error,
+                             "'%s' takes an optional cert=good|expired|wrong-name|untrusted, "
+                             "found '%s'",
+                             keyword, arg);
+      break;
+    case ARG_AUTH:
+      if (!parse_auth (step, arg))
+        return syntax_error (p, p->lineno, error,
+                             "'%s' needs MECHANISM USER PASSWORD [ok|fail] (quoted words "
+                             "without NUL), found '%s'",
+                             keyword, arg);
+      break;
     }
 
   if (step->kind == SMTPKIT_STEP_EXPECT_DATA)
@@ -462,6 +559,10 @@ add_server_step (Parser      *p,
     }
   else if (step->kind == SMTPKIT_STEP_CLOSE)
     p->closed_at = p->lineno;
+  else if (step->kind == SMTPKIT_STEP_STARTTLS_REFUSED)
+    p->refused_at = p->lineno;
+  else if (step->kind == SMTPKIT_STEP_STARTTLS)
+    p->tls_at = p->lineno;
 
   return TRUE;
 }

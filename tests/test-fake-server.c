@@ -7,6 +7,7 @@
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
+#include <sasl/sasl.h>
 
 #include "smtpkit-fake-server.h"
 
@@ -102,10 +103,11 @@ connect_tcp (Fixture *f)
   return connection;
 }
 
+/* The helpers take a GSocketConnection or a GTlsConnection. */
 static void
-client_send (GSocketConnection *connection,
-             const char        *data,
-             gssize             len)
+client_send (gpointer    connection,
+             const char *data,
+             gssize      len)
 {
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
   g_autoptr (GError) error = NULL;
@@ -116,7 +118,7 @@ client_send (GSocketConnection *connection,
 
 /* Reads through the next LF; what was read before EOF otherwise. */
 static char *
-client_read_line (GSocketConnection *connection)
+client_read_line (gpointer connection)
 {
   GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
   g_autoptr (GString) line = g_string_new (NULL);
@@ -134,8 +136,8 @@ client_read_line (GSocketConnection *connection)
 }
 
 static void
-assert_reply (GSocketConnection *connection,
-              const char        *expected)
+assert_reply (gpointer    connection,
+              const char *expected)
 {
   g_autofree char *line = client_read_line (connection);
 
@@ -144,7 +146,7 @@ assert_reply (GSocketConnection *connection,
 
 /* The server closed the connection: EOF, and nothing before it. */
 static void
-assert_closed (GSocketConnection *connection)
+assert_closed (gpointer connection)
 {
   assert_reply (connection, "");
 }
@@ -246,7 +248,8 @@ test_scenario_file (Fixture       *f,
   g_assert_null (smtpkit_scenario_new_from_file (bad, &error));
   expected = g_strdup_printf ("%s:5: unknown server step 'sned' (known: send, send-raw, "
                               "send-bytewise, expect, expect-raw, expect-data, "
-                              "expect-data-size, expect-close, close, delay)",
+                              "expect-data-size, expect-close, close, delay, starttls, "
+                              "starttls-refused-by-client, expect-auth)",
                               bad);
   g_assert_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_SCRIPT);
   g_assert_cmpstr (error->message, ==, expected);
@@ -296,6 +299,25 @@ test_scenario_syntax_errors (void)
       "t:4: body line '|more' outside expect-data (a body ends with its '|.' line)" },
     { "server:\n  send 220\n  |a\n",
       "t:3: body line '|a' outside expect-data (a body ends with its '|.' line)" },
+    { "server:\n  starttls cert=bogus\n",
+      "t:2: 'starttls' takes an optional cert=good|expired|wrong-name|untrusted, found 'cert=bogus'" },
+    { "server:\n  starttls-refused-by-client good\n",
+      "t:2: 'starttls-refused-by-client' takes an optional cert=good|expired|wrong-name|untrusted, "
+      "found 'good'" },
+    { "server:\n  starttls-refused-by-client\n  expect-close\n  send 250\n",
+      "t:4: 'send' can never run: the client refuses the TLS handshake at line 2 "
+      "(only expect-close may follow)" },
+    { "server:\n  starttls\n  send 220 x\n  starttls-refused-by-client\n",
+      "t:4: 'starttls-refused-by-client': TLS is already started at line 2" },
+    { "server:\n  expect-auth PLAIN alice\n",
+      "t:2: 'expect-auth' needs MECHANISM USER PASSWORD [ok|fail] (quoted words without NUL), "
+      "found 'PLAIN alice'" },
+    { "server:\n  expect-auth PLAIN alice pw maybe\n",
+      "t:2: 'expect-auth' needs MECHANISM USER PASSWORD [ok|fail] (quoted words without NUL), "
+      "found 'PLAIN alice pw maybe'" },
+    { "server:\n  expect-auth PLAIN \"a\\0b\" pw\n",
+      "t:2: 'expect-auth' needs MECHANISM USER PASSWORD [ok|fail] (quoted words without NUL), "
+      "found 'PLAIN \"a\\0b\" pw'" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -966,6 +988,816 @@ test_stop_wakes_workers (Fixture       *f,
   assert_closed (idle);
 }
 
+/* ---- TLS ---------------------------------------------------------------- */
+
+static void
+test_tls_certificates (void)
+{
+  static const struct
+  {
+    const char *kind;
+    const char *host;
+    GTlsCertificateFlags flags;
+  } cases[] = {
+    { "good", "localhost", 0 },
+    { "good", "fake.test", 0 },
+    { "good", "127.0.0.1", 0 },
+    { "good", "::1", 0 },
+    { "good", "other.example", G_TLS_CERTIFICATE_BAD_IDENTITY },
+    { "expired", "localhost", G_TLS_CERTIFICATE_EXPIRED },
+    { "wrong-name", "localhost", G_TLS_CERTIFICATE_BAD_IDENTITY },
+    { "wrong-name", "other.example", 0 },
+    { "untrusted", "localhost", G_TLS_CERTIFICATE_UNKNOWN_CA },
+  };
+  const char *ca_file = smtpkit_fake_server_get_ca_file ();
+  g_autoptr (GTlsCertificate) ca = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (ca_file);
+  /* Made once per process. */
+  g_assert_true (ca_file == smtpkit_fake_server_get_ca_file ());
+  g_assert_true (smtpkit_fake_server_get_certificate ("good") ==
+                 smtpkit_fake_server_get_certificate ("good"));
+  ca = g_tls_certificate_new_from_file (ca_file, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GTlsCertificate *certificate = smtpkit_fake_server_get_certificate (cases[i].kind);
+      g_autoptr (GSocketConnectable) identity = g_network_address_new (cases[i].host, 25);
+
+      g_test_message ("case %u: %s for %s", i, cases[i].kind, cases[i].host);
+      g_assert_nonnull (certificate);
+      g_assert_cmphex (g_tls_certificate_verify (certificate, identity, ca), ==, cases[i].flags);
+    }
+}
+
+typedef struct
+{
+  gboolean accept;
+  GTlsCertificateFlags errors;
+  guint calls;
+} Verification;
+
+static gboolean
+on_accept_certificate (GTlsConnection       *tls,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       gpointer              user_data)
+{
+  Verification *v = user_data;
+
+  v->errors = errors;
+  v->calls++;
+  return v->accept;
+}
+
+/* A GIO TLS client on @base that trusts the fake server's CA only, for
+ * the server named @host. Returns the outcome of the handshake. */
+static GIOStream *
+tls_client_new (GIOStream    *base,
+                const char   *host,
+                Verification *v)
+{
+  g_autoptr (GSocketConnectable) identity = g_network_address_new (host, 25);
+  g_autoptr (GTlsDatabase) database = NULL;
+  g_autoptr (GError) error = NULL;
+  GIOStream *tls;
+
+  database = g_tls_file_database_new (smtpkit_fake_server_get_ca_file (), &error);
+  g_assert_no_error (error);
+  tls = g_tls_client_connection_new (base, identity, &error);
+  g_assert_no_error (error);
+  g_tls_connection_set_database (G_TLS_CONNECTION (tls), database);
+  if (v != NULL)
+    g_signal_connect (tls, "accept-certificate", G_CALLBACK (on_accept_certificate), v);
+  return tls;
+}
+
+static GIOStream *
+tls_handshake (GIOStream  *base,
+               const char *host)
+{
+  g_autoptr (GIOStream) tls = tls_client_new (base, host, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmphex (g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls)), ==, 0);
+  return g_steal_pointer (&tls);
+}
+
+static void
+test_tls_implicit (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr (GIOStream) tls = NULL;
+  g_autofree char *transcript = NULL;
+
+  start_scripted (f,
+                  "server:\n"
+                  "  starttls\n"
+                  "  send 220 fake.test ESMTP\n"
+                  "  expect EHLO client.test\n"
+                  "  send 250 fake.test\n"
+                  "  expect QUIT\n"
+                  "  send 221 bye\n"
+                  "  close\n",
+                  0);
+  f->client = connect_tcp (f);
+  tls = tls_handshake (G_IO_STREAM (f->client), "localhost");
+  assert_reply (tls, "220 fake.test ESMTP\r\n");
+  client_send (tls, "EHLO client.test\r\n", -1);
+  assert_reply (tls, "250 fake.test\r\n");
+  client_send (tls, "QUIT\r\n", -1);
+  assert_reply (tls, "221 bye\r\n");
+  /* The server closes with close_notify: a clean EOF. */
+  assert_closed (tls);
+  g_io_stream_close (tls, NULL, NULL);
+  assert_wait_succeeds (f);
+
+  transcript = smtpkit_fake_server_get_transcript (f->server);
+  g_assert_cmpstr (transcript, ==,
+                   "-- TLS handshake (cert=good) --\n"
+                   "S: 220 fake.test ESMTP\n"
+                   "C: EHLO client.test\n"
+                   "S: 250 fake.test\n"
+                   "C: QUIT\n"
+                   "S: 221 bye\n"
+                   "S: [close]\n");
+}
+
+static const char starttls_scenario[] =
+  "server:\n"                       /* 1 */
+  "  send 220 fake.test ESMTP\n"    /* 2 */
+  "  expect EHLO client.test\n"     /* 3 */
+  "  send 250-fake.test\n"          /* 4 */
+  "  send 250 STARTTLS\n"           /* 5 */
+  "  expect STARTTLS\n"             /* 6 */
+  "  send 220 go ahead\n"           /* 7 */
+  "  starttls\n"                    /* 8 */
+  "  expect EHLO client.test\n"     /* 9 */
+  "  send 250 fake.test\n";         /* 10 */
+
+static void
+test_tls_starttls (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr (GIOStream) tls = NULL;
+
+  start_scripted (f, starttls_scenario, 0);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "220 fake.test ESMTP\r\n");
+  client_send (f->client, "EHLO client.test\r\n", -1);
+  assert_reply (f->client, "250-fake.test\r\n");
+  assert_reply (f->client, "250 STARTTLS\r\n");
+  client_send (f->client, "STARTTLS\r\n", -1);
+  assert_reply (f->client, "220 go ahead\r\n");
+  tls = tls_handshake (G_IO_STREAM (f->client), "127.0.0.1");
+  client_send (tls, "EHLO client.test\r\n", -1);
+  assert_reply (tls, "250 fake.test\r\n");
+  g_io_stream_close (tls, NULL, NULL);
+  assert_wait_succeeds (f);
+}
+
+typedef struct
+{
+  const char *cert;
+  GTlsCertificateFlags flags;
+} BadCertificate;
+
+static const BadCertificate bad_certificates[] = {
+  { "expired", G_TLS_CERTIFICATE_EXPIRED },
+  { "wrong-name", G_TLS_CERTIFICATE_BAD_IDENTITY },
+  { "untrusted", G_TLS_CERTIFICATE_UNKNOWN_CA },
+};
+
+static void
+start_refused (Fixture    *f,
+               const char *cert)
+{
+  g_autofree char *scenario = g_strdup_printf ("server:\n"
+                                               "  send 220 fake.test ESMTP\n"
+                                               "  expect STARTTLS\n"
+                                               "  send 220 go ahead\n"
+                                               "  starttls-refused-by-client cert=%s\n"
+                                               "  expect-close\n",
+                                               cert);
+
+  start_scripted (f, scenario, 0);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "220 fake.test ESMTP\r\n");
+  client_send (f->client, "STARTTLS\r\n", -1);
+  assert_reply (f->client, "220 go ahead\r\n");
+}
+
+/* The client verifies the certificate and refuses it: the scenario passes. */
+static void
+test_tls_refused (Fixture       *f,
+                  gconstpointer  data)
+{
+  const BadCertificate *bad = data;
+  Verification v = { FALSE, };
+  g_autoptr (GIOStream) tls = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *transcript = NULL;
+  g_autofree char *note = NULL;
+
+  start_refused (f, bad->cert);
+  tls = tls_client_new (G_IO_STREAM (f->client), "localhost", &v);
+  g_assert_false (g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, &error));
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  g_assert_cmpuint (v.calls, ==, 1);
+  g_assert_cmphex (v.errors, ==, bad->flags);
+  g_io_stream_close (G_IO_STREAM (f->client), NULL, NULL);
+  assert_wait_succeeds (f);
+
+  transcript = smtpkit_fake_server_get_transcript (f->server);
+  note = g_strdup_printf ("-- TLS handshake (cert=%s), to be refused by the client --\n", bad->cert);
+  g_assert_true (g_str_has_suffix (transcript, note));
+}
+
+static void
+test_tls_refused_but_accepted (Fixture       *f,
+                               gconstpointer  data)
+{
+  Verification v = { TRUE, };
+  g_autoptr (GIOStream) tls = NULL;
+  g_autoptr (GError) error = NULL;
+
+  start_refused (f, "expired");
+  tls = tls_client_new (G_IO_STREAM (f->client), "localhost", &v);
+  g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmphex (v.errors, ==, G_TLS_CERTIFICATE_EXPIRED);
+  assert_closed (tls);
+  assert_wait_fails (f, SMTPKIT_FAKE_SERVER_ERROR_MISMATCH,
+                     "test.scenario:5: expected the client to refuse the certificate "
+                     "(cert=expired), but the TLS handshake succeeded");
+}
+
+static void
+test_tls_handshake_fails (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+
+  start_scripted (f, "server:\n  starttls\n  expect QUIT\n", 0);
+  f->client = connect_tcp (f);
+  client_send (f->client, "QUIT\r\n", -1);
+  g_assert_false (smtpkit_fake_server_wait (f->server, 10000, &error));
+  g_assert_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_MISMATCH);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, "test.scenario:2: TLS handshake failed: "));
+}
+
+/* A client silent during the handshake: the step timeout, in whole
+ * seconds for the handshake. */
+static void
+test_tls_handshake_timeout (Fixture       *f,
+                            gconstpointer  data)
+{
+  start_scripted (f, "server:\n  starttls cert=untrusted\n", 100);
+  f->client = connect_tcp (f);
+  assert_wait_fails (f, SMTPKIT_FAKE_SERVER_ERROR_TIMEOUT,
+                     "timed out waiting for the client at test.scenario:2 (starttls cert=untrusted)");
+  assert_closed (f->client);
+}
+
+static void
+test_tls_stop_during_handshake (Fixture       *f,
+                                gconstpointer  data)
+{
+  gint64 start;
+
+  start_scripted (f, "server:\n  starttls\n", 0);
+  f->client = connect_tcp (f);
+  g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+  start = g_get_monotonic_time ();
+  smtpkit_fake_server_stop (f->server);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_TIME_SPAN_SECOND);
+  assert_closed (f->client);
+}
+
+/* A client that pipelines a command after STARTTLS would have it taken
+ * as sent under TLS by a careless server. */
+static void
+test_tls_bytes_before_handshake (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *transcript = NULL;
+
+  start_scripted (f, starttls_scenario, 0);
+  f->client = connect_tcp (f);
+  client_send (f->client, "EHLO client.test\r\n", -1);
+  assert_reply (f->client, "220 fake.test ESMTP\r\n");
+  assert_reply (f->client, "250-fake.test\r\n");
+  assert_reply (f->client, "250 STARTTLS\r\n");
+  client_send (f->client, "STARTTLS\r\nNOOP\r\n", -1);
+  assert_reply (f->client, "220 go ahead\r\n");
+  assert_closed (f->client);
+  assert_wait_fails (f, SMTPKIT_FAKE_SERVER_ERROR_MISMATCH,
+                     "test.scenario:8: client sent 'NOOP\\r\\n' before the TLS handshake");
+
+  transcript = smtpkit_fake_server_get_transcript (f->server);
+  g_assert_true (g_str_has_suffix (transcript, "S: 220 go ahead\nC: NOOP\\r\\n\n"));
+}
+
+static const char injected_scenario[] =
+  "server:\n"
+  "  send 220 fake.test ESMTP\n"
+  "  expect STARTTLS\n"
+  "  send 220 go ahead\n"
+  "  send-raw \"250 injected\\r\\n\"\n"
+  "  expect-close\n";
+
+/* The server injects a reply after its 220: a client must not go on. */
+static void
+test_tls_injected_reply (Fixture       *f,
+                         gconstpointer  data)
+{
+  start_scripted (f, injected_scenario, 0);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "220 fake.test ESMTP\r\n");
+  client_send (f->client, "STARTTLS\r\n", -1);
+  assert_reply (f->client, "220 go ahead\r\n");
+  assert_reply (f->client, "250 injected\r\n");
+  g_io_stream_close (G_IO_STREAM (f->client), NULL, NULL);
+  assert_wait_succeeds (f);
+}
+
+/* A client that starts TLS all the same fails at once, not at a timeout. */
+static void
+test_tls_injected_reply_ignored (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr (GIOStream) tls = NULL;
+  g_autoptr (GError) error = NULL;
+
+  start_scripted (f, injected_scenario, 0);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "220 fake.test ESMTP\r\n");
+  client_send (f->client, "STARTTLS\r\n", -1);
+  assert_reply (f->client, "220 go ahead\r\n");
+  tls = tls_client_new (G_IO_STREAM (f->client), "localhost", NULL);
+  g_assert_false (g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, &error));
+  g_clear_error (&error);
+  g_assert_false (smtpkit_fake_server_wait (f->server, 10000, &error));
+  g_assert_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_MISMATCH);
+  g_assert_true (g_str_has_prefix (error->message,
+                                   "test.scenario:6: expected the client to close the connection, "
+                                   "client started a TLS handshake ('\\x16\\x03"));
+}
+
+static void
+test_sink_starttls (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *spool = g_build_filename (f->tmpdir, "spool", NULL);
+  g_autofree char *eml = g_build_filename (spool, "000001.eml", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GSocketConnection) pipelining = NULL;
+  g_autoptr (GIOStream) tls = NULL;
+  g_autoptr (GError) error = NULL;
+
+  f->server = smtpkit_fake_server_new_sink (spool, NULL);
+  g_object_set (f->server, "tls-certificate", smtpkit_fake_server_get_certificate ("good"), NULL);
+  smtpkit_fake_server_listen_tcp (f->server, &error);
+  g_assert_no_error (error);
+
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "220 fake.test ESMTP smtpkit-fake-server\r\n");
+  client_send (f->client, "EHLO client.test\r\nMAIL FROM:<a@x>\r\n", -1);
+  assert_reply (f->client, "250-fake.test\r\n");
+  assert_reply (f->client, "250 STARTTLS\r\n");
+  assert_reply (f->client, "250 2.1.0 Ok\r\n");
+  client_send (f->client, "STARTTLS\r\n", -1);
+  assert_reply (f->client, "220 2.0.0 Ready to start TLS\r\n");
+  tls = tls_handshake (G_IO_STREAM (f->client), "localhost");
+
+  /* A new session: no STARTTLS offered, no transaction open. */
+  client_send (tls, "EHLO client.test\r\n", -1);
+  assert_reply (tls, "250 fake.test\r\n");
+  client_send (tls, "STARTTLS\r\nRCPT TO:<b@y>\r\n", -1);
+  assert_reply (tls, "503 5.5.1 Error: TLS already active\r\n");
+  assert_reply (tls, "503 5.5.1 Error: need MAIL command\r\n");
+  client_send (tls, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nsecret\r\n.\r\nQUIT\r\n", -1);
+  assert_reply (tls, "250 2.1.0 Ok\r\n");
+  assert_reply (tls, "250 2.1.5 Ok\r\n");
+  assert_reply (tls, "354 End data with <CR><LF>.<CR><LF>\r\n");
+  assert_reply (tls, "250 2.0.0 Ok: queued as 000001\r\n");
+  assert_reply (tls, "221 2.0.0 Bye\r\n");
+  assert_closed (tls);
+  text = read_file (eml);
+  g_assert_cmpstr (text, ==, "secret\r\n");
+
+  /* Commands pipelined after STARTTLS are refused. */
+  pipelining = connect_tcp (f);
+  assert_reply (pipelining, "220 fake.test ESMTP smtpkit-fake-server\r\n");
+  client_send (pipelining, "STARTTLS\r\nNOOP\r\n", -1);
+  assert_reply (pipelining, "554 5.5.1 Error: commands sent after STARTTLS, before the TLS handshake\r\n");
+  assert_closed (pipelining);
+}
+
+static void
+test_sink_implicit_tls (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr (GIOStream) tls = NULL;
+  g_autoptr (GError) error = NULL;
+
+  f->server = smtpkit_fake_server_new_sink (f->tmpdir, NULL);
+  g_object_set (f->server, "implicit-tls", TRUE, NULL);
+  smtpkit_fake_server_listen_tcp (f->server, &error);
+  g_assert_no_error (error);
+
+  f->client = connect_tcp (f);
+  tls = tls_handshake (G_IO_STREAM (f->client), "localhost");
+  assert_reply (tls, "220 fake.test ESMTP smtpkit-fake-server\r\n");
+  client_send (tls, "EHLO client.test\r\n", -1);
+  assert_reply (tls, "250 fake.test\r\n");
+  client_send (tls, "QUIT\r\n", -1);
+  assert_reply (tls, "221 2.0.0 Bye\r\n");
+  assert_closed (tls);
+}
+
+/* ---- AUTH --------------------------------------------------------------- */
+
+/* A conversation after the greeting: "C:" lines the client sends, "S:"
+ * lines it must get back. Then, without @mismatch, QUIT and 221. */
+typedef struct
+{
+  const char *step;
+  const char *lines[8];
+  const char *mismatch; /* the error of the scenario, or NULL */
+} AuthCase;
+
+static const struct
+{
+  const char *name;
+  AuthCase c;
+} auth_cases[] = {
+  { "plain/initial-response",
+    { "PLAIN alice s3cret",
+      { "C:AUTH PLAIN AGFsaWNlAHMzY3JldA==", "S:235 2.7.0 Authentication successful" } } },
+  { "plain/challenge",
+    { "PLAIN alice s3cret ok",
+      { "C:auth plain", "S:334 ", "C:YWxpY2UAYWxpY2UAczNjcmV0",
+        "S:235 2.7.0 Authentication successful" } } },
+  { "plain/quoted",
+    { "plain \"al ice\" \"s3 cret\"",
+      { "C:AUTH PLAIN AGFsIGljZQBzMyBjcmV0", "S:235 2.7.0 Authentication successful" } } },
+  { "plain/fail",
+    { "PLAIN alice s3cret fail",
+      { "C:AUTH PLAIN AGFsaWNlAHdyb25n", "S:535 5.7.8 Authentication credentials invalid" } } },
+  { "plain/wrong-password",
+    { "PLAIN alice s3cret",
+      { "C:AUTH PLAIN AGFsaWNlAHdyb25n", "S:535 5.7.8 Authentication credentials invalid" },
+      "test.scenario:3: AUTH failed: wrong password for 'alice'" } },
+  { "plain/wrong-user",
+    { "PLAIN alice s3cret",
+      { "C:AUTH PLAIN AGJvYgBzM2NyZXQ=", "S:535 5.7.8 Authentication credentials invalid" },
+      "test.scenario:3: AUTH failed: user 'bob' is not 'alice'" } },
+  { "plain/other-authzid",
+    { "PLAIN alice s3cret",
+      { "C:AUTH PLAIN Ym9iAGFsaWNlAHMzY3JldA==", "S:535 5.7.8 Authentication credentials invalid" },
+      "test.scenario:3: AUTH failed: authorization identity 'bob' is neither empty nor 'alice'" } },
+  { "plain/success-unexpected",
+    { "PLAIN alice s3cret fail",
+      { "C:AUTH PLAIN AGFsaWNlAHMzY3JldA==", "S:235 2.7.0 Authentication successful" },
+      "test.scenario:3: AUTH succeeded, but the scenario expects it to fail" } },
+  { "plain/malformed",
+    { "PLAIN alice s3cret",
+      { "C:AUTH PLAIN YWxpY2UAczNjcmV0" },
+      "test.scenario:3: AUTH PLAIN: a PLAIN response is authzid\\0user\\0password, "
+      "the client sent 'alice\\0s3cret'" } },
+  { "plain/not-base64",
+    { "PLAIN alice s3cret",
+      { "C:AUTH PLAIN AGFsaWNlAHMzY3JldA" },
+      "test.scenario:3: AUTH PLAIN: the initial response is not base64: 'AGFsaWNlAHMzY3JldA'" } },
+  { "plain/other-mechanism",
+    { "PLAIN alice s3cret",
+      { "C:AUTH LOGIN YWxpY2U=" },
+      "test.scenario:3: expected 'AUTH PLAIN [initial-response]', client sent 'AUTH LOGIN YWxpY2U='" } },
+  { "login/challenges",
+    { "LOGIN alice s3cret",
+      { "C:AUTH LOGIN", "S:334 VXNlcm5hbWU6", "C:YWxpY2U=", "S:334 UGFzc3dvcmQ6", "C:czNjcmV0",
+        "S:235 2.7.0 Authentication successful" } } },
+  { "login/initial-response",
+    { "LOGIN alice s3cret",
+      { "C:AUTH LOGIN YWxpY2U=", "S:334 UGFzc3dvcmQ6", "C:czNjcmV0",
+        "S:235 2.7.0 Authentication successful" } } },
+  { "login/fail",
+    { "LOGIN alice s3cret fail",
+      { "C:AUTH LOGIN YWxpY2U=", "S:334 UGFzc3dvcmQ6", "C:d3Jvbmc=",
+        "S:535 5.7.8 Authentication credentials invalid" } } },
+  { "login/cancelled",
+    { "LOGIN alice s3cret fail",
+      { "C:AUTH LOGIN", "S:334 VXNlcm5hbWU6", "C:*", "S:501 5.7.0 cancelled" } } },
+  { "login/cancelled-unexpected",
+    { "LOGIN alice s3cret",
+      { "C:AUTH LOGIN", "S:334 VXNlcm5hbWU6", "C:*", "S:501 5.7.0 cancelled" },
+      "test.scenario:3: AUTH failed: the client cancelled the exchange" } },
+  { "login/not-base64",
+    { "LOGIN alice s3cret",
+      { "C:AUTH LOGIN", "S:334 VXNlcm5hbWU6", "C:alice" },
+      "test.scenario:3: AUTH LOGIN: the response is not base64: 'alice'" } },
+};
+
+static void
+test_auth (Fixture       *f,
+           gconstpointer  data)
+{
+  const AuthCase *c = data;
+  g_autofree char *scenario = g_strdup_printf ("server:\n"
+                                               "  send 220 fake.test ESMTP\n"
+                                               "  expect-auth %s\n"
+                                               "  expect QUIT\n"
+                                               "  send 221 bye\n",
+                                               c->step);
+  g_autofree char *transcript = NULL;
+  g_autoptr (GString) expected = g_string_new ("S: 220 fake.test ESMTP\n");
+
+  start_scripted (f, scenario, 0);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "220 fake.test ESMTP\r\n");
+  for (guint i = 0; i < G_N_ELEMENTS (c->lines) && c->lines[i] != NULL; i++)
+    {
+      g_autofree char *line = g_strconcat (c->lines[i] + 2, "\r\n", NULL);
+
+      if (c->lines[i][0] == 'C')
+        client_send (f->client, line, -1);
+      else
+        assert_reply (f->client, line);
+      g_string_append_printf (expected, "%c: %s\n", c->lines[i][0], c->lines[i] + 2);
+    }
+
+  if (c->mismatch != NULL)
+    {
+      assert_closed (f->client);
+      assert_wait_fails (f, SMTPKIT_FAKE_SERVER_ERROR_MISMATCH, c->mismatch);
+    }
+  else
+    {
+      client_send (f->client, "QUIT\r\n", -1);
+      assert_reply (f->client, "221 bye\r\n");
+      g_io_stream_close (G_IO_STREAM (f->client), NULL, NULL);
+      assert_wait_succeeds (f);
+      g_string_append (expected, "C: QUIT\nS: 221 bye\n");
+    }
+  /* The exchange as sent: the fake server does not redact. */
+  transcript = smtpkit_fake_server_get_transcript (f->server);
+  g_assert_cmpstr (transcript, ==, expected->str);
+}
+
+/* RFC 2195 §2, computed by hand from the challenge received. */
+static void
+cram_md5 (Fixture    *f,
+          const char *password)
+{
+  g_autofree char *line = NULL;
+  g_autofree guint8 *challenge = NULL;
+  g_autofree char *challenge_text = NULL;
+  g_autofree char *digest = NULL;
+  g_autofree char *response = NULL;
+  g_autofree char *encoded = NULL;
+  gsize len;
+
+  assert_reply (f->client, "220 fake.test ESMTP\r\n");
+  client_send (f->client, "AUTH CRAM-MD5\r\n", -1);
+  line = client_read_line (f->client);
+  g_assert_true (g_str_has_prefix (line, "334 ") && g_str_has_suffix (line, "\r\n"));
+  line[strlen (line) - 2] = '\0';
+  challenge = g_base64_decode (line + 4, &len);
+  challenge_text = g_strndup ((const char *) challenge, len);
+  g_assert_true (g_regex_match_simple ("^<[0-9]+\\.[0-9]+@fake\\.test>$", challenge_text, 0, 0));
+
+  digest = g_compute_hmac_for_data (G_CHECKSUM_MD5, (const guint8 *) password, strlen (password),
+                                    challenge, len);
+  response = g_strconcat ("alice ", digest, NULL);
+  encoded = g_base64_encode ((const guint8 *) response, strlen (response));
+  client_send (f->client, encoded, -1);
+  client_send (f->client, "\r\n", -1);
+}
+
+static const char cram_md5_scenario[] =
+  "server:\n"
+  "  send 220 fake.test ESMTP\n"
+  "  expect-auth CRAM-MD5 alice s3cret %s\n";
+
+static void
+test_auth_cram_md5 (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *scenario = g_strdup_printf (cram_md5_scenario, "ok");
+
+  start_scripted (f, scenario, 0);
+  f->client = connect_tcp (f);
+  cram_md5 (f, "s3cret");
+  assert_reply (f->client, "235 2.7.0 Authentication successful\r\n");
+  g_io_stream_close (G_IO_STREAM (f->client), NULL, NULL);
+  assert_wait_succeeds (f);
+}
+
+static void
+test_auth_cram_md5_fail (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *scenario = g_strdup_printf (cram_md5_scenario, "fail");
+
+  start_scripted (f, scenario, 0);
+  f->client = connect_tcp (f);
+  cram_md5 (f, "wrong");
+  assert_reply (f->client, "535 5.7.8 Authentication credentials invalid\r\n");
+  g_io_stream_close (G_IO_STREAM (f->client), NULL, NULL);
+  assert_wait_succeeds (f);
+}
+
+/* ---- AUTH through Cyrus SASL ------------------------------------------- */
+
+typedef struct
+{
+  const char *user;
+  const char *password;
+  sasl_secret_t *secret;
+} CyrusClient;
+
+static int
+cyrus_client_simple (void        *context,
+                     int          id,
+                     const char **result,
+                     unsigned    *len)
+{
+  CyrusClient *c = context;
+
+  *result = c->user;
+  if (len != NULL)
+    *len = strlen (*result);
+  return SASL_OK;
+}
+
+static int
+cyrus_client_secret (sasl_conn_t    *conn,
+                     void           *context,
+                     int             id,
+                     sasl_secret_t **secret)
+{
+  CyrusClient *c = context;
+  gsize len = strlen (c->password);
+
+  if (c->secret == NULL)
+    {
+      c->secret = g_malloc0 (sizeof (sasl_secret_t) + len);
+      c->secret->len = len;
+      memcpy (c->secret->data, c->password, len);
+    }
+  *secret = c->secret;
+  return SASL_OK;
+}
+
+static gboolean
+cyrus_client_ready (const char *mechanism)
+{
+  static int ret = -1;
+  g_autoptr (GError) error = NULL;
+
+  /* The server side first: both sides share Cyrus's global state. */
+  if (!smtpkit_fake_server_supports_auth (mechanism, &error))
+    {
+      g_test_skip (error->message);
+      return FALSE;
+    }
+  if (ret == -1)
+    ret = sasl_client_init (NULL);
+  if (ret != SASL_OK)
+    {
+      g_test_skip_printf ("sasl_client_init failed: %s", sasl_errstring (ret, NULL, NULL));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Drives a Cyrus client through AUTH, with an initial response or after
+ * an empty 334; returns the final reply line. */
+static char *
+cyrus_authenticate (GIOStream  *stream,
+                    const char *mechanism,
+                    const char *password,
+                    gboolean    initial_response)
+{
+  CyrusClient c = { "alice", password, NULL };
+  const sasl_callback_t callbacks[] = {
+    { SASL_CB_AUTHNAME, (int (*) (void)) cyrus_client_simple, &c },
+    { SASL_CB_USER, (int (*) (void)) cyrus_client_simple, &c },
+    { SASL_CB_PASS, (int (*) (void)) cyrus_client_secret, &c },
+    { SASL_CB_LIST_END, NULL, NULL },
+  };
+  sasl_conn_t *sasl = NULL;
+  const char *out = NULL;
+  const char *chosen = NULL;
+  unsigned out_len = 0;
+  g_autofree char *encoded = NULL;
+  g_autofree char *command = NULL;
+  char *line;
+  int ret;
+
+  ret = sasl_client_new ("smtp", "fake.test", NULL, NULL, callbacks, 0, &sasl);
+  g_assert_cmpint (ret, ==, SASL_OK);
+  ret = sasl_client_start (sasl, mechanism, NULL, &out, &out_len, &chosen);
+  g_assert_cmpint (ret, ==, SASL_CONTINUE);
+  g_assert_cmpstr (chosen, ==, mechanism);
+  encoded = g_base64_encode ((const guint8 *) out, out_len);
+  command = g_strdup_printf ("AUTH %s%s%s\r\n", mechanism, initial_response ? " " : "",
+                             initial_response ? encoded : "");
+  client_send (stream, command, -1);
+  if (!initial_response)
+    {
+      assert_reply (stream, "334 \r\n");
+      client_send (stream, encoded, -1);
+      client_send (stream, "\r\n", -1);
+    }
+
+  while (g_str_has_prefix ((line = client_read_line (stream)), "334 "))
+    {
+      g_autofree guint8 *challenge = NULL;
+      g_autofree char *response = NULL;
+      gsize len;
+
+      line[strlen (line) - 2] = '\0';
+      challenge = g_base64_decode (line + 4, &len);
+      g_free (line);
+      ret = sasl_client_step (sasl, (const char *) challenge, len, NULL, &out, &out_len);
+      g_assert_true (ret == SASL_OK || ret == SASL_CONTINUE);
+      response = g_base64_encode ((const guint8 *) out, out_len);
+      client_send (stream, response, -1);
+      client_send (stream, "\r\n", -1);
+    }
+  sasl_dispose (&sasl);
+  g_free (c.secret);
+  return line;
+}
+
+static void
+test_auth_cyrus (Fixture       *f,
+                 gconstpointer  data)
+{
+  const char *mechanism = data;
+  g_autofree char *scenario = g_strdup_printf ("server:\n"
+                                               "  send 220 fake.test ESMTP\n"
+                                               "  expect-auth %s alice s3cret\n"
+                                               "  expect-auth %s alice s3cret fail\n"
+                                               "  expect QUIT\n",
+                                               mechanism, mechanism);
+  g_autofree char *reply = NULL;
+
+  if (!cyrus_client_ready (mechanism))
+    return;
+  start_scripted (f, scenario, 0);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "220 fake.test ESMTP\r\n");
+  reply = cyrus_authenticate (G_IO_STREAM (f->client), mechanism, "s3cret", TRUE);
+  g_assert_cmpstr (reply, ==, "235 2.7.0 Authentication successful\r\n");
+  g_free (reply);
+  reply = cyrus_authenticate (G_IO_STREAM (f->client), mechanism, "wrong", FALSE);
+  g_assert_cmpstr (reply, ==, "535 5.7.8 Authentication credentials invalid\r\n");
+  client_send (f->client, "QUIT\r\n", -1);
+  g_io_stream_close (G_IO_STREAM (f->client), NULL, NULL);
+  assert_wait_succeeds (f);
+}
+
+/* The right password where the scenario expects a wrong one, the other
+ * way round too. */
+static void
+test_auth_cyrus_unexpected (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autofree char *reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!cyrus_client_ready ("SCRAM-SHA-256"))
+    return;
+  start_scripted (f, "server:\n  expect-auth SCRAM-SHA-256 alice s3cret\n", 0);
+  f->client = connect_tcp (f);
+  reply = cyrus_authenticate (G_IO_STREAM (f->client), "SCRAM-SHA-256", "wrong", TRUE);
+  g_assert_cmpstr (reply, ==, "535 5.7.8 Authentication credentials invalid\r\n");
+  g_assert_false (smtpkit_fake_server_wait (f->server, 10000, &error));
+  g_assert_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_MISMATCH);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, "test.scenario:2: AUTH failed: Cyrus SASL (SCRAM-SHA-256): "));
+}
+
+static void
+test_auth_unsupported (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (smtpkit_fake_server_supports_auth ("PLAIN", &error));
+  g_assert_true (smtpkit_fake_server_supports_auth ("cram-md5", &error));
+  g_assert_no_error (error);
+  g_assert_false (smtpkit_fake_server_supports_auth ("X-NO-SUCH-MECHANISM", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1003,6 +1835,38 @@ main (int    argc,
   ADD ("/fake-server/sink/large", test_sink_large);
   ADD ("/fake-server/sink/unix", test_sink_unix);
   ADD ("/fake-server/stop/wakes-workers", test_stop_wakes_workers);
+  g_test_add_func ("/fake-server/tls/certificates", test_tls_certificates);
+  ADD ("/fake-server/tls/implicit", test_tls_implicit);
+  ADD ("/fake-server/tls/starttls", test_tls_starttls);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_certificates); i++)
+    {
+      g_autofree char *path = g_strconcat ("/fake-server/tls/refused/", bad_certificates[i].cert, NULL);
+
+      g_test_add (path, Fixture, &bad_certificates[i], fixture_setup, test_tls_refused, fixture_teardown);
+    }
+  ADD ("/fake-server/tls/refused-but-accepted", test_tls_refused_but_accepted);
+  ADD ("/fake-server/tls/handshake-fails", test_tls_handshake_fails);
+  ADD ("/fake-server/tls/handshake-timeout", test_tls_handshake_timeout);
+  ADD ("/fake-server/tls/stop-during-handshake", test_tls_stop_during_handshake);
+  ADD ("/fake-server/tls/bytes-before-handshake", test_tls_bytes_before_handshake);
+  ADD ("/fake-server/tls/injected-reply", test_tls_injected_reply);
+  ADD ("/fake-server/tls/injected-reply-ignored", test_tls_injected_reply_ignored);
+  ADD ("/fake-server/sink/starttls", test_sink_starttls);
+  ADD ("/fake-server/sink/implicit-tls", test_sink_implicit_tls);
+  for (guint i = 0; i < G_N_ELEMENTS (auth_cases); i++)
+    {
+      g_autofree char *path = g_strconcat ("/fake-server/auth/", auth_cases[i].name, NULL);
+
+      g_test_add (path, Fixture, &auth_cases[i].c, fixture_setup, test_auth, fixture_teardown);
+    }
+  ADD ("/fake-server/auth/cram-md5", test_auth_cram_md5);
+  ADD ("/fake-server/auth/cram-md5-fail", test_auth_cram_md5_fail);
+  g_test_add ("/fake-server/auth/scram-sha-256", Fixture, "SCRAM-SHA-256", fixture_setup,
+              test_auth_cyrus, fixture_teardown);
+  g_test_add ("/fake-server/auth/scram-sha-1", Fixture, "SCRAM-SHA-1", fixture_setup,
+              test_auth_cyrus, fixture_teardown);
+  ADD ("/fake-server/auth/scram-unexpected", test_auth_cyrus_unexpected);
+  g_test_add_func ("/fake-server/auth/unsupported", test_auth_unsupported);
 #undef ADD
 
   return g_test_run ();
