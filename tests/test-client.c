@@ -701,19 +701,19 @@ opaque_connected (GObject      *source,
   GError *error = NULL;
   g_autoptr (GSocketConnection) connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source),
                                                                              result, &error);
+  GIOStream *stream;
 
   if (connection == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
-  /* The stream keeps the connection alive through its two halves. */
-  g_object_set_data_full (G_OBJECT (g_io_stream_get_input_stream (G_IO_STREAM (connection))),
-                          "connection", g_object_ref (connection), g_object_unref);
-  g_task_return_pointer (task,
-                         g_simple_io_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
-                                                 g_io_stream_get_output_stream (G_IO_STREAM (connection))),
-                         g_object_unref);
+  stream = g_simple_io_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                   g_io_stream_get_output_stream (G_IO_STREAM (connection)));
+  /* The socket lives as long as the stream, and closes with it. */
+  g_object_set_data_full (G_OBJECT (stream), "connection", g_object_ref (connection),
+                          g_object_unref);
+  g_task_return_pointer (task, stream, g_object_unref);
 }
 
 static void
