@@ -85,12 +85,17 @@ on_handshake (GObject      *source,
     smtpkit_deadline_fix_error (op->deadline, &error);
   g_clear_pointer (&op->deadline, smtpkit_deadline_free);
 
-  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS))
+  /* Implicit TLS to a server that greets in clear: GnuTLS sees "220 ..."
+   * where a TLS record should be. */
+  if (priv->tls_mode == SMTPKIT_TLS_MODE_IMPLICIT && op->starttls_reply == NULL &&
+      (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS) ||
+       g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_MISC)))
     {
       GError *clear = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED,
-                                   "the server at %s does not speak TLS from the first byte: "
-                                   "it may expect plain SMTP and STARTTLS (set tls-mode to "
-                                   "starttls, and use port 587 or 25)", priv->host);
+                                   "the server at %s does not speak TLS from the first byte "
+                                   "(%s): it may expect plain SMTP and STARTTLS (set tls-mode "
+                                   "to starttls, and use port 587 or 25)",
+                                   priv->host, error->message);
       g_error_free (error);
       error = clear;
     }

@@ -351,7 +351,8 @@ perform (Run       *c,
       GString *flags = g_string_new (NULL);
 
       for (guint i = 0; i < klass->n_values; i++)
-        if (run->certificate_errors & klass->values[i].value)
+        if ((run->certificate_errors & klass->values[i].value) &&
+            (klass->values[i].value & (klass->values[i].value - 1)) == 0)
           g_string_append_printf (flags, "%s%s", flags->len ? "," : "", klass->values[i].value_nick);
       g_type_class_unref (klass);
       out->has_value = TRUE;
@@ -427,6 +428,8 @@ error_matches_nick (const GError *error,
     return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   if (g_str_equal (nick, "pending"))
     return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PENDING);
+  if (g_str_equal (nick, "bad-certificate"))
+    return g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
   klass = g_type_class_ref (SMTPKIT_TYPE_ERROR);
   value = g_enum_get_value_by_nick (klass, nick);
   g_type_class_unref (klass);
