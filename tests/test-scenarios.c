@@ -309,11 +309,12 @@ perform (Run       *c,
     }
   else if (g_str_equal (call, "quit"))
     out->reply = CALL0 (c, error, quit);
-  else if (g_str_equal (call, "lmtp"))
+  else if (g_str_equal (call, "lmtp") || g_str_equal (call, "ssl"))
     {
-      /* From here on, an LMTP client. */
+      /* From here on, an LMTP client, or smtplib's SMTP_SSL. */
       g_object_unref (run->client);
-      run->client = smtpkit_lmtp_client_new ();
+      run->client = g_str_equal (call, "lmtp") ? smtpkit_lmtp_client_new ()
+                                               : smtpkit_ssl_client_new ();
       smtpkit_client_set_local_hostname (run->client, "client.test", NULL);
     }
   else if (g_str_equal (call, "close"))
