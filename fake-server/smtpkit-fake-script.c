@@ -437,6 +437,70 @@ run_expect_auth (Player                    *pl,
   return TRUE;
 }
 
+/* BDAT chunks (RFC 3030) up to the one marked LAST, each but the last
+ * answered with 250, their sizes added up and the data discarded: for
+ * messages too large to write into a scenario. The reply to BDAT LAST is
+ * the scenario's next step. */
+static gboolean
+run_expect_bdat (Player                    *pl,
+                 const SmtpkitScenarioStep *step,
+                 GError                   **error)
+{
+  static const char chunk_reply[] = "250 2.0.0 chunk received\r\n";
+  g_autoptr (GError) io_error = NULL;
+  guint64 total = 0;
+  guint chunks = 0;
+
+  for (;;)
+    {
+      g_autofree char *received = NULL;
+      g_autofree char *line = NULL;
+      guint64 size;
+      char *end;
+      gboolean last;
+
+      pl->line = TRUE;
+      if (!smtpkit_fake_conn_read_line (pl->conn, pl->input, &io_error))
+        return io_failed (pl, step, io_error, error);
+      received = describe_input (pl);
+      line = g_strndup ((const char *) pl->input->data, pl->input->len);
+      g_strchomp (line);
+      if (!g_str_has_prefix (line, "BDAT "))
+        return mismatch (pl, step, error, "expected 'BDAT', %s", received);
+      size = g_ascii_strtoull (line + 5, &end, 10);
+      last = g_str_equal (end, " LAST");
+      if (end == line + 5 || (!last && *end != '\0'))
+        return mismatch (pl, step, error, "expected 'BDAT n [LAST]', %s", received);
+      chunks++;
+      for (guint64 left = size; left > 0;)
+        {
+          gsize take = MIN (left, 65536);
+
+          if (!smtpkit_fake_conn_read_exact (pl->conn, take, pl->input, &io_error))
+            return io_failed (pl, step, io_error, error);
+          if (pl->input->len < take)
+            return mismatch (pl, step, error, "the client closed the connection in a BDAT chunk");
+          left -= take;
+        }
+      total += size;
+      if (last)
+        break;
+      if (!smtpkit_fake_conn_write (pl->conn, chunk_reply, strlen (chunk_reply), &io_error))
+        return io_failed (pl, step, io_error, error);
+    }
+  {
+    g_autofree char *note = g_strdup_printf ("C: [%u BDAT chunks, %" G_GUINT64_FORMAT " octets]",
+                                             chunks, total);
+    smtpkit_fake_server_add_transcript (pl->server, note);
+  }
+  g_byte_array_set_size (pl->input, 0);
+  if (total != step->number)
+    return mismatch (pl, step, error,
+                     "expected %" G_GUINT64_FORMAT " octets in BDAT chunks, client sent %"
+                     G_GUINT64_FORMAT, step->number, total);
+  return TRUE;
+}
+
 static gboolean
 run_step (Player                    *pl,
           const SmtpkitScenarioStep *step,
@@ -462,6 +526,8 @@ run_step (Player                    *pl,
       return run_starttls (pl, step, error);
     case SMTPKIT_STEP_EXPECT_AUTH:
       return run_expect_auth (pl, step, error);
+    case SMTPKIT_STEP_EXPECT_BDAT_SIZE:
+      return run_expect_bdat (pl, step, error);
     default:
       return run_expect (pl, step, error);
     }

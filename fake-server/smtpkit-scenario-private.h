@@ -17,6 +17,7 @@ typedef enum
   SMTPKIT_STEP_EXPECT_RAW,       /* exactly @bytes */
   SMTPKIT_STEP_EXPECT_DATA,      /* a DATA body equal to @bytes */
   SMTPKIT_STEP_EXPECT_DATA_SIZE, /* a DATA body of @number bytes */
+  SMTPKIT_STEP_EXPECT_BDAT_SIZE, /* BDAT chunks up to LAST, @number bytes in all */
   SMTPKIT_STEP_EXPECT_CLOSE,     /* EOF from the client */
   SMTPKIT_STEP_CLOSE,            /* the server closes */
   SMTPKIT_STEP_DELAY,            /* sleep @number ms */

@@ -43,6 +43,7 @@ static const struct
   { "expect-raw", SMTPKIT_STEP_EXPECT_RAW, ARG_QUOTED },
   { "expect-data", SMTPKIT_STEP_EXPECT_DATA, ARG_NONE },
   { "expect-data-size", SMTPKIT_STEP_EXPECT_DATA_SIZE, ARG_NUMBER, "bytes", G_MAXUINT64 },
+  { "expect-bdat-size", SMTPKIT_STEP_EXPECT_BDAT_SIZE, ARG_NUMBER, "bytes", G_MAXUINT64 },
   { "expect-close", SMTPKIT_STEP_EXPECT_CLOSE, ARG_NONE },
   { "close", SMTPKIT_STEP_CLOSE, ARG_NONE },
   { "delay", SMTPKIT_STEP_DELAY, ARG_NUMBER, "milliseconds", 3600 * 1000 },

@@ -248,6 +248,7 @@ step_data (GTask     *task,
 }
 
 static void sendmail_next_rcpt (GTask *task);
+static void step_bdat (GTask *task);
 
 static void
 sendmail_body_done (GTask        *task,
@@ -317,7 +318,10 @@ sendmail_next_rcpt (GTask *task)
       abandon_transaction (task, NULL, error);
       return;
     }
-  step_data (task, sendmail_body_done);
+  if (op->chunked)
+    step_bdat (task);
+  else
+    step_data (task, sendmail_body_done);
 }
 
 static void
@@ -336,6 +340,135 @@ sendmail_mail_done (GTask        *task,
   error = client_reply_error (task, SMTPKIT_ERROR_SENDER_REFUSED, reply, "the server refused the sender");
   smtpkit_error_set_sender (error, op->from);
   abandon_transaction (task, reply, error);
+}
+
+/* ---- CHUNKING (RFC 3030): the body as BDAT chunks ---------------------- */
+
+#define BDAT_CHUNK 65536
+
+static void
+add_bdat (SmtpkitCommandBatch *batch,
+          GBytes              *chunk,
+          gboolean             last)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  g_string_printf (line, "BDAT %" G_GSIZE_FORMAT "%s\r\n", g_bytes_get_size (chunk),
+                   last ? " LAST" : "");
+  smtpkit_command_batch_add (batch, line, -1);
+  if (g_bytes_get_size (chunk) > 0)
+    smtpkit_command_batch_add_data (batch, chunk);
+}
+
+/* Line endings as for DATA, no dot-stuffing, no terminator. */
+static GBytes *
+encode_chunk (GTask        *task,
+              const guint8 *data,
+              gsize         length,
+              gboolean      last)
+{
+  ClientOp *op = OP (task);
+  g_autoptr (GByteArray) out = g_byte_array_sized_new (length + length / 16 + 2);
+
+  smtpkit_data_encoder_feed (&op->encoder, data, length, out);
+  if (last)
+    smtpkit_data_encoder_finish_chunked (&op->encoder, out);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+static void
+bdat_last_replies (GTask     *task,
+                   GPtrArray *replies)
+{
+  if (per_recipient_replies (task))
+    lmtp_replies (task, replies);
+  else
+    sendmail_body_done (task, g_ptr_array_index (replies, 0));
+}
+
+static void
+send_bdat_last (GTask  *task,
+                GBytes *chunk)
+{
+  SmtpkitCommandBatch *batch = smtpkit_command_batch_new ();
+
+  add_bdat (batch, chunk, TRUE);
+  smtpkit_command_batch_set_replies (batch, expected_data_replies (task));
+  smtpkit_command_batch_set_final (batch);
+  client_op_exchange (task, batch, PHASE_DATA_END, bdat_last_replies);
+}
+
+static void read_next_chunk (GTask *task);
+
+static void
+bdat_chunk_reply (GTask        *task,
+                  SmtpkitReply *reply)
+{
+  if (smtpkit_reply_get_code (reply) != 250)
+    {
+      data_failed (task, reply,
+                   client_reply_error (task, SMTPKIT_ERROR_DATA, reply,
+                                       "the server refused a chunk of the message"));
+      return;
+    }
+  read_next_chunk (task);
+}
+
+static void
+on_chunk_read (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GTask *task = user_data;
+  ClientOp *op = OP (task);
+  GError *error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  g_autoptr (GBytes) chunk = NULL;
+  SmtpkitCommandBatch *batch;
+
+  if (n < 0)
+    {
+      /* In the middle of BDAT the conversation cannot go on. */
+      client_drop_connection (CLIENT (task));
+      client_op_return_error (task, error);
+      return;
+    }
+  chunk = encode_chunk (task, op->chunk_buffer, n, n == 0);
+  if (n == 0)
+    {
+      send_bdat_last (task, chunk);
+      return;
+    }
+  batch = smtpkit_command_batch_new ();
+  add_bdat (batch, chunk, FALSE);
+  op->on_reply = bdat_chunk_reply;
+  client_op_exchange (task, batch, PHASE_DATA_BLOCK, NULL);
+}
+
+static void
+read_next_chunk (GTask *task)
+{
+  ClientOp *op = OP (task);
+
+  g_input_stream_read_async (op->body, op->chunk_buffer, BDAT_CHUNK, G_PRIORITY_DEFAULT,
+                             g_task_get_cancellable (task), on_chunk_read, task);
+}
+
+/* The body after MAIL and RCPT: BDAT LAST for a message of known size,
+ * else chunks of a stream read as they are sent, then BDAT 0 LAST (or the
+ * final CRLF). Memory does not grow with a stream's size. */
+static void
+step_bdat (GTask *task)
+{
+  ClientOp *op = OP (task);
+
+  if (op->chunk)
+    {
+      send_bdat_last (task, op->chunk);
+      return;
+    }
+  op->chunk_buffer = g_malloc (BDAT_CHUNK);
+  read_next_chunk (task);
 }
 
 /* ---- pipelined: MAIL, every RCPT and DATA in one write (RFC 2920) ---- */
@@ -359,7 +492,7 @@ pipelined_refused (GTask        *task,
 {
   ClientOp *op = OP (task);
 
-  if (smtpkit_reply_get_code (data_reply) != 354)
+  if (data_reply == NULL || op->chunked || smtpkit_reply_get_code (data_reply) != 354)
     {
       abandon_transaction (task, mail_reply, error);
       return;
@@ -378,11 +511,14 @@ pipelined_replies (GTask     *task,
 {
   ClientOp *op = OP (task);
   SmtpkitClientPrivate *priv = PRIV (task);
+  guint n_rcpt = g_strv_length (op->to);
   SmtpkitReply *mail_reply = g_ptr_array_index (replies, 0);
-  SmtpkitReply *data_reply = g_ptr_array_index (replies, replies->len - 1);
+  /* DATA's reply, or BDAT LAST's (the final one), or none: BDAT follows. */
+  SmtpkitReply *last_reply = replies->len > n_rcpt + 1 ? g_ptr_array_index (replies, n_rcpt + 1)
+                                                       : NULL;
   GError *error;
 
-  for (guint i = 1; i + 1 < replies->len; i++)
+  for (guint i = 1; i <= n_rcpt; i++)
     {
       SmtpkitReply *reply = g_ptr_array_index (replies, i);
       guint code = smtpkit_reply_get_code (reply);
@@ -398,10 +534,10 @@ pipelined_replies (GTask     *task,
       error = client_reply_error (task, SMTPKIT_ERROR_SENDER_REFUSED, mail_reply,
                                   "the server refused the sender");
       smtpkit_error_set_sender (error, op->from);
-      pipelined_refused (task, mail_reply, data_reply, error);
+      pipelined_refused (task, mail_reply, last_reply, error);
       return;
     }
-  for (guint i = 1; i + 1 < replies->len; i++)
+  for (guint i = 1; i <= n_rcpt; i++)
     if (smtpkit_reply_get_code (g_ptr_array_index (replies, i)) == 421)
       {
         error = client_reply_error (task, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
@@ -416,11 +552,18 @@ pipelined_replies (GTask     *task,
       error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
                            "the server at %s refused every recipient", priv->host);
       smtpkit_error_set_recipients (error, op->refused);
-      pipelined_refused (task, NULL, data_reply, error);
+      pipelined_refused (task, NULL, last_reply, error);
       return;
     }
-  op->after_data = sendmail_body_done;
-  data_command_done (task, data_reply);
+  if (last_reply == NULL)
+    step_bdat (task);
+  else if (op->chunked)
+    sendmail_body_done (task, last_reply);
+  else
+    {
+      op->after_data = sendmail_body_done;
+      data_command_done (task, last_reply);
+    }
 }
 
 static void
@@ -452,9 +595,17 @@ sendmail_pipelined (GTask         *task,
       return;
     }
   smtpkit_command_batch_add (batch, line, -1);
-  g_string_free (line, TRUE);
-  line = client_format_line ("DATA", NULL, NULL, NULL);
-  smtpkit_command_batch_add (batch, line, -1);
+  if (!op->chunked)
+    {
+      g_string_free (line, TRUE);
+      line = client_format_line ("DATA", NULL, NULL, NULL);
+      smtpkit_command_batch_add (batch, line, -1);
+    }
+  else if (op->chunk && !per_recipient_replies (task))
+    /* A message of known size goes in the same group: one round trip.
+     * (Under LMTP the number of replies to BDAT LAST depends on the
+     * RCPT replies, so it waits for them.) */
+    add_bdat (batch, op->chunk, TRUE);
   client_op_exchange (task, batch, PHASE_MAIL, pipelined_replies);
 }
 
@@ -486,6 +637,20 @@ sendmail_mail (GTask *task)
   g_autofree char *address = smtpkit_codec_quote_address (op->from);
   g_autofree char *arg = g_strconcat ("FROM:", address, NULL);
   GError *error = NULL;
+
+  op->chunked = priv->chunking && smtpkit_client_has_extn (client, "chunking");
+  if (op->chunked)
+    {
+      smtpkit_data_encoder_init_chunked (&op->encoder, priv->convert_newlines);
+      if (op->message)
+        {
+          gsize length;
+          const guint8 *data = g_bytes_get_data (op->message, &length);
+
+          op->chunk = encode_chunk (task, data, length, TRUE);
+          op->size = g_bytes_get_size (op->chunk);
+        }
+    }
 
   if (priv->does_esmtp)
     {
@@ -553,6 +718,7 @@ sendmail_start (SmtpkitClient       *client,
                 gpointer             source_tag,
                 const char          *from_addr,
                 const char *const   *to_addrs,
+                GBytes              *message,
                 GInputStream        *body,
                 gint64               size,
                 const char *const   *mail_options,
@@ -582,6 +748,7 @@ sendmail_start (SmtpkitClient       *client,
   op->to = g_strdupv ((char **) to_addrs);
   op->mail_options = g_strdupv ((char **) mail_options);
   op->rcpt_options = g_strdupv ((char **) rcpt_options);
+  op->message = message ? g_bytes_ref (message) : NULL;
   op->body = g_object_ref (body);
   op->size = size;
   op->refused = smtpkit_recipient_map_new ();
@@ -755,7 +922,7 @@ smtpkit_client_sendmail_async (SmtpkitClient       *client,
   g_return_if_fail (from_addr != NULL);
   g_return_if_fail (message != NULL);
   body = g_memory_input_stream_new_from_bytes (message);
-  sendmail_start (client, smtpkit_client_sendmail_async, from_addr, to_addrs, body,
+  sendmail_start (client, smtpkit_client_sendmail_async, from_addr, to_addrs, message, body,
                   message_size (client, message), mail_options, rcpt_options,
                   cancellable, callback, user_data);
 }
@@ -844,7 +1011,7 @@ smtpkit_client_sendmail_stream_async (SmtpkitClient       *client,
   g_return_if_fail (SMTPKIT_IS_CLIENT (client));
   g_return_if_fail (from_addr != NULL);
   g_return_if_fail (G_IS_INPUT_STREAM (message));
-  sendmail_start (client, smtpkit_client_sendmail_stream_async, from_addr, to_addrs, message, -1,
+  sendmail_start (client, smtpkit_client_sendmail_stream_async, from_addr, to_addrs, NULL, message, -1,
                   mail_options, rcpt_options, cancellable, callback, user_data);
 }
 

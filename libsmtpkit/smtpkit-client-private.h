@@ -13,6 +13,7 @@
 #pragma once
 
 #include "smtpkit-client.h"
+#include "smtpkit-codec-private.h"
 #include "smtpkit-deadline-private.h"
 #include "smtpkit-engine-private.h"
 #include "smtpkit-error.h"
@@ -46,6 +47,7 @@ typedef struct
   GTlsCertificate *tls_certificate;
   gboolean allow_plaintext_auth;
   gboolean pipelining;
+  gboolean chunking;
   gboolean initial_response_ok;
 
   SmtpkitEngine *engine;
@@ -90,8 +92,13 @@ typedef struct
   GStrv to;
   GStrv mail_options;
   GStrv rcpt_options;
+  GBytes *message;              /* the message, when given whole */
   GInputStream *body;
   gint64 size;                  /* encoded size, -1 when unknown */
+  gboolean chunked;             /* the body goes as BDAT (RFC 3030) */
+  GBytes *chunk;                /* a whole message, encoded for BDAT */
+  guint8 *chunk_buffer;
+  SmtpkitDataEncoder encoder;
   guint next_rcpt;
   GHashTable *refused;
   GHashTable *accepted;

@@ -92,6 +92,7 @@ enum
   PROP_ALLOW_PLAINTEXT_AUTH,
   PROP_INITIAL_RESPONSE_OK,
   PROP_PIPELINING,
+  PROP_CHUNKING,
   N_PROPS
 };
 
@@ -285,6 +286,9 @@ client_op_free (ClientOp *op)
   g_strfreev (op->to);
   g_strfreev (op->mail_options);
   g_strfreev (op->rcpt_options);
+  g_clear_pointer (&op->message, g_bytes_unref);
+  g_clear_pointer (&op->chunk, g_bytes_unref);
+  g_free (op->chunk_buffer);
   g_clear_object (&op->body);
   g_clear_pointer (&op->refused, g_hash_table_unref);
   g_clear_pointer (&op->accepted, g_hash_table_unref);
@@ -2296,6 +2300,9 @@ smtpkit_client_get_property (GObject    *object,
     case PROP_PIPELINING:
       g_value_set_boolean (value, priv->pipelining);
       break;
+    case PROP_CHUNKING:
+      g_value_set_boolean (value, priv->chunking);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2354,6 +2361,9 @@ smtpkit_client_set_property (GObject      *object,
       break;
     case PROP_PIPELINING:
       priv->pipelining = g_value_get_boolean (value);
+      break;
+    case PROP_CHUNKING:
+      priv->chunking = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2511,6 +2521,18 @@ smtpkit_client_class_init (SmtpkitClientClass *klass)
     g_param_spec_boolean ("pipelining", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * SmtpkitClient:chunking:
+   *
+   * Whether [method@Client.sendmail] sends the message with BDAT when the
+   * server offers CHUNKING (RFC 3030): no dot-stuffing, one BDAT LAST for
+   * a message of known size (in the same group as MAIL and RCPT under
+   * PIPELINING), chunks of 64 KiB for a stream.
+   */
+  properties[PROP_CHUNKING] =
+    g_param_spec_boolean ("chunking", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -2568,5 +2590,6 @@ smtpkit_client_init (SmtpkitClient *client)
   priv->convert_newlines = TRUE;
   priv->initial_response_ok = TRUE;
   priv->pipelining = TRUE;
+  priv->chunking = TRUE;
   priv->features = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }

@@ -106,6 +106,7 @@ typedef struct
   gboolean at_line_start;
   gboolean pending_cr;
   gboolean ends_with_crlf;
+  gboolean chunked;
   guint64 bytes_out;
 } SmtpkitDataEncoder;
 
@@ -117,9 +118,32 @@ void smtpkit_data_encoder_feed (SmtpkitDataEncoder *encoder,
                                 GByteArray         *out);
 void smtpkit_data_encoder_finish (SmtpkitDataEncoder *encoder,
                                   GByteArray         *out);
+/* For BDAT (RFC 3030): line endings as above, but no dot-stuffing and no
+ * terminator; finish_chunked() adds only a final CRLF to converted text
+ * that lacks one. */
+void smtpkit_data_encoder_init_chunked (SmtpkitDataEncoder *encoder,
+                                        gboolean            convert_newlines);
+void smtpkit_data_encoder_finish_chunked (SmtpkitDataEncoder *encoder,
+                                          GByteArray         *out);
 /* The exact encoded size (without the final ".\r\n") of a whole message. */
 guint64 smtpkit_codec_encoded_size (const guint8 *data,
                                     gsize         length,
                                     gboolean      convert_newlines);
+
+/* ---- addresses and parameters ----------------------------------------- */
+
+/* RFC 3461 §4 xtext: every byte below 33 or above 126, '+' and '=' become
+ * "+HH" (upper-case hex); the rest is copied. Returns a new string. */
+char *smtpkit_codec_xtext_encode (const char *text);
+
+/* TRUE when every byte of @text is below 128. */
+gboolean smtpkit_codec_is_ascii (const char *text);
+
+/* The ASCII form of an address for a server without SMTPUTF8: the domain
+ * after the last '@' becomes A-labels (g_hostname_to_ascii()); the rest is
+ * kept as it is, "<...>" included ("<>" and an address without '@' stay
+ * as they are). Returns %NULL when that is not enough (a non-ASCII local
+ * part or display name) or the domain is not a valid IDN. */
+char *smtpkit_codec_address_to_ascii (const char *address);
 
 G_END_DECLS

@@ -517,6 +517,7 @@ smtpkit_data_encoder_init (SmtpkitDataEncoder *encoder,
   encoder->at_line_start = TRUE;
   encoder->pending_cr = FALSE;
   encoder->ends_with_crlf = FALSE;
+  encoder->chunked = FALSE;
   encoder->bytes_out = 0;
 }
 
@@ -591,7 +592,7 @@ encode_converting (SmtpkitDataEncoder *encoder,
     {
       const guint8 *q;
 
-      if (at_line_start && *p == '.')
+      if (at_line_start && *p == '.' && !encoder->chunked)
         {
           put (encoder, out, run, p - run);
           put (encoder, out, &dot, 1);
@@ -641,13 +642,13 @@ encode_verbatim (SmtpkitDataEncoder *encoder,
   const guint8 *run = data;
   const guint8 *q;
 
-  if (encoder->at_line_start && *p == '.')
+  if (encoder->at_line_start && *p == '.' && !encoder->chunked)
     put (encoder, out, &dot, 1);
 
   while ((q = memchr (p, '\n', end - p)) != NULL)
     {
       p = q + 1;
-      if (p < end && *p == '.')
+      if (p < end && *p == '.' && !encoder->chunked)
         {
           put (encoder, out, run, p - run);
           put (encoder, out, &dot, 1);
@@ -707,6 +708,26 @@ smtpkit_data_encoder_finish (SmtpkitDataEncoder *encoder,
   encoder->pending_cr = FALSE;
 }
 
+void
+smtpkit_data_encoder_init_chunked (SmtpkitDataEncoder *encoder,
+                                   gboolean            convert_newlines)
+{
+  smtpkit_data_encoder_init (encoder, convert_newlines);
+  encoder->chunked = TRUE;
+}
+
+void
+smtpkit_data_encoder_finish_chunked (SmtpkitDataEncoder *encoder,
+                                     GByteArray         *out)
+{
+  g_return_if_fail (encoder != NULL && encoder->chunked);
+
+  /* Exact bytes stay exact; converted text ends with a line break. */
+  if (encoder->convert_newlines && encoder->bytes_out > 0 && !encoder->ends_with_crlf)
+    put (encoder, out, crlf, sizeof crlf);
+  encoder->ends_with_crlf = TRUE;
+}
+
 guint64
 smtpkit_codec_encoded_size (const guint8 *data,
                             gsize         length,
@@ -720,4 +741,86 @@ smtpkit_codec_encoded_size (const guint8 *data,
   encode (&encoder, data, length, NULL);
 
   return encoder.bytes_out + (encoder.ends_with_crlf ? 0 : sizeof crlf);
+}
+
+/* ---- addresses and parameters ----------------------------------------- */
+
+char *
+smtpkit_codec_xtext_encode (const char *text)
+{
+  GString *out;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  out = g_string_sized_new (strlen (text));
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
+        g_string_append_printf (out, "+%02X", *p);
+      else
+        g_string_append_c (out, (char) *p);
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+smtpkit_codec_is_ascii (const char *text)
+{
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      if (*p > 127)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+char *
+smtpkit_codec_address_to_ascii (const char *address)
+{
+  g_autofree char *domain = NULL;
+  g_autofree char *ascii_domain = NULL;
+  g_autofree char *result = NULL;
+  const char *end;
+  const char *at = NULL;
+
+  g_return_val_if_fail (address != NULL, NULL);
+
+  if (smtpkit_codec_is_ascii (address))
+    return g_strdup (address);
+
+  /* The domain runs from the last '@' to the closing '>' or the end. */
+  end = address + strlen (address);
+  if (end > address && end[-1] == '>')
+    end--;
+  for (const char *p = end; p > address; p--)
+    {
+      if (p[-1] == '@')
+        {
+          at = p - 1;
+          break;
+        }
+      if (p[-1] == '<')
+        break;
+    }
+  if (at == NULL)
+    return NULL;
+
+  domain = g_strndup (at + 1, end - (at + 1));
+  if (smtpkit_codec_is_ascii (domain))
+    return NULL; /* the non-ASCII is in the local part (or the name) */
+
+  ascii_domain = g_hostname_to_ascii (domain);
+  if (ascii_domain == NULL)
+    return NULL;
+
+  result = g_strdup_printf ("%.*s%s%s", (int) (at + 1 - address), address,
+                            ascii_domain, end);
+  if (!smtpkit_codec_is_ascii (result))
+    return NULL;
+
+  return g_steal_pointer (&result);
 }

@@ -47,6 +47,13 @@ void smtpkit_command_batch_free (SmtpkitCommandBatch *batch);
 void smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
                                 const GString       *line,
                                 gssize               shown);
+/* Appends message data sent as it is (BDAT's chunk); it expects no reply
+ * of its own. */
+void smtpkit_command_batch_add_data (SmtpkitCommandBatch *batch,
+                                     GBytes              *data);
+/* The batch ends the message (BDAT LAST): once it is written, a failure
+ * is SMTPKIT_ERROR_DELIVERY_UNKNOWN. */
+void smtpkit_command_batch_set_final (SmtpkitCommandBatch *batch);
 /* Expect @n_replies in all instead of one per command. */
 void smtpkit_command_batch_set_replies (SmtpkitCommandBatch *batch,
                                         guint                n_replies);

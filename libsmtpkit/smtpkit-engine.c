@@ -17,9 +17,12 @@
 struct _SmtpkitCommandBatch
 {
   GByteArray *wire;
-  GPtrArray *shown;   /* GBytes*, one per command */
+  GPtrArray *shown;   /* GBytes*, one per command or piece of data */
+  GArray *kinds;      /* SmtpkitTraceKind of each */
+  guint n_commands;
   guint n_replies;
   gboolean replies_set;
+  gboolean final;
 };
 
 struct _SmtpkitEngine
@@ -47,6 +50,7 @@ smtpkit_command_batch_new (void)
 
   batch->wire = g_byte_array_new ();
   batch->shown = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  batch->kinds = g_array_new (FALSE, FALSE, sizeof (SmtpkitTraceKind));
 
   return batch;
 }
@@ -56,6 +60,7 @@ smtpkit_command_batch_free (SmtpkitCommandBatch *batch)
 {
   g_clear_pointer (&batch->wire, g_byte_array_unref);
   g_ptr_array_unref (batch->shown);
+  g_array_unref (batch->kinds);
   g_free (batch);
 }
 
@@ -64,7 +69,11 @@ smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
                            const GString       *line,
                            gssize               shown)
 {
+  SmtpkitTraceKind kind = SMTPKIT_TRACE_COMMAND;
+
   g_byte_array_append (batch->wire, (const guint8 *) line->str, line->len);
+  g_array_append_val (batch->kinds, kind);
+  batch->n_commands++;
 
   if (shown >= 0 && (gsize) shown < line->len)
     {
@@ -78,6 +87,25 @@ smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
 }
 
 void
+smtpkit_command_batch_add_data (SmtpkitCommandBatch *batch,
+                                GBytes              *data)
+{
+  SmtpkitTraceKind kind = SMTPKIT_TRACE_DATA;
+  gsize size;
+  const guint8 *bytes = g_bytes_get_data (data, &size);
+
+  g_byte_array_append (batch->wire, bytes, size);
+  g_array_append_val (batch->kinds, kind);
+  g_ptr_array_add (batch->shown, g_bytes_ref (data));
+}
+
+void
+smtpkit_command_batch_set_final (SmtpkitCommandBatch *batch)
+{
+  batch->final = TRUE;
+}
+
+void
 smtpkit_command_batch_set_replies (SmtpkitCommandBatch *batch,
                                    guint                n_replies)
 {
@@ -88,7 +116,7 @@ smtpkit_command_batch_set_replies (SmtpkitCommandBatch *batch,
 static guint
 batch_expected_replies (SmtpkitCommandBatch *batch)
 {
-  return batch->replies_set ? batch->n_replies : batch->shown->len;
+  return batch->replies_set ? batch->n_replies : batch->n_commands;
 }
 
 /* ---- the engine ------------------------------------------------------- */
@@ -534,9 +562,10 @@ smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
 
   if (engine->trace)
     for (guint i = 0; i < batch->shown->len; i++)
-      engine->trace (engine->trace_data, SMTPKIT_TRACE_COMMAND,
+      engine->trace (engine->trace_data, g_array_index (batch->kinds, SmtpkitTraceKind, i),
                      g_ptr_array_index (batch->shown, i), NULL);
 
+  op->terminator_sent = batch->final;
   op_write (task, g_byte_array_free_to_bytes (g_steal_pointer (&batch->wire)), read_replies);
 }
 

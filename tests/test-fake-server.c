@@ -248,7 +248,7 @@ test_scenario_file (Fixture       *f,
   g_assert_null (smtpkit_scenario_new_from_file (bad, &error));
   expected = g_strdup_printf ("%s:5: unknown server step 'sned' (known: send, send-raw, "
                               "send-bytewise, expect, expect-raw, expect-data, "
-                              "expect-data-size, expect-close, close, delay, starttls, "
+                              "expect-data-size, expect-bdat-size, expect-close, close, delay, starttls, "
                               "starttls-refused-by-client, expect-auth)",
                               bad);
   g_assert_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_SCRIPT);
