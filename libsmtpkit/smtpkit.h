@@ -17,5 +17,7 @@
 #include "smtpkit-auth-mechanism.h"
 #include "smtpkit-client.h"
 #include "smtpkit-lmtp-client.h"
+#include "smtpkit-envelope.h"
+#include "smtpkit-send-result.h"
 
 #undef __SMTPKIT_INSIDE__
