@@ -9,6 +9,7 @@
 
 #include "smtpkit-codec-private.h"
 #include "smtpkit-error-private.h"
+#include "smtpkit-send-result-private.h"
 #include "smtpkit-sync-private.h"
 
 /* smtplib's mail(): asking for SMTPUTF8 when the server does not offer it
@@ -33,6 +34,65 @@ client_check_smtputf8 (SmtpkitClient      *client,
 }
 
 /* ---- the mail transaction ---------------------------------------------- */
+
+/* Records recipient @index's RCPT reply: accepted (in order, duplicates
+ * too) or refused. */
+static void
+record_rcpt (GTask        *task,
+             guint         index,
+             SmtpkitReply *reply)
+{
+  ClientOp *op = OP (task);
+  const char *recipient = op->to[index];
+  guint code = smtpkit_reply_get_code (reply);
+
+  g_ptr_array_index (op->rcpt_replies, index) = smtpkit_reply_ref (reply);
+  if (code == 250 || code == 251)
+    {
+      g_hash_table_replace (op->accepted, g_strdup (recipient), smtpkit_reply_ref (reply));
+      g_ptr_array_add (op->accepted_order, g_strdup (recipient));
+      g_array_append_val (op->accepted_index, index);
+    }
+  else
+    g_hash_table_replace (op->refused, g_strdup (recipient), smtpkit_reply_ref (reply));
+}
+
+/* The RCPT parameters of recipient @index: the envelope's (with its DSN
+ * parameters when the server offers DSN), else the caller's. ESMTP only. */
+static const char *const *
+rcpt_options_for (GTask *task,
+                  guint  index)
+{
+  ClientOp *op = OP (task);
+
+  if (!PRIV (task)->does_esmtp)
+    return NULL;
+  if (op->per_rcpt_options)
+    return g_ptr_array_index (op->per_rcpt_options, index);
+  return (const char *const *) op->rcpt_options;
+}
+
+/* The transaction went through for at least one recipient. */
+static void
+transaction_done (GTask *task)
+{
+  ClientOp *op = OP (task);
+  SmtpkitSendResult *result;
+
+  if (!op->want_result)
+    {
+      client_op_return_pointer (task, g_hash_table_ref (op->refused),
+                                (GDestroyNotify) g_hash_table_unref);
+      return;
+    }
+  result = smtpkit_send_result_new ();
+  for (guint i = 0; op->to[i]; i++)
+    smtpkit_send_result_add_recipient (result, op->to[i], g_ptr_array_index (op->rcpt_replies, i));
+  for (guint k = 0; k < op->accepted_index->len; k++)
+    smtpkit_send_result_set_final_reply (result, g_array_index (op->accepted_index, guint, k),
+                                         g_ptr_array_index (op->final_replies, k));
+  client_op_return_pointer (task, result, g_object_unref);
+}
 
 typedef struct
 {
@@ -135,6 +195,7 @@ lmtp_replies (GTask     *task,
     {
       SmtpkitReply *reply = g_ptr_array_index (replies, i);
 
+      g_ptr_array_add (op->final_replies, smtpkit_reply_ref (reply));
       if (client_is_2xx (reply))
         delivered++;
       else
@@ -143,8 +204,7 @@ lmtp_replies (GTask     *task,
     }
   if (delivered > 0)
     {
-      client_op_return_pointer (task, g_hash_table_ref (op->refused),
-                                (GDestroyNotify) g_hash_table_unref);
+      transaction_done (task);
       return;
     }
   error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
@@ -248,6 +308,7 @@ step_data (GTask     *task,
 }
 
 static void sendmail_next_rcpt (GTask *task);
+
 static void step_bdat (GTask *task);
 
 static void
@@ -260,10 +321,13 @@ sendmail_body_done (GTask        *task,
     {
       data_failed (task, reply,
                    client_reply_error (task, SMTPKIT_ERROR_DATA, reply,
-                                "the server refused the message"));
+                                       "the server refused the message"));
       return;
     }
-  client_op_return_pointer (task, g_hash_table_ref (op->refused), (GDestroyNotify) g_hash_table_unref);
+  /* One final reply for every accepted recipient. */
+  for (guint k = 0; k < op->accepted_order->len; k++)
+    g_ptr_array_add (op->final_replies, smtpkit_reply_ref (reply));
+  transaction_done (task);
 }
 
 static void
@@ -271,17 +335,9 @@ sendmail_rcpt_done (GTask        *task,
                     SmtpkitReply *reply)
 {
   ClientOp *op = OP (task);
-  const char *recipient = op->to[op->next_rcpt - 1];
   guint code = smtpkit_reply_get_code (reply);
 
-  if (code == 250 || code == 251)
-    {
-      g_hash_table_replace (op->accepted, g_strdup (recipient), smtpkit_reply_ref (reply));
-      g_ptr_array_add (op->accepted_order, g_strdup (recipient));
-    }
-  else
-    g_hash_table_replace (op->refused, g_strdup (recipient), smtpkit_reply_ref (reply));
-
+  record_rcpt (task, op->next_rcpt - 1, reply);
   if (code == 421)
     {
       GError *error = client_reply_error (task, SMTPKIT_ERROR_RECIPIENTS_REFUSED, reply,
@@ -306,7 +362,7 @@ sendmail_next_rcpt (GTask *task)
 
       arg = g_strconcat ("TO:", address, NULL);
       client_op_send (task, PHASE_RCPT, sendmail_rcpt_done, "RCPT", arg,
-               priv->does_esmtp ? (const char *const *) op->rcpt_options : NULL);
+                      rcpt_options_for (task, op->next_rcpt - 1));
       return;
     }
 
@@ -519,15 +575,7 @@ pipelined_replies (GTask     *task,
   GError *error;
 
   for (guint i = 1; i <= n_rcpt; i++)
-    {
-      SmtpkitReply *reply = g_ptr_array_index (replies, i);
-      guint code = smtpkit_reply_get_code (reply);
-      GHashTable *map = (code == 250 || code == 251) ? op->accepted : op->refused;
-
-      g_hash_table_replace (map, g_strdup (op->to[i - 1]), smtpkit_reply_ref (reply));
-      if (map == op->accepted)
-        g_ptr_array_add (op->accepted_order, g_strdup (op->to[i - 1]));
-    }
+    record_rcpt (task, i - 1, g_ptr_array_index (replies, i));
 
   if (smtpkit_reply_get_code (mail_reply) != 250)
     {
@@ -571,7 +619,6 @@ sendmail_pipelined (GTask         *task,
                     const char    *mail_arg,
                     GPtrArray     *mail_options)
 {
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
   SmtpkitCommandBatch *batch = smtpkit_command_batch_new ();
   GError *error = NULL;
@@ -585,8 +632,7 @@ sendmail_pipelined (GTask         *task,
 
       smtpkit_command_batch_add (batch, line, -1);
       g_string_free (line, TRUE);
-      line = client_format_line ("RCPT", arg, priv->does_esmtp ? (const char *const *) op->rcpt_options
-                                                                : NULL, &error);
+      line = client_format_line ("RCPT", arg, rcpt_options_for (task, i), &error);
     }
   if (line == NULL)
     {
@@ -637,6 +683,16 @@ sendmail_mail (GTask *task)
   g_autofree char *address = smtpkit_codec_quote_address (op->from);
   g_autofree char *arg = g_strconcat ("FROM:", address, NULL);
   GError *error = NULL;
+
+  if (op->prepare && !op->prepare (task, &error))
+    {
+      client_op_return_error (task, error);
+      return;
+    }
+  g_free (arg);
+  g_free (address);
+  address = smtpkit_codec_quote_address (op->from);
+  arg = g_strconcat ("FROM:", address, NULL);
 
   op->chunked = priv->chunking && smtpkit_client_has_extn (client, "chunking");
   if (op->chunked)
@@ -713,6 +769,65 @@ check_envelope (const char         *from,
   return TRUE;
 }
 
+/* Starts a mail transaction: the arguments checked before anything goes
+ * on the wire, then (by client_transaction_run()) EHLO if needed, MAIL,
+ * RCPT and the body. NULL when it cannot start (the error is reported).
+ * The caller may set a prepare step or an envelope before running it. */
+GTask *
+client_transaction_new (SmtpkitClient       *client,
+                        gpointer             source_tag,
+                        const char          *from_addr,
+                        const char *const   *to_addrs,
+                        GBytes              *message,
+                        GInputStream        *body,
+                        gint64               size,
+                        const char *const   *mail_options,
+                        const char *const   *rcpt_options,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  SmtpkitClientPrivate *priv = client_get_private (client);
+  GError *error = NULL;
+  GTask *task;
+  ClientOp *op;
+
+  task = client_op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
+  if (task == NULL)
+    return NULL;
+  if (!check_envelope (from_addr, to_addrs, mail_options, rcpt_options, &error) ||
+      (!priv->ehlo_reply && !priv->helo_reply &&
+       !client_check_hello_name (client_hello_name (client, NULL), &error)))
+    {
+      client_op_return_error (task, error);
+      return NULL;
+    }
+
+  op = OP (task);
+  op->from = g_strdup (from_addr);
+  op->to = g_strdupv ((char **) to_addrs);
+  op->mail_options = g_strdupv ((char **) mail_options);
+  op->rcpt_options = g_strdupv ((char **) rcpt_options);
+  op->message = message ? g_bytes_ref (message) : NULL;
+  op->body = g_object_ref (body);
+  op->size = size;
+  op->refused = smtpkit_recipient_map_new ();
+  op->accepted = smtpkit_recipient_map_new ();
+  op->accepted_order = g_ptr_array_new_with_free_func (g_free);
+  op->accepted_index = g_array_new (FALSE, FALSE, sizeof (guint));
+  op->final_replies = g_ptr_array_new_with_free_func ((GDestroyNotify) smtpkit_reply_unref);
+  op->rcpt_replies = g_ptr_array_new_full (g_strv_length (op->to),
+                                           (GDestroyNotify) client_reply_unref_nullable);
+  g_ptr_array_set_size (op->rcpt_replies, g_strv_length (op->to));
+  return task;
+}
+
+void
+client_transaction_run (GTask *task)
+{
+  client_step_hello_if_needed (task, sendmail_mail);
+}
+
 static void
 sendmail_start (SmtpkitClient       *client,
                 gpointer             source_tag,
@@ -727,38 +842,16 @@ sendmail_start (SmtpkitClient       *client,
                 GAsyncReadyCallback  callback,
                 gpointer             user_data)
 {
-  SmtpkitClientPrivate *priv = client_get_private (client);
-  GError *error = NULL;
-  GTask *task;
-  ClientOp *op;
+  GTask *task = client_transaction_new (client, source_tag, from_addr, to_addrs, message, body,
+                                        size, mail_options, rcpt_options, cancellable, callback,
+                                        user_data);
 
-  task = client_op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
-  if (task == NULL)
-    return;
-  if (!check_envelope (from_addr, to_addrs, mail_options, rcpt_options, &error) ||
-      (!priv->ehlo_reply && !priv->helo_reply &&
-       !client_check_hello_name (client_hello_name (client, NULL), &error)))
-    {
-      client_op_return_error (task, error);
-      return;
-    }
-
-  op = OP (task);
-  op->from = g_strdup (from_addr);
-  op->to = g_strdupv ((char **) to_addrs);
-  op->mail_options = g_strdupv ((char **) mail_options);
-  op->rcpt_options = g_strdupv ((char **) rcpt_options);
-  op->message = message ? g_bytes_ref (message) : NULL;
-  op->body = g_object_ref (body);
-  op->size = size;
-  op->refused = smtpkit_recipient_map_new ();
-  op->accepted = smtpkit_recipient_map_new ();
-  op->accepted_order = g_ptr_array_new_with_free_func (g_free);
-  client_step_hello_if_needed (task, sendmail_mail);
+  if (task)
+    client_transaction_run (task);
 }
 
-static gint64
-message_size (SmtpkitClient *client,
+gint64
+client_message_size (SmtpkitClient *client,
               GBytes        *message)
 {
   SmtpkitClientPrivate *priv = client_get_private (client);
@@ -923,7 +1016,7 @@ smtpkit_client_sendmail_async (SmtpkitClient       *client,
   g_return_if_fail (message != NULL);
   body = g_memory_input_stream_new_from_bytes (message);
   sendmail_start (client, smtpkit_client_sendmail_async, from_addr, to_addrs, message, body,
-                  message_size (client, message), mail_options, rcpt_options,
+                  client_message_size (client, message), mail_options, rcpt_options,
                   cancellable, callback, user_data);
 }
 

@@ -48,6 +48,7 @@ typedef struct
   gboolean allow_plaintext_auth;
   gboolean pipelining;
   gboolean chunking;
+  gboolean convert_8bit;
   gboolean initial_response_ok;
 
   SmtpkitEngine *engine;
@@ -103,6 +104,14 @@ typedef struct
   GHashTable *refused;
   GHashTable *accepted;
   GPtrArray *accepted_order;    /* addresses, in RCPT order, duplicates too */
+  GArray *accepted_index;       /* their indexes in @to */
+  GPtrArray *final_replies;     /* the final reply of each accepted one */
+  GPtrArray *rcpt_replies;      /* by index in @to; NULL until read */
+  GPtrArray *per_rcpt_options;  /* GStrv by index in @to, or NULL */
+  gboolean (*prepare) (GTask   *task,
+                       GError **error); /* after EHLO, before MAIL */
+  GObject *source_message;      /* what send_message() was given */
+  gboolean want_result;         /* send(): a SmtpkitSendResult */
 
   /* TLS */
   SmtpkitReply *greeting;
@@ -229,6 +238,23 @@ gboolean client_is_local (SmtpkitClient *client);
 void client_step_auth (GTask                *task,
                        SmtpkitAuthMechanism *mechanism,
                        ReplyStep             then);
+
+GTask *client_transaction_new (SmtpkitClient       *client,
+                               gpointer             source_tag,
+                               const char          *from_addr,
+                               const char *const   *to_addrs,
+                               GBytes              *message,
+                               GInputStream        *body,
+                               gint64               size,
+                               const char *const   *mail_options,
+                               const char *const   *rcpt_options,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data);
+void client_transaction_run (GTask *task);
+gint64 client_message_size (SmtpkitClient *client,
+                            GBytes        *message);
+void client_reply_unref_nullable (gpointer reply);
 
 gboolean client_check_smtputf8 (SmtpkitClient      *client,
                                 const char *const  *options,

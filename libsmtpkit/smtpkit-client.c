@@ -93,6 +93,7 @@ enum
   PROP_INITIAL_RESPONSE_OK,
   PROP_PIPELINING,
   PROP_CHUNKING,
+  PROP_CONVERT_8BIT,
   N_PROPS
 };
 
@@ -278,6 +279,13 @@ client_is_connected (SmtpkitClient *client)
  */
 
 void
+client_reply_unref_nullable (gpointer reply)
+{
+  if (reply)
+    smtpkit_reply_unref (reply);
+}
+
+void
 client_op_free (ClientOp *op)
 {
   g_free (op->host);
@@ -293,6 +301,11 @@ client_op_free (ClientOp *op)
   g_clear_pointer (&op->refused, g_hash_table_unref);
   g_clear_pointer (&op->accepted, g_hash_table_unref);
   g_clear_pointer (&op->accepted_order, g_ptr_array_unref);
+  g_clear_pointer (&op->accepted_index, g_array_unref);
+  g_clear_pointer (&op->final_replies, g_ptr_array_unref);
+  g_clear_pointer (&op->rcpt_replies, g_ptr_array_unref);
+  g_clear_pointer (&op->per_rcpt_options, g_ptr_array_unref);
+  g_clear_object (&op->source_message);
   g_clear_pointer (&op->greeting, smtpkit_reply_unref);
   g_clear_pointer (&op->starttls_reply, smtpkit_reply_unref);
   g_clear_object (&op->stream);
@@ -2303,6 +2316,9 @@ smtpkit_client_get_property (GObject    *object,
     case PROP_CHUNKING:
       g_value_set_boolean (value, priv->chunking);
       break;
+    case PROP_CONVERT_8BIT:
+      g_value_set_boolean (value, priv->convert_8bit);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2364,6 +2380,9 @@ smtpkit_client_set_property (GObject      *object,
       break;
     case PROP_CHUNKING:
       priv->chunking = g_value_get_boolean (value);
+      break;
+    case PROP_CONVERT_8BIT:
+      priv->convert_8bit = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2531,6 +2550,17 @@ smtpkit_client_class_init (SmtpkitClientClass *klass)
    */
   properties[PROP_CHUNKING] =
     g_param_spec_boolean ("chunking", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:convert-8bit:
+   *
+   * Whether [method@Client.send_message] converts a message with 8-bit
+   * content to 7-bit transfer encodings (with GMime) for a server that
+   * does not offer 8BITMIME, instead of failing.
+   */
+  properties[PROP_CONVERT_8BIT] =
+    g_param_spec_boolean ("convert-8bit", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);

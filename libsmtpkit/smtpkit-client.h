@@ -10,10 +10,13 @@
 #endif
 
 #include <gio/gio.h>
+#include <gmime/gmime.h>
 
 #include "smtpkit-version-macros.h"
 #include "smtpkit-auth-mechanism.h"
+#include "smtpkit-envelope.h"
 #include "smtpkit-reply.h"
+#include "smtpkit-send-result.h"
 
 G_BEGIN_DECLS
 
@@ -491,5 +494,46 @@ SMTPKIT_AVAILABLE_IN_ALL
 SmtpkitReply *smtpkit_client_auth_finish (SmtpkitClient  *client,
                                           GAsyncResult   *result,
                                           GError        **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+GHashTable *smtpkit_client_send_message (SmtpkitClient      *client,
+                                         GMimeMessage       *message,
+                                         const char         *from_addr,
+                                         const char *const  *to_addrs,
+                                         const char *const  *mail_options,
+                                         const char *const  *rcpt_options,
+                                         GCancellable       *cancellable,
+                                         GError            **error);
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_send_message_async (SmtpkitClient        *client,
+                                        GMimeMessage         *message,
+                                        const char           *from_addr,
+                                        const char *const    *to_addrs,
+                                        const char *const    *mail_options,
+                                        const char *const    *rcpt_options,
+                                        GCancellable         *cancellable,
+                                        GAsyncReadyCallback   callback,
+                                        gpointer              user_data);
+SMTPKIT_AVAILABLE_IN_ALL
+GHashTable *smtpkit_client_send_message_finish (SmtpkitClient  *client,
+                                                GAsyncResult   *result,
+                                                GError        **error);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_send (SmtpkitClient    *client,
+                                        SmtpkitEnvelope  *envelope,
+                                        GBytes           *message,
+                                        GCancellable     *cancellable,
+                                        GError          **error);
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_send_async (SmtpkitClient        *client,
+                                SmtpkitEnvelope      *envelope,
+                                GBytes               *message,
+                                GCancellable         *cancellable,
+                                GAsyncReadyCallback   callback,
+                                gpointer              user_data);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_send_finish (SmtpkitClient  *client,
+                                               GAsyncResult   *result,
+                                               GError        **error);
 
 G_END_DECLS

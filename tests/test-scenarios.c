@@ -29,6 +29,8 @@ typedef struct
   GAsyncResult *result;
   gboolean async_mode;
   GTlsCertificateFlags certificate_errors;
+  GMimeMessage *message;        /* the last one send_message() was given */
+  SmtpkitSendResult *send_result; /* the last send()'s */
   guint lineno;
   gboolean failed;
 } Run;
@@ -229,6 +231,21 @@ message_word (GPtrArray *words,
   return g_bytes_new_take (data, size);
 }
 
+static GMimeMessage *
+parse_message (GBytes *raw)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (raw, &size);
+  GMimeStream *stream = g_mime_stream_mem_new_with_buffer ((const char *) data, size);
+  GMimeParser *parser = g_mime_parser_new_with_stream (stream);
+  GMimeMessage *message = g_mime_parser_construct_message (parser, NULL);
+
+  g_object_unref (parser);
+  g_object_unref (stream);
+  g_assert_nonnull (message);
+  return message;
+}
+
 /* Performs the call in words[0 .. last-1]; FALSE for an unknown call. */
 static gboolean
 perform (Run       *c,
@@ -296,6 +313,73 @@ perform (Run       *c,
                                (const char *const *) rcpt_opts->pdata);
         }
     }
+  else if (g_str_equal (call, "send_message"))
+    {
+      /* send_message "MESSAGE" [FROM|-] [TO,TO|-] [mail:OPT]... */
+      g_autoptr (GBytes) raw = message_word (words, 1);
+      g_auto (GStrv) to = last > 3 && !g_str_equal (word (words, 3), "-") ? split_list (word (words, 3))
+                                                                          : NULL;
+      const char *from = last > 2 && !g_str_equal (a2, "-") ? a2 : NULL;
+
+      g_clear_object (&run->message);
+      run->message = parse_message (raw);
+      collect_options (words, 4, last, opts, rcpt_opts);
+      out->refused = CALL (c, error, send_message, run->message, from, (const char *const *) to,
+                           (const char *const *) opts->pdata, (const char *const *) rcpt_opts->pdata);
+    }
+  else if (g_str_equal (call, "send"))
+    {
+      /* send SENDER TO[:NOTIFY[:ORCPT]],... "MESSAGE" [ret:R] [envid:E] */
+      g_autoptr (SmtpkitEnvelope) envelope = smtpkit_envelope_new (a1);
+      g_auto (GStrv) to = split_list (a2);
+      g_autoptr (GBytes) body = message_word (words, 3);
+
+      for (guint i = 0; to[i]; i++)
+        {
+          g_auto (GStrv) parts = g_strsplit (to[i], "/", 3);
+          g_autoptr (GFlagsClass) klass = g_type_class_ref (SMTPKIT_TYPE_DSN_NOTIFY);
+          SmtpkitDsnNotify notify = SMTPKIT_DSN_NOTIFY_UNSET;
+
+          for (guint f = 0; parts[1] && parts[1][0] && f < klass->n_values; f++)
+            if (strstr (parts[1], klass->values[f].value_nick))
+              notify |= klass->values[f].value;
+          smtpkit_envelope_add_recipient (envelope, parts[0], notify, parts[1] ? parts[2] : NULL);
+        }
+      for (guint i = 4; i < last; i++)
+        {
+          const char *w = word (words, i);
+          if (g_str_equal (w, "ret:full"))
+            smtpkit_envelope_set_dsn_ret (envelope, SMTPKIT_DSN_RET_FULL);
+          else if (g_str_equal (w, "ret:hdrs"))
+            smtpkit_envelope_set_dsn_ret (envelope, SMTPKIT_DSN_RET_HDRS);
+          else if (g_str_has_prefix (w, "envid:"))
+            smtpkit_envelope_set_dsn_envid (envelope, w + 6, NULL);
+        }
+      g_clear_object (&run->send_result);
+      run->send_result = CALL (c, error, send, envelope, body);
+    }
+  else if (g_str_equal (call, "result"))
+    {
+      /* result N: "rcpt=250 final=250 delivered=true queue=ID" */
+      guint i = g_ascii_strtoull (a1, NULL, 10);
+      SmtpkitReply *rcpt = smtpkit_send_result_get_rcpt_reply (run->send_result, i);
+      SmtpkitReply *final = smtpkit_send_result_get_final_reply (run->send_result, i);
+      const char *queue = smtpkit_send_result_get_queue_id (run->send_result, i);
+
+      out->has_value = TRUE;
+      out->value = g_strdup_printf ("%s=rcpt:%u,final:%u,delivered:%s,queue:%s",
+                                    smtpkit_send_result_get_recipient (run->send_result, i),
+                                    rcpt ? smtpkit_reply_get_code (rcpt) : 0,
+                                    final ? smtpkit_reply_get_code (final) : 0,
+                                    smtpkit_send_result_get_delivered (run->send_result, i) ? "yes" : "no",
+                                    queue ? queue : "none");
+    }
+  else if (g_str_equal (call, "message-header"))
+    {
+      /* The caller's message after send_message(): left unchanged. */
+      out->has_value = TRUE;
+      out->value = g_strdup (g_mime_object_get_header (GMIME_OBJECT (run->message), a1));
+    }
   else if (g_str_equal (call, "starttls"))
     out->reply = CALL0 (c, error, starttls);
   else if (g_str_equal (call, "login"))
@@ -346,7 +430,8 @@ perform (Run       *c,
   else if (g_str_equal (call, "set") && (g_str_equal (a1, "allow-plaintext-auth") ||
                                          g_str_equal (a1, "initial-response-ok") ||
                                          g_str_equal (a1, "pipelining") ||
-                                         g_str_equal (a1, "chunking")))
+                                         g_str_equal (a1, "chunking") ||
+                                         g_str_equal (a1, "convert-8bit")))
     g_object_set (run->client, a1, g_str_equal (a2, "true"), NULL);
   else if (g_str_equal (call, "set") && g_str_equal (a1, "tls-mode"))
     {
@@ -621,6 +706,8 @@ test_scenario (gconstpointer data)
   smtpkit_fake_server_stop (run.server);
   g_clear_object (&run.server);
   g_clear_object (&run.result);
+  g_clear_object (&run.send_result);
+  g_clear_object (&run.message);
 }
 
 /* ---- registration ----------------------------------------------------------- */
@@ -694,6 +781,7 @@ main (int   argc,
   g_autoptr (GPtrArray) cases = g_ptr_array_new_with_free_func ((GDestroyNotify) case_free);
 
   g_test_init (&argc, &argv, NULL);
+  g_mime_init ();
   g_assert_nonnull (dir);
   add_scenarios (dir, "misc", cases);
   g_assert_cmpuint (cases->len, >, 0);
