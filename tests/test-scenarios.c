@@ -31,6 +31,7 @@ typedef struct
   GTlsCertificateFlags certificate_errors;
   GMimeMessage *message;        /* the last one send_message() was given */
   SmtpkitSendResult *send_result; /* the last send()'s */
+  GHashTable *refused;          /* the last refused map */
   guint lineno;
   gboolean failed;
 } Run;
@@ -374,6 +375,15 @@ perform (Run       *c,
                                     smtpkit_send_result_get_delivered (run->send_result, i) ? "yes" : "no",
                                     queue ? queue : "none");
     }
+  else if (g_str_equal (call, "transient"))
+    {
+      /* transient ADDRESS: whether the last refusal of ADDRESS is 4xx. */
+      SmtpkitReply *reply = run->refused ? g_hash_table_lookup (run->refused, a1) : NULL;
+
+      out->has_value = TRUE;
+      out->value = g_strdup (reply == NULL ? "null"
+                             : smtpkit_reply_is_transient (reply) ? "true" : "false");
+    }
   else if (g_str_equal (call, "message-header"))
     {
       /* The caller's message after send_message(): left unchanged. */
@@ -492,6 +502,11 @@ perform (Run       *c,
     return FALSE;
 
   g_clear_object (&run->result);
+  if (out->refused)
+    {
+      g_clear_pointer (&run->refused, g_hash_table_unref);
+      run->refused = g_hash_table_ref (out->refused);
+    }
   return TRUE;
 }
 
@@ -707,6 +722,7 @@ test_scenario (gconstpointer data)
   g_clear_object (&run.server);
   g_clear_object (&run.result);
   g_clear_object (&run.send_result);
+  g_clear_pointer (&run.refused, g_hash_table_unref);
   g_clear_object (&run.message);
 }
 
