@@ -12,21 +12,7 @@
 #include <smtpkit.h>
 
 #include "smtpkit-plugin-socket.h"
-
-#define SMTPKIT_TYPE_TCP_TRANSPORT (smtpkit_tcp_transport_get_type ())
-G_DECLARE_FINAL_TYPE (SmtpkitTcpTransport, smtpkit_tcp_transport, SMTPKIT, TCP_TRANSPORT, GObject)
-
-struct _SmtpkitTcpTransport
-{
-  GObject parent_instance;
-};
-
-static void smtpkit_tcp_transport_iface_init (SmtpkitTransportInterface *iface);
-
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (SmtpkitTcpTransport, smtpkit_tcp_transport, G_TYPE_OBJECT,
-                                G_TYPE_FLAG_FINAL,
-                                G_IMPLEMENT_INTERFACE_DYNAMIC (SMTPKIT_TYPE_TRANSPORT,
-                                                               smtpkit_tcp_transport_iface_init))
+#include "smtpkit-plugin-transport.h"
 
 static void
 tcp_connect_async (SmtpkitTransport    *transport,
@@ -54,51 +40,5 @@ tcp_connect_finish (SmtpkitTransport  *transport,
   return smtpkit_plugin_socket_connect_finish (transport, result, error);
 }
 
-static void
-smtpkit_tcp_transport_iface_init (SmtpkitTransportInterface *iface)
-{
-  iface->connect_async = tcp_connect_async;
-  iface->connect_finish = tcp_connect_finish;
-}
-
-static void
-smtpkit_tcp_transport_class_init (SmtpkitTcpTransportClass *klass)
-{
-}
-
-static void
-smtpkit_tcp_transport_class_finalize (SmtpkitTcpTransportClass *klass)
-{
-}
-
-static void
-smtpkit_tcp_transport_init (SmtpkitTcpTransport *self)
-{
-}
-
-G_MODULE_EXPORT void g_io_smtpkit_tcp_load (GIOModule *module);
-G_MODULE_EXPORT void g_io_smtpkit_tcp_unload (GIOModule *module);
-G_MODULE_EXPORT char **g_io_smtpkit_tcp_query (void);
-
-void
-g_io_smtpkit_tcp_load (GIOModule *module)
-{
-  /* Types registered in a module cannot be unregistered. */
-  g_type_module_use (G_TYPE_MODULE (module));
-  smtpkit_tcp_transport_register_type (G_TYPE_MODULE (module));
-  g_io_extension_point_implement (SMTPKIT_TRANSPORT_EXTENSION_POINT_NAME,
-                                  SMTPKIT_TYPE_TCP_TRANSPORT, "tcp", 0);
-}
-
-void
-g_io_smtpkit_tcp_unload (GIOModule *module)
-{
-}
-
-char **
-g_io_smtpkit_tcp_query (void)
-{
-  char *eps[] = { (char *) SMTPKIT_TRANSPORT_EXTENSION_POINT_NAME, NULL };
-
-  return g_strdupv (eps);
-}
+SMTPKIT_PLUGIN_TRANSPORT (SmtpkitTcpTransport, smtpkit_tcp_transport, tcp, "tcp",
+                          tcp_connect_async, tcp_connect_finish)

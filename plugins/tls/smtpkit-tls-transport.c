@@ -13,21 +13,7 @@
 #include <smtpkit.h>
 
 #include "smtpkit-plugin-socket.h"
-
-#define SMTPKIT_TYPE_TLS_TRANSPORT (smtpkit_tls_transport_get_type ())
-G_DECLARE_FINAL_TYPE (SmtpkitTlsTransport, smtpkit_tls_transport, SMTPKIT, TLS_TRANSPORT, GObject)
-
-struct _SmtpkitTlsTransport
-{
-  GObject parent_instance;
-};
-
-static void smtpkit_tls_transport_iface_init (SmtpkitTransportInterface *iface);
-
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (SmtpkitTlsTransport, smtpkit_tls_transport, G_TYPE_OBJECT,
-                                G_TYPE_FLAG_FINAL,
-                                G_IMPLEMENT_INTERFACE_DYNAMIC (SMTPKIT_TYPE_TRANSPORT,
-                                                               smtpkit_tls_transport_iface_init))
+#include "smtpkit-plugin-transport.h"
 
 static void
 on_tcp_connected (GObject      *source,
@@ -84,51 +70,5 @@ tls_connect_finish (SmtpkitTransport  *transport,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static void
-smtpkit_tls_transport_iface_init (SmtpkitTransportInterface *iface)
-{
-  iface->connect_async = tls_connect_async;
-  iface->connect_finish = tls_connect_finish;
-}
-
-static void
-smtpkit_tls_transport_class_init (SmtpkitTlsTransportClass *klass)
-{
-}
-
-static void
-smtpkit_tls_transport_class_finalize (SmtpkitTlsTransportClass *klass)
-{
-}
-
-static void
-smtpkit_tls_transport_init (SmtpkitTlsTransport *self)
-{
-}
-
-G_MODULE_EXPORT void g_io_smtpkit_tls_load (GIOModule *module);
-G_MODULE_EXPORT void g_io_smtpkit_tls_unload (GIOModule *module);
-G_MODULE_EXPORT char **g_io_smtpkit_tls_query (void);
-
-void
-g_io_smtpkit_tls_load (GIOModule *module)
-{
-  /* Types registered in a module cannot be unregistered. */
-  g_type_module_use (G_TYPE_MODULE (module));
-  smtpkit_tls_transport_register_type (G_TYPE_MODULE (module));
-  g_io_extension_point_implement (SMTPKIT_TRANSPORT_EXTENSION_POINT_NAME,
-                                  SMTPKIT_TYPE_TLS_TRANSPORT, "tls", 0);
-}
-
-void
-g_io_smtpkit_tls_unload (GIOModule *module)
-{
-}
-
-char **
-g_io_smtpkit_tls_query (void)
-{
-  char *eps[] = { (char *) SMTPKIT_TRANSPORT_EXTENSION_POINT_NAME, NULL };
-
-  return g_strdupv (eps);
-}
+SMTPKIT_PLUGIN_TRANSPORT (SmtpkitTlsTransport, smtpkit_tls_transport, tls, "tls",
+                          tls_connect_async, tls_connect_finish)

@@ -12,21 +12,7 @@
 #include <smtpkit.h>
 
 #include "smtpkit-plugin-socket.h"
-
-#define SMTPKIT_TYPE_UNIX_TRANSPORT (smtpkit_unix_transport_get_type ())
-G_DECLARE_FINAL_TYPE (SmtpkitUnixTransport, smtpkit_unix_transport, SMTPKIT, UNIX_TRANSPORT, GObject)
-
-struct _SmtpkitUnixTransport
-{
-  GObject parent_instance;
-};
-
-static void smtpkit_unix_transport_iface_init (SmtpkitTransportInterface *iface);
-
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (SmtpkitUnixTransport, smtpkit_unix_transport, G_TYPE_OBJECT,
-                                G_TYPE_FLAG_FINAL,
-                                G_IMPLEMENT_INTERFACE_DYNAMIC (SMTPKIT_TYPE_TRANSPORT,
-                                                               smtpkit_unix_transport_iface_init))
+#include "smtpkit-plugin-transport.h"
 
 static void
 unix_connect_async (SmtpkitTransport    *transport,
@@ -53,51 +39,5 @@ unix_connect_finish (SmtpkitTransport  *transport,
   return smtpkit_plugin_socket_connect_finish (transport, result, error);
 }
 
-static void
-smtpkit_unix_transport_iface_init (SmtpkitTransportInterface *iface)
-{
-  iface->connect_async = unix_connect_async;
-  iface->connect_finish = unix_connect_finish;
-}
-
-static void
-smtpkit_unix_transport_class_init (SmtpkitUnixTransportClass *klass)
-{
-}
-
-static void
-smtpkit_unix_transport_class_finalize (SmtpkitUnixTransportClass *klass)
-{
-}
-
-static void
-smtpkit_unix_transport_init (SmtpkitUnixTransport *self)
-{
-}
-
-G_MODULE_EXPORT void g_io_smtpkit_unix_load (GIOModule *module);
-G_MODULE_EXPORT void g_io_smtpkit_unix_unload (GIOModule *module);
-G_MODULE_EXPORT char **g_io_smtpkit_unix_query (void);
-
-void
-g_io_smtpkit_unix_load (GIOModule *module)
-{
-  /* Types registered in a module cannot be unregistered. */
-  g_type_module_use (G_TYPE_MODULE (module));
-  smtpkit_unix_transport_register_type (G_TYPE_MODULE (module));
-  g_io_extension_point_implement (SMTPKIT_TRANSPORT_EXTENSION_POINT_NAME,
-                                  SMTPKIT_TYPE_UNIX_TRANSPORT, "unix", 0);
-}
-
-void
-g_io_smtpkit_unix_unload (GIOModule *module)
-{
-}
-
-char **
-g_io_smtpkit_unix_query (void)
-{
-  char *eps[] = { (char *) SMTPKIT_TRANSPORT_EXTENSION_POINT_NAME, NULL };
-
-  return g_strdupv (eps);
-}
+SMTPKIT_PLUGIN_TRANSPORT (SmtpkitUnixTransport, smtpkit_unix_transport, unix, "unix",
+                          unix_connect_async, unix_connect_finish)
