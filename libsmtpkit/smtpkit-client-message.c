@@ -270,6 +270,7 @@ smtpkit_client_send_message_finish (SmtpkitClient  *client,
 
 /* ---- send() ------------------------------------------------------------- */
 
+/* @first (taken), then @second. */
 static char **
 concat_options (char              **first,
                 const char *const  *second)
@@ -295,8 +296,13 @@ prepare_envelope (GTask   *task,
   const char *const *rcpt_raw = smtpkit_envelope_get_rcpt_options (envelope);
 
   if (dsn)
-    op->mail_options = concat_options (smtpkit_envelope_mail_parameters (envelope),
-                                       (const char *const *) op->mail_options);
+    {
+      char **raw = op->mail_options;
+
+      op->mail_options = concat_options (smtpkit_envelope_mail_parameters (envelope),
+                                         (const char *const *) raw);
+      g_strfreev (raw);
+    }
   op->per_rcpt_options = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   for (guint i = 0; op->to[i]; i++)
     {
