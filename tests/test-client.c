@@ -379,6 +379,35 @@ test_source_address (void)
   assert_script_played (server);
 }
 
+
+static void
+test_ipv6 (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmtpkitScenario) scenario = smtpkit_scenario_new_from_data ("inline", greeting_then_quit,
+                                                                         &error);
+  g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_scripted (scenario);
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) bye = NULL;
+  g_autofree char *host = NULL;
+
+  g_object_set (server, "address", "[::1]:0", NULL);
+  if (!smtpkit_fake_server_listen_tcp (server, &error))
+    {
+      g_test_skip_printf ("no IPv6 loopback here: %s", error->message);
+      return;
+    }
+  /* An IPv6 literal has more than one colon: no "host:port" splitting. */
+  greeting = smtpkit_client_connect (client, "::1", smtpkit_fake_server_get_port (server),
+                                     NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smtpkit_reply_get_code (greeting), ==, 220);
+  bye = smtpkit_client_quit (client, NULL, &error);
+  g_assert_no_error (error);
+  assert_script_played (server);
+}
+
 /* ---- signals and transcript -------------------------------------------------- */
 
 static void
@@ -803,6 +832,7 @@ main (int   argc,
   g_test_add_func ("/client/plugins/in-process", test_in_process_transport);
   g_test_add_func ("/client/transport/unix", test_unix_socket);
   g_test_add_func ("/client/transport/source-address", test_source_address);
+  g_test_add_func ("/client/transport/ipv6", test_ipv6);
   g_test_add_func ("/client/signals-and-transcript", test_signals_and_transcript);
   g_test_add_func ("/client/pending", test_pending);
   g_test_add_func ("/client/cancel", test_cancel);
