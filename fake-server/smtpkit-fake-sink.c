@@ -11,6 +11,15 @@
 
 typedef struct
 {
+  GOutputStream *out;
+  GError *error;
+  guint64 size;
+  guint index;
+  char *path;          /* SPOOL/NNNNNN.eml */
+} Spool;
+
+typedef struct
+{
   SmtpkitFakeServer *server;
   SmtpkitFakeConn *conn;
   const char *hostname;
@@ -21,14 +30,10 @@ typedef struct
   char *sender;          /* NULL outside a mail transaction */
   GPtrArray *recipients; /* NULL-terminated: a GStrv */
   GString *envelope;     /* the MAIL and RCPT commands */
+  Spool *bdat;           /* the message BDAT chunks go to, if any */
 } Sink;
 
-typedef struct
-{
-  GOutputStream *out;
-  GError *error;
-  guint64 size;
-} Spool;
+static void spool_discard (Spool *spool);
 
 static gboolean G_GNUC_PRINTF (2, 3)
 reply (Sink       *sink,
@@ -50,6 +55,7 @@ reply (Sink       *sink,
 static void
 reset_transaction (Sink *sink)
 {
+  g_clear_pointer (&sink->bdat, spool_discard);
   g_clear_pointer (&sink->sender, g_free);
   g_ptr_array_set_size (sink->recipients, 0);
   g_string_truncate (sink->envelope, 0);
@@ -204,19 +210,84 @@ spool_write (const guint8 *data,
   spool->size += len;
 }
 
-/* Streams the body into SPOOL/NNNNNN.eml, then writes SPOOL/NNNNNN.envelope.
- * FALSE when the connection is lost. */
+/* The file a message is streamed into, SPOOL/NNNNNN.eml. */
+static Spool *
+spool_open (Sink *sink)
+{
+  Spool *spool = g_new0 (Spool, 1);
+  g_autoptr (GFile) file = NULL;
+
+  spool->index = smtpkit_fake_server_next_message_index (sink->server);
+  spool->path = g_strdup_printf ("%s/%06u.eml", sink->spool_dir, spool->index);
+  file = g_file_new_for_path (spool->path);
+  spool->out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL,
+                                                &spool->error));
+  return spool;
+}
+
+static char *
+envelope_path (Spool *spool)
+{
+  g_autofree char *base = g_strndup (spool->path, strlen (spool->path) - strlen (".eml"));
+
+  return g_strconcat (base, ".envelope", NULL);
+}
+
+static void
+spool_discard (Spool *spool)
+{
+  g_autofree char *envelope = envelope_path (spool);
+
+  g_clear_object (&spool->out);
+  g_unlink (spool->path);
+  g_unlink (envelope);
+  g_clear_error (&spool->error);
+  g_free (spool->path);
+  g_free (spool);
+}
+
+/* Ends the message: closes the file, writes SPOOL/NNNNNN.envelope and
+ * answers; @received is FALSE when the connection was lost on the way. */
+static gboolean
+spool_finish (Sink     *sink,
+              Spool    *spool,
+              gboolean  received)
+{
+  g_autofree char *envelope = envelope_path (spool);
+  guint index = spool->index;
+  gboolean ok = received;
+
+  if (spool->out != NULL && spool->error == NULL)
+    g_output_stream_close (spool->out, NULL, &spool->error);
+  if (spool->error == NULL)
+    g_file_set_contents (envelope, sink->envelope->str, -1, &spool->error);
+
+  if (!received || spool->error != NULL)
+    {
+      if (received)
+        ok = reply (sink, "451 4.3.0 Error: cannot store the message: %s", spool->error->message);
+      spool_discard (spool);
+      reset_transaction (sink);
+      return ok;
+    }
+
+  /* Counted and signalled before the reply, so that a client that has
+   * its 250 finds the message in place. */
+  smtpkit_fake_server_message_received (sink->server, index, spool->path, sink->sender,
+                                        (char **) sink->recipients->pdata, spool->size);
+  g_clear_object (&spool->out);
+  g_free (spool->path);
+  g_free (spool);
+  reset_transaction (sink);
+  return reply (sink, "250 2.0.0 Ok: queued as %06u", index);
+}
+
+/* Streams the body into the spool. FALSE when the connection is lost. */
 static gboolean
 handle_data (Sink       *sink,
              const char *line)
 {
-  guint index;
-  g_autofree char *base = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *envelope_path = NULL;
-  g_autoptr (GFile) file = NULL;
-  g_autoptr (GFileOutputStream) out = NULL;
-  Spool spool = { NULL, };
+  Spool *spool;
   gboolean ok;
 
   if (sink->sender == NULL)
@@ -224,40 +295,55 @@ handle_data (Sink       *sink,
   if (sink->recipients->len == 0)
     return reply (sink, "503 5.5.1 Error: need RCPT command");
 
-  index = smtpkit_fake_server_next_message_index (sink->server);
-  base = g_strdup_printf ("%s/%06u", sink->spool_dir, index);
-  path = g_strconcat (base, ".eml", NULL);
-  envelope_path = g_strconcat (base, ".envelope", NULL);
-  file = g_file_new_for_path (path);
-  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &spool.error);
-  spool.out = G_OUTPUT_STREAM (out);
-
+  spool = spool_open (sink);
   if (!reply (sink, "354 End data with <CR><LF>.<CR><LF>"))
-    return FALSE;
-  ok = smtpkit_fake_conn_read_data (sink->conn, TRUE, spool_write, &spool, NULL) &&
-       !smtpkit_fake_conn_is_eof (sink->conn);
-  if (out != NULL && spool.error == NULL)
-    g_output_stream_close (spool.out, NULL, &spool.error);
-  if (spool.error == NULL)
-    g_file_set_contents (envelope_path, sink->envelope->str, -1, &spool.error);
-
-  if (!ok || spool.error != NULL)
     {
-      g_unlink (path);
-      g_unlink (envelope_path);
-      reset_transaction (sink);
-      if (ok)
-        ok = reply (sink, "451 4.3.0 Error: cannot store the message: %s", spool.error->message);
-      g_clear_error (&spool.error);
-      return ok;
+      spool_discard (spool);
+      return FALSE;
+    }
+  ok = smtpkit_fake_conn_read_data (sink->conn, TRUE, spool_write, spool, NULL) &&
+       !smtpkit_fake_conn_is_eof (sink->conn);
+  return spool_finish (sink, spool, ok);
+}
+
+/* RFC 3030: "BDAT n [LAST]" and n octets, streamed into the spool. The
+ * chunk is read even when the command is refused, to stay in step. */
+static gboolean
+handle_bdat (Sink       *sink,
+             const char *line)
+{
+  g_autoptr (GByteArray) buffer = g_byte_array_new ();
+  const char *arg = line + strlen ("BDAT");
+  char *end;
+  guint64 size = g_ascii_strtoull (arg, &end, 10);
+  gboolean last = g_ascii_strcasecmp (end, " LAST") == 0;
+
+  if (end == arg || (!last && *end != '\0'))
+    return reply (sink, "501 5.5.4 Syntax: BDAT size [LAST]");
+  if (sink->bdat == NULL && sink->sender != NULL && sink->recipients->len > 0)
+    sink->bdat = spool_open (sink);
+
+  for (guint64 left = size; left > 0;)
+    {
+      gsize take = MIN (left, 65536);
+
+      if (!smtpkit_fake_conn_read_exact (sink->conn, take, buffer, NULL) || buffer->len < take)
+        {
+          g_clear_pointer (&sink->bdat, spool_discard);
+          return FALSE;
+        }
+      if (sink->bdat)
+        spool_write (buffer->data, buffer->len, sink->bdat);
+      left -= take;
     }
 
-  /* Counted and signalled before the reply, so that a client that has
-   * its 250 finds the message in place. */
-  smtpkit_fake_server_message_received (sink->server, index, path, sink->sender,
-                                        (char **) sink->recipients->pdata, spool.size);
-  reset_transaction (sink);
-  return reply (sink, "250 2.0.0 Ok: queued as %06u", index);
+  if (sink->sender == NULL)
+    return reply (sink, "503 5.5.1 Error: need MAIL command");
+  if (sink->recipients->len == 0)
+    return reply (sink, "503 5.5.1 Error: need RCPT command");
+  if (!last)
+    return reply (sink, "250 2.0.0 %" G_GUINT64_FORMAT " octets received", size);
+  return spool_finish (sink, g_steal_pointer (&sink->bdat), TRUE);
 }
 
 static const struct
@@ -271,6 +357,7 @@ static const struct
   { "MAIL", handle_mail },
   { "RCPT", handle_rcpt },
   { "DATA", handle_data },
+  { "BDAT", handle_bdat },
   { "RSET", handle_rset },
   { "QUIT", handle_quit },
   { "STARTTLS", handle_starttls },

@@ -408,6 +408,64 @@ test_ipv6 (void)
   assert_script_played (server);
 }
 
+
+/* CHUNKING end to end: the sink stores what BDAT carried, byte for byte. */
+static void
+test_sink_chunking (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *spool = g_dir_make_tmp ("smtpkit-bdat-XXXXXX", &error);
+  const char *extensions[] = { "PIPELINING", "CHUNKING", NULL };
+  g_autoptr (SmtpkitFakeServer) server = NULL;
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GHashTable) refused_stream = NULL;
+  g_autoptr (GBytes) small = g_bytes_new_static ("Subject: s\r\n\r\n.dot\r\n", 20);
+  g_autoptr (GString) large = g_string_new (NULL);
+  g_autoptr (GBytes) large_bytes = NULL;
+  g_autoptr (GInputStream) stream = NULL;
+  g_autofree char *host = NULL;
+  const char *to[] = { "b@example.org", NULL };
+
+  g_assert_no_error (error);
+  for (guint i = 0; large->len < 300000; i++)
+    g_string_append_printf (large, "%s line %u of a large message\r\n", i % 5 ? "" : ".", i);
+  large_bytes = g_bytes_new (large->str, large->len);
+  stream = g_memory_input_stream_new_from_bytes (large_bytes);
+
+  server = smtpkit_fake_server_new_sink (spool, extensions);
+  smtpkit_fake_server_listen_tcp (server, &error);
+  g_assert_no_error (error);
+  host = server_address (server);
+  greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
+  g_assert_no_error (error);
+  refused = smtpkit_client_sendmail (client, "a@example.org", to, small, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  refused_stream = smtpkit_client_sendmail_stream (client, "a@example.org", to, stream, NULL, NULL,
+                                                   NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&client);
+  smtpkit_fake_server_stop (server);
+  g_assert_cmpuint (smtpkit_fake_server_get_message_count (server), ==, 2);
+
+  for (guint i = 1; i <= 2; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/%06u.eml", spool, i);
+      g_autofree char *envelope = g_strdup_printf ("%s/%06u.envelope", spool, i);
+      g_autofree char *stored = NULL;
+      gsize length;
+      GBytes *sent = i == 1 ? small : large_bytes;
+
+      g_assert_true (g_file_get_contents (path, &stored, &length, NULL));
+      /* No dot-stuffing under BDAT: stored exactly as given. */
+      g_assert_cmpmem (stored, length, g_bytes_get_data (sent, NULL), g_bytes_get_size (sent));
+      g_remove (path);
+      g_remove (envelope);
+    }
+  g_rmdir (spool);
+}
+
 /* ---- signals and transcript -------------------------------------------------- */
 
 static void
@@ -833,6 +891,7 @@ main (int   argc,
   g_test_add_func ("/client/transport/unix", test_unix_socket);
   g_test_add_func ("/client/transport/source-address", test_source_address);
   g_test_add_func ("/client/transport/ipv6", test_ipv6);
+  g_test_add_func ("/client/sink/chunking", test_sink_chunking);
   g_test_add_func ("/client/signals-and-transcript", test_signals_and_transcript);
   g_test_add_func ("/client/pending", test_pending);
   g_test_add_func ("/client/cancel", test_cancel);
