@@ -13,12 +13,24 @@ struct _SmtpkitSync
   GAsyncResult *result;
 };
 
+/* One private context per thread, made once: a blocking call costs no
+ * new context (and no new wake-up file descriptor). A blocking call made
+ * from a signal handler inside another reuses it, which GLib allows to
+ * its owner. */
+static GPrivate thread_context = G_PRIVATE_INIT ((GDestroyNotify) g_main_context_unref);
+
 SmtpkitSync *
 smtpkit_sync_begin (void)
 {
   SmtpkitSync *sync = g_new0 (SmtpkitSync, 1);
+  GMainContext *context = g_private_get (&thread_context);
 
-  sync->context = g_main_context_new ();
+  if (context == NULL)
+    {
+      context = g_main_context_new ();
+      g_private_set (&thread_context, context);
+    }
+  sync->context = g_main_context_ref (context);
   g_main_context_push_thread_default (sync->context);
 
   return sync;
@@ -49,7 +61,7 @@ smtpkit_sync_end (SmtpkitSync *sync)
 {
   g_clear_object (&sync->result);
   g_main_context_pop_thread_default (sync->context);
-  /* Sources an operation left behind (none should) go with the context. */
+  /* Dispatch what is ready: the completed task may still hold an idle. */
   while (g_main_context_iteration (sync->context, FALSE))
     ;
   g_main_context_unref (sync->context);
