@@ -37,6 +37,9 @@ typedef struct
   gboolean secure;
   GBytes *channel_binding;
   char *channel_binding_type;
+  SmtpkitAuthTokenFunc token_func;
+  gpointer token_data;
+  GDestroyNotify token_destroy;
 } SmtpkitAuthMechanismPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (SmtpkitAuthMechanism, smtpkit_auth_mechanism, G_TYPE_OBJECT)
@@ -73,6 +76,8 @@ smtpkit_auth_mechanism_finalize (GObject *object)
   g_free (priv->service);
   g_clear_pointer (&priv->channel_binding, g_bytes_unref);
   g_free (priv->channel_binding_type);
+  if (priv->token_destroy)
+    priv->token_destroy (priv->token_data);
 
   G_OBJECT_CLASS (smtpkit_auth_mechanism_parent_class)->finalize (object);
 }
@@ -365,6 +370,67 @@ smtpkit_auth_mechanism_get_channel_binding (SmtpkitAuthMechanism  *mechanism,
   if (type)
     *type = priv->channel_binding_type;
   return priv->channel_binding;
+}
+
+/**
+ * smtpkit_auth_mechanism_set_token_func:
+ * @mechanism: a #SmtpkitAuthMechanism
+ * @func: (scope notified) (closure user_data) (nullable): gives the token
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data
+ *
+ * Sets the function an OAuth mechanism asks for its access token each
+ * time it authenticates (see [method@AuthMechanism.refresh_token]),
+ * instead of the fixed [property@AuthMechanism:password].
+ */
+void
+smtpkit_auth_mechanism_set_token_func (SmtpkitAuthMechanism *mechanism,
+                                       SmtpkitAuthTokenFunc  func,
+                                       gpointer              user_data,
+                                       GDestroyNotify        destroy)
+{
+  SmtpkitAuthMechanismPrivate *priv;
+
+  g_return_if_fail (SMTPKIT_IS_AUTH_MECHANISM (mechanism));
+
+  priv = smtpkit_auth_mechanism_get_instance_private (mechanism);
+  if (priv->token_destroy)
+    priv->token_destroy (priv->token_data);
+  priv->token_func = func;
+  priv->token_data = user_data;
+  priv->token_destroy = destroy;
+}
+
+/**
+ * smtpkit_auth_mechanism_refresh_token:
+ * @mechanism: a #SmtpkitAuthMechanism
+ * @error: return location for a #GError
+ *
+ * For mechanisms that use a token: asks the token function, if one is
+ * set, for the current token and makes it the mechanism's
+ * [property@AuthMechanism:password]. OAuth mechanisms call it when they
+ * build their initial response.
+ *
+ * Returns: %TRUE, or %FALSE with @error set by the token function
+ */
+gboolean
+smtpkit_auth_mechanism_refresh_token (SmtpkitAuthMechanism  *mechanism,
+                                      GError               **error)
+{
+  SmtpkitAuthMechanismPrivate *priv;
+  g_autofree char *token = NULL;
+
+  g_return_val_if_fail (SMTPKIT_IS_AUTH_MECHANISM (mechanism), FALSE);
+
+  priv = smtpkit_auth_mechanism_get_instance_private (mechanism);
+  if (priv->token_func == NULL)
+    return TRUE;
+  token = priv->token_func (mechanism, priv->token_data, error);
+  if (token == NULL)
+    return FALSE;
+  g_object_set (mechanism, "password", token, NULL);
+  memset (token, 0, strlen (token));
+  return TRUE;
 }
 
 /**

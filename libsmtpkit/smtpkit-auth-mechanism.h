@@ -34,6 +34,25 @@ typedef GBytes *(*SmtpkitAuthStepFunc) (GBytes   *challenge,
 
 #define SMTPKIT_TYPE_AUTH_MECHANISM (smtpkit_auth_mechanism_get_type ())
 
+typedef struct _SmtpkitAuthMechanism SmtpkitAuthMechanism;
+
+/**
+ * SmtpkitAuthTokenFunc:
+ * @mechanism: the mechanism about to authenticate
+ * @user_data: the data given with the function
+ * @error: return location for a #GError
+ *
+ * Gives an OAuth mechanism (XOAUTH2, OAUTHBEARER) the access token to use
+ * now, so that an application can refresh an expired one before each
+ * authentication. It is called without I/O of the client's own: if it
+ * needs the network to refresh, it should return a token it already has.
+ *
+ * Returns: (transfer full) (nullable): the token, or %NULL with @error set
+ */
+typedef char *(*SmtpkitAuthTokenFunc) (SmtpkitAuthMechanism  *mechanism,
+                                       gpointer               user_data,
+                                       GError               **error);
+
 SMTPKIT_AVAILABLE_IN_ALL
 G_DECLARE_DERIVABLE_TYPE (SmtpkitAuthMechanism, smtpkit_auth_mechanism, SMTPKIT, AUTH_MECHANISM, GObject)
 
@@ -91,6 +110,15 @@ gboolean smtpkit_auth_mechanism_get_secure (SmtpkitAuthMechanism *mechanism);
 SMTPKIT_AVAILABLE_IN_ALL
 GBytes *smtpkit_auth_mechanism_get_channel_binding (SmtpkitAuthMechanism *mechanism,
                                                     const char          **type);
+
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_auth_mechanism_set_token_func (SmtpkitAuthMechanism *mechanism,
+                                            SmtpkitAuthTokenFunc  func,
+                                            gpointer              user_data,
+                                            GDestroyNotify        destroy);
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_auth_mechanism_refresh_token (SmtpkitAuthMechanism  *mechanism,
+                                               GError               **error);
 
 SMTPKIT_AVAILABLE_IN_ALL
 void smtpkit_auth_mechanism_register (const char *name,

@@ -1002,6 +1002,52 @@ test_scram_binding_without_plus (void)
   sasl_dispose (&server);
 }
 
+
+/* ---- an OAuth token given by the application at each authentication ---- */
+
+static char *
+next_token (SmtpkitAuthMechanism  *mechanism,
+            gpointer               user_data,
+            GError               **error)
+{
+  guint *calls = user_data;
+
+  (*calls)++;
+  return g_strdup_printf ("token-%u", *calls);
+}
+
+static void
+test_oauth_token_func (void)
+{
+  const char *names[] = { "XOAUTH2", "OAUTHBEARER" };
+
+  for (guint n = 0; n < G_N_ELEMENTS (names); n++)
+    {
+      guint calls = 0;
+
+      for (guint round = 1; round <= 2; round++)
+        {
+          g_autoptr (GError) error = NULL;
+          g_autoptr (SmtpkitAuthMechanism) mechanism = smtpkit_auth_mechanism_new_for_name (names[n], &error);
+          g_autoptr (GBytes) initial = NULL;
+          g_autofree char *expected = g_strdup_printf ("auth=Bearer token-%u\001\001", round);
+          gsize size;
+          const char *data;
+
+          g_assert_no_error (error);
+          g_object_set (mechanism, "username", "me@example.org", "password", "stale", NULL);
+          smtpkit_auth_mechanism_set_token_func (mechanism, next_token, &calls, NULL);
+          g_assert_true (smtpkit_auth_mechanism_step (mechanism, NULL, &initial, &error));
+          g_assert_no_error (error);
+          data = g_bytes_get_data (initial, &size);
+          /* A fresh token each time, never the stale one. */
+          g_assert_true (size > strlen (expected));
+          g_assert_cmpmem (data + size - strlen (expected), strlen (expected), expected, strlen (expected));
+          g_assert_cmpuint (calls, ==, round);
+        }
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1011,6 +1057,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/auth/plain/initial-response", test_plain_initial_response);
+  g_test_add_func ("/auth/oauth/token-func", test_oauth_token_func);
   g_test_add_func ("/auth/plain/no-initial-response", test_plain_no_initial_response);
   g_test_add_func ("/auth/plain/extra-step", test_plain_extra_step);
   g_test_add_func ("/auth/plain/utf8", test_plain_utf8);

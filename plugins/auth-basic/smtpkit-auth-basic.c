@@ -194,7 +194,12 @@ static gboolean
 check_token (SmtpkitAuthBasic *self,
              GError          **error)
 {
-  const char *token = get_password (self);
+  const char *token;
+
+  /* The application's token function, if any, gives the current token. */
+  if (!smtpkit_auth_mechanism_refresh_token (SMTPKIT_AUTH_MECHANISM (self), error))
+    return FALSE;
+  token = get_password (self);
 
   if (token == NULL || *token == '\0')
     {
