@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "smtpkit-client-private.h"
 
 #include "smtpkit-codec-private.h"
@@ -655,6 +657,35 @@ sendmail_pipelined (GTask         *task,
   client_op_exchange (task, batch, PHASE_MAIL, pipelined_replies);
 }
 
+/* RFC 3030 §3: a message of known content that DATA cannot carry (a NUL,
+ * or line endings sent as they are) goes as BODY=BINARYMIME when the
+ * server offers it with CHUNKING, unless the caller chose a BODY. */
+static gboolean
+is_binary (GTask *task)
+{
+  ClientOp *op = OP (task);
+  gsize length;
+  const guint8 *data;
+
+  if (!op->chunked || op->chunk == NULL ||
+      !smtpkit_client_has_extn (CLIENT (task), "binarymime"))
+    return FALSE;
+  for (guint i = 0; op->mail_options && op->mail_options[i]; i++)
+    if (g_ascii_strncasecmp (op->mail_options[i], "BODY=", 5) == 0)
+      return FALSE;
+  data = g_bytes_get_data (op->chunk, &length);
+  if (memchr (data, '\0', length) != NULL)
+    return TRUE;
+  if (PRIV (task)->convert_newlines)
+    return FALSE;
+  /* Bytes kept as they are: a lone CR or LF is binary. */
+  for (gsize i = 0; i < length; i++)
+    if ((data[i] == '\n' && (i == 0 || data[i - 1] != '\r')) ||
+        (data[i] == '\r' && (i + 1 == length || data[i + 1] != '\n')))
+      return TRUE;
+  return FALSE;
+}
+
 /* RFC 1870 §4: a message over the server's limit is not even offered. */
 static gboolean
 check_size_limit (GTask   *task,
@@ -714,6 +745,8 @@ sendmail_mail (GTask *task)
         g_ptr_array_add (options, g_strdup_printf ("SIZE=%" G_GINT64_FORMAT, op->size));
       for (guint i = 0; op->mail_options && op->mail_options[i]; i++)
         g_ptr_array_add (options, g_strdup (op->mail_options[i]));
+      if (is_binary (task))
+        g_ptr_array_add (options, g_strdup ("BODY=BINARYMIME"));
     }
   g_ptr_array_add (options, NULL);
   if (!client_check_smtputf8 (client, (const char *const *) options->pdata, &error) ||
