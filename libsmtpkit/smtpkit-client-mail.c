@@ -113,7 +113,7 @@ on_abort_rset (GObject      *source,
   g_autoptr (GPtrArray) replies = NULL;
 
   /* smtplib's _rset(): the outcome of the RSET does not matter. */
-  replies = smtpkit_engine_exchange_finish (priv->engine, result, NULL);
+  replies = smtpkit_engine_exchange_finish (priv->engine, result, NULL, NULL);
   client_op_return_error (data->task, data->error);
   g_free (data);
 }
@@ -217,9 +217,9 @@ lmtp_replies (GTask     *task,
 
 /* A lost connection after the end of data: which recipients were answered
  * (with their reply) and which are unknown (no reply). */
-static GHashTable *
-unknown_outcomes (GTask     *task,
-                  GPtrArray *partial)
+GHashTable *
+client_unknown_outcomes (GTask     *task,
+                         GPtrArray *partial)
 {
   ClientOp *op = OP (task);
   GHashTable *map = smtpkit_recipient_map_new ();
@@ -253,7 +253,7 @@ on_body_sent (GObject      *source,
     {
       if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN))
         {
-          g_autoptr (GHashTable) map = unknown_outcomes (task, partial);
+          g_autoptr (GHashTable) map = client_unknown_outcomes (task, partial);
           smtpkit_error_set_recipients (error, map);
         }
       client_op_return_error (task, error);

@@ -255,6 +255,8 @@ void client_transaction_run (GTask *task);
 gint64 client_message_size (SmtpkitClient *client,
                             GBytes        *message);
 void client_reply_unref_nullable (gpointer reply);
+GHashTable *client_unknown_outcomes (GTask     *task,
+                                     GPtrArray *partial);
 
 gboolean client_check_smtputf8 (SmtpkitClient      *client,
                                 const char *const  *options,

@@ -428,10 +428,18 @@ on_command_replies (GObject      *source,
   ClientOp *op = OP (task);
   GError *error = NULL;
   g_autoptr (GPtrArray) replies = NULL;
+  g_autoptr (GPtrArray) partial = NULL;
 
-  replies = smtpkit_engine_exchange_finish (priv->engine, result, &error);
+  replies = smtpkit_engine_exchange_finish (priv->engine, result, &partial, &error);
   if (replies == NULL)
     {
+      /* BDAT LAST: which recipients were answered before the loss. */
+      if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN) &&
+          op->accepted_order)
+        {
+          g_autoptr (GHashTable) map = client_unknown_outcomes (task, partial);
+          smtpkit_error_set_recipients (error, map);
+        }
       client_op_return_error (task, error);
       return;
     }
@@ -699,7 +707,7 @@ on_greeting (GObject      *source,
   g_autoptr (GPtrArray) replies = NULL;
   SmtpkitReply *reply;
 
-  replies = smtpkit_engine_exchange_finish (priv->engine, result, &error);
+  replies = smtpkit_engine_exchange_finish (priv->engine, result, NULL, &error);
   if (replies == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) &&

@@ -92,8 +92,10 @@ void smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
                                     GCancellable        *cancellable,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data);
+/* On failure, *@partial (when not NULL) holds the replies read before it. */
 GPtrArray *smtpkit_engine_exchange_finish (SmtpkitEngine  *engine,
                                            GAsyncResult   *result,
+                                           GPtrArray     **partial,
                                            GError        **error);
 
 /* Sends a message body after a 354: encodes @body (CRLF, dot-stuffing),

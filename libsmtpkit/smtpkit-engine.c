@@ -572,11 +572,17 @@ smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
 GPtrArray *
 smtpkit_engine_exchange_finish (SmtpkitEngine  *engine,
                                 GAsyncResult   *result,
+                                GPtrArray     **partial,
                                 GError        **error)
 {
+  Op *op;
+
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == smtpkit_engine_exchange_async, NULL);
 
+  op = g_task_get_task_data (G_TASK (result));
+  if (partial && g_task_had_error (G_TASK (result)))
+    *partial = g_ptr_array_ref (op->replies);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
