@@ -466,6 +466,34 @@ test_sink_chunking (void)
   g_rmdir (spool);
 }
 
+
+/* Plain SMTP to the implicit-TLS port: the server waits for a TLS hello
+ * and never greets; the timeout says which mode to use. */
+static void
+test_plain_to_implicit_port (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmtpkitScenario) scenario = smtpkit_scenario_new_from_data ("inline",
+                                                                         "server:\n  expect-close\n",
+                                                                         &error);
+  g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_scripted (scenario);
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (SmtpkitReply) greeting = NULL;
+
+  g_object_set (server, "address", "127.0.0.1:465", NULL);
+  if (!smtpkit_fake_server_listen_tcp (server, &error))
+    {
+      g_test_skip_printf ("cannot listen on port 465 here: %s", error->message);
+      return;
+    }
+  g_assert_true (smtpkit_client_set_timeout (client, 0.3, NULL));
+  greeting = smtpkit_client_connect (client, "127.0.0.1", 465, NULL, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (error->message, "implicit"));
+  g_assert_null (greeting);
+  assert_script_played (server);
+}
+
 /* ---- signals and transcript -------------------------------------------------- */
 
 static void
@@ -892,6 +920,7 @@ main (int   argc,
   g_test_add_func ("/client/transport/source-address", test_source_address);
   g_test_add_func ("/client/transport/ipv6", test_ipv6);
   g_test_add_func ("/client/sink/chunking", test_sink_chunking);
+  g_test_add_func ("/client/tls/plain-to-implicit-port", test_plain_to_implicit_port);
   g_test_add_func ("/client/signals-and-transcript", test_signals_and_transcript);
   g_test_add_func ("/client/pending", test_pending);
   g_test_add_func ("/client/cancel", test_cancel);
