@@ -95,6 +95,13 @@ ensure_input (SmtpkitFakeConn  *conn,
                                                     conn->cancellable, &local_error);
       if (n >= 0)
         break;
+      /* A client that closes with our reply unread resets the connection:
+       * for the script that is the client closing, like EOF. */
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+        {
+          n = 0;
+          break;
+        }
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
