@@ -146,4 +146,8 @@ gboolean smtpkit_codec_is_ascii (const char *text);
  * part or display name) or the domain is not a valid IDN. */
 char *smtpkit_codec_address_to_ascii (const char *address);
 
+/* The first place @needle occurs in @haystack, ASCII case ignored. */
+const char *smtpkit_codec_find_ascii_case (const char *haystack,
+                                           const char *needle);
+
 G_END_DECLS

@@ -824,3 +824,15 @@ smtpkit_codec_address_to_ascii (const char *address)
 
   return g_steal_pointer (&result);
 }
+
+const char *
+smtpkit_codec_find_ascii_case (const char *haystack,
+                               const char *needle)
+{
+  gsize n = strlen (needle);
+
+  for (const char *p = haystack; *p != '\0'; p++)
+    if (g_ascii_strncasecmp (p, needle, n) == 0)
+      return p;
+  return NULL;
+}

@@ -569,21 +569,32 @@ smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
   op_write (task, g_byte_array_free_to_bytes (g_steal_pointer (&batch->wire)), read_replies);
 }
 
+/* Both operations end the same way: the replies, or the error and the
+ * replies read before it. */
+static GPtrArray *
+op_finish (GAsyncResult  *result,
+           gpointer       source_tag,
+           GPtrArray    **partial,
+           GError       **error)
+{
+  Op *op;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  op = g_task_get_task_data (G_TASK (result));
+  if (partial && g_task_had_error (G_TASK (result)))
+    *partial = g_ptr_array_ref (op->replies);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 GPtrArray *
 smtpkit_engine_exchange_finish (SmtpkitEngine  *engine,
                                 GAsyncResult   *result,
                                 GPtrArray     **partial,
                                 GError        **error)
 {
-  Op *op;
-
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == smtpkit_engine_exchange_async, NULL);
-
-  op = g_task_get_task_data (G_TASK (result));
-  if (partial && g_task_had_error (G_TASK (result)))
-    *partial = g_ptr_array_ref (op->replies);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return op_finish (result, smtpkit_engine_exchange_async, partial, error);
 }
 
 /* ---- message body ------------------------------------------------------ */
@@ -691,13 +702,5 @@ smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
                                  GPtrArray     **partial,
                                  GError        **error)
 {
-  Op *op;
-
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == smtpkit_engine_send_body_async, NULL);
-
-  op = g_task_get_task_data (G_TASK (result));
-  if (partial && g_task_had_error (G_TASK (result)))
-    *partial = g_ptr_array_ref (op->replies);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return op_finish (result, smtpkit_engine_send_body_async, partial, error);
 }

@@ -83,21 +83,6 @@ header_text (GMimeHeader *header)
   return raw != NULL ? raw : g_mime_header_get_value (header);
 }
 
-static const char *
-find_ascii_case (const char *haystack,
-                 const char *needle)
-{
-  gsize n = strlen (needle);
-
-  for (const char *p = haystack; *p != '\0'; p++)
-    {
-      if (g_ascii_strncasecmp (p, needle, n) == 0)
-        return p;
-    }
-
-  return NULL;
-}
-
 /* GMime's parser turns an A-label domain into UTF-8; the address is
  * wanted as the header gives it, so that an ASCII header never makes the
  * envelope need SMTPUTF8. */
@@ -113,7 +98,7 @@ address_as_written (InternetAddressMailbox *mailbox,
     return g_strdup (addr);
 
   idn_addr = internet_address_mailbox_get_idn_addr (mailbox);
-  found = idn_addr ? find_ascii_case (text, idn_addr) : NULL;
+  found = idn_addr ? smtpkit_codec_find_ascii_case (text, idn_addr) : NULL;
   if (found != NULL)
     return g_strndup (found, strlen (idn_addr));
 

@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include "smtpkit-codec-private.h"
+
 #include <string.h>
 
 #include "smtpkit-send-result-private.h"
@@ -145,21 +147,6 @@ is_blank (char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static const char *
-find_ascii_case (const char *haystack,
-                 const char *needle)
-{
-  gsize n = strlen (needle);
-
-  for (const char *p = haystack; *p != '\0'; p++)
-    {
-      if (g_ascii_strncasecmp (p, needle, n) == 0)
-        return p;
-    }
-
-  return NULL;
-}
-
 static gboolean
 holds (const char *start,
        const char *end,
@@ -266,7 +253,7 @@ static char *
 queue_id_after (const char *text,
                 const char *marker)
 {
-  const char *p = find_ascii_case (text, marker);
+  const char *p = smtpkit_codec_find_ascii_case (text, marker);
 
   return p ? plausible (token_after (p + strlen (marker))) : NULL;
 }
@@ -275,7 +262,7 @@ static char *
 queue_id_before (const char *text,
                  const char *marker)
 {
-  const char *p = find_ascii_case (text, marker);
+  const char *p = smtpkit_codec_find_ascii_case (text, marker);
 
   return p ? plausible (token_before (text, p)) : NULL;
 }
@@ -319,7 +306,7 @@ queue_id_gmail (const char *text)
 static char *
 queue_id_exim (const char *text)
 {
-  for (const char *p = text; (p = find_ascii_case (p, "id=")) != NULL; p++)
+  for (const char *p = text; (p = smtpkit_codec_find_ascii_case (p, "id=")) != NULL; p++)
     {
       if (p == text || is_blank (p[-1]))
         return plausible (token_after (p + 3));
@@ -336,7 +323,7 @@ queue_id_exchange (const char *text)
   const char *open;
   const char *close;
 
-  if (find_ascii_case (text, "queued mail for delivery") == NULL)
+  if (smtpkit_codec_find_ascii_case (text, "queued mail for delivery") == NULL)
     return NULL;
   open = strchr (text, '<');
   if (open == NULL)
