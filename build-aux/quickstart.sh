@@ -19,7 +19,7 @@ PACKAGES=(
   meson ninja-build pkg-config gcc libasan8 libubsan1
   libglib2.0-dev glib-networking
   libgnutls28-dev gnutls-bin
-  libsasl2-dev libsasl2-modules sasl2-bin
+  libsasl2-dev libsasl2-modules libsasl2-modules-db sasl2-bin
   libgmime-3.0-dev
   gobject-introspection libgirepository1.0-dev gi-docgen
   python3
