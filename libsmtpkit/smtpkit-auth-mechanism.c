@@ -33,6 +33,7 @@ typedef struct
   char *username;
   char *password;
   char *server_name;
+  guint server_port;
   char *service;
   gboolean secure;
   GBytes *channel_binding;
@@ -51,6 +52,7 @@ enum
   PROP_USERNAME,
   PROP_PASSWORD,
   PROP_SERVER_NAME,
+  PROP_SERVER_PORT,
   PROP_SERVICE,
   PROP_SECURE,
   PROP_CHANNEL_BINDING,
@@ -105,6 +107,9 @@ smtpkit_auth_mechanism_get_property (GObject    *object,
     case PROP_SERVER_NAME:
       g_value_set_string (value, priv->server_name);
       break;
+    case PROP_SERVER_PORT:
+      g_value_set_uint (value, priv->server_port);
+      break;
     case PROP_SERVICE:
       g_value_set_string (value, priv->service);
       break;
@@ -152,6 +157,9 @@ smtpkit_auth_mechanism_set_property (GObject      *object,
       break;
     case PROP_SERVER_NAME:
       set_string (&priv->server_name, value);
+      break;
+    case PROP_SERVER_PORT:
+      priv->server_port = g_value_get_uint (value);
       break;
     case PROP_SERVICE:
       set_string (&priv->service, value);
@@ -207,6 +215,13 @@ smtpkit_auth_mechanism_class_init (SmtpkitAuthMechanismClass *klass)
    * The server's host name, for mechanisms that need it.
    */
   properties[PROP_SERVER_NAME] = g_param_spec_string ("server-name", NULL, NULL, NULL, flags);
+  /**
+   * SmtpkitAuthMechanism:server-port:
+   *
+   * The server's port, 0 when unknown (a Unix socket).
+   */
+  properties[PROP_SERVER_PORT] =
+    g_param_spec_uint ("server-port", NULL, NULL, 0, G_MAXUINT16, 0, flags);
   /**
    * SmtpkitAuthMechanism:service:
    *
@@ -322,6 +337,22 @@ const char *
 smtpkit_auth_mechanism_get_server_name (SmtpkitAuthMechanism *mechanism)
 {
   GETTER (server_name);
+}
+
+/**
+ * smtpkit_auth_mechanism_get_server_port:
+ * @mechanism: a #SmtpkitAuthMechanism
+ *
+ * Returns: the server's port, or 0 when unknown
+ */
+guint
+smtpkit_auth_mechanism_get_server_port (SmtpkitAuthMechanism *mechanism)
+{
+  SmtpkitAuthMechanismPrivate *priv;
+
+  g_return_val_if_fail (SMTPKIT_IS_AUTH_MECHANISM (mechanism), 0);
+  priv = smtpkit_auth_mechanism_get_instance_private (mechanism);
+  return priv->server_port;
 }
 
 /**

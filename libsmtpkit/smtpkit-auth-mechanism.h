@@ -104,6 +104,8 @@ const char *smtpkit_auth_mechanism_get_password (SmtpkitAuthMechanism *mechanism
 SMTPKIT_AVAILABLE_IN_ALL
 const char *smtpkit_auth_mechanism_get_server_name (SmtpkitAuthMechanism *mechanism);
 SMTPKIT_AVAILABLE_IN_ALL
+guint smtpkit_auth_mechanism_get_server_port (SmtpkitAuthMechanism *mechanism);
+SMTPKIT_AVAILABLE_IN_ALL
 const char *smtpkit_auth_mechanism_get_service (SmtpkitAuthMechanism *mechanism);
 SMTPKIT_AVAILABLE_IN_ALL
 gboolean smtpkit_auth_mechanism_get_secure (SmtpkitAuthMechanism *mechanism);

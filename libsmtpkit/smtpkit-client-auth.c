@@ -223,6 +223,8 @@ client_step_auth (GTask                *task,
       return;
     }
   g_object_set (mechanism, "server-name", priv->server_name,
+                "server-port", (guint) (priv->server_name && priv->server_name[0] == '/' ? 0
+                                                                                        : priv->port),
                 "secure", client_is_secure (client), NULL);
   set_channel_binding (client, mechanism);
 

@@ -331,12 +331,24 @@ test_oauthbearer_host (void)
                    "server-name", "server.example.com", NULL);
 
   g_assert_false (uses_password (bearer));
-  /* RFC 7628 §4.1, without "port=": the mechanism is not told the port. */
+  /* RFC 7628 §4.1, with no port known: no "port=". */
   CHECK_LITERAL (step (bearer, NULL, 0), "n,a=user@example.com,\001host=server.example.com\001"
                                          "auth=Bearer " RFC7628_TOKEN "\001\001");
   /* §3.2.3: the error challenge is answered with a lone ^A. */
   CHECK_LITERAL (STEP_STR (bearer, RFC7628_ERROR), "\001");
   step_fails (bearer, "", SMTPKIT_ERROR_AUTHENTICATION, "OAUTHBEARER");
+}
+
+static void
+test_oauthbearer_host_port (void)
+{
+  g_autoptr (SmtpkitAuthMechanism) bearer =
+    new_mechanism ("OAUTHBEARER", "username", "user@example.com", "password", RFC7628_TOKEN,
+                   "server-name", "server.example.com", "server-port", 587, NULL);
+
+  /* RFC 7628 §4.1's example, for SMTP's submission port. */
+  CHECK_LITERAL (step (bearer, NULL, 0), "n,a=user@example.com,\001host=server.example.com\001"
+                                         "port=587\001auth=Bearer " RFC7628_TOKEN "\001\001");
 }
 
 static void
@@ -1058,6 +1070,7 @@ main (int   argc,
 
   g_test_add_func ("/auth/plain/initial-response", test_plain_initial_response);
   g_test_add_func ("/auth/oauth/token-func", test_oauth_token_func);
+  g_test_add_func ("/auth/oauthbearer/host-port", test_oauthbearer_host_port);
   g_test_add_func ("/auth/plain/no-initial-response", test_plain_no_initial_response);
   g_test_add_func ("/auth/plain/extra-step", test_plain_extra_step);
   g_test_add_func ("/auth/plain/utf8", test_plain_utf8);

@@ -487,9 +487,11 @@ oauthbearer_message (SmtpkitAuthBasic *self,
         }
     }
   g_string_append (message, ",\001");
-  /* No "port=": the mechanism is not told the server's port. */
   if (host != NULL && *host != '\0')
     g_string_append_printf (message, "host=%s\001", host);
+  if (smtpkit_auth_mechanism_get_server_port (SMTPKIT_AUTH_MECHANISM (self)) > 0)
+    g_string_append_printf (message, "port=%u\001",
+                            smtpkit_auth_mechanism_get_server_port (SMTPKIT_AUTH_MECHANISM (self)));
   g_string_append_printf (message, "auth=Bearer %s\001\001", get_password (self));
   return string_to_bytes (message);
 }
