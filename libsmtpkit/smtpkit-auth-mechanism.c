@@ -285,6 +285,28 @@ smtpkit_auth_mechanism_step (SmtpkitAuthMechanism  *mechanism,
   return SMTPKIT_AUTH_MECHANISM_GET_CLASS (mechanism)->step (mechanism, challenge, response, error);
 }
 
+/**
+ * smtpkit_auth_mechanism_is_complete:
+ * @mechanism: a #SmtpkitAuthMechanism
+ *
+ * Whether the exchange is complete on the client's side. The client
+ * checks it when the server says 235: a server that claims success before
+ * a mutually authenticating mechanism (SCRAM) has checked its proof is
+ * not believed.
+ *
+ * Returns: %TRUE when complete
+ */
+gboolean
+smtpkit_auth_mechanism_is_complete (SmtpkitAuthMechanism *mechanism)
+{
+  SmtpkitAuthMechanismClass *klass;
+
+  g_return_val_if_fail (SMTPKIT_IS_AUTH_MECHANISM (mechanism), FALSE);
+
+  klass = SMTPKIT_AUTH_MECHANISM_GET_CLASS (mechanism);
+  return klass->is_complete == NULL || klass->is_complete (mechanism);
+}
+
 #define GETTER(field)                                                                    \
   SmtpkitAuthMechanismPrivate *priv;                                                     \
   g_return_val_if_fail (SMTPKIT_IS_AUTH_MECHANISM (mechanism), NULL);                     \

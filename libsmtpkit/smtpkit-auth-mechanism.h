@@ -67,6 +67,9 @@ G_DECLARE_DERIVABLE_TYPE (SmtpkitAuthMechanism, smtpkit_auth_mechanism, SMTPKIT,
  *   I/O.
  * @uses_password: whether the mechanism authenticates with a user name
  *   and password, so that [method@Client.login] may try it
+ * @is_complete: whether the exchange has reached its end on the client's
+ *   side; a mechanism with mutual authentication (SCRAM) is complete only
+ *   once it has checked the server's proof. The default says %TRUE.
  *
  * The class of SASL mechanisms. A mechanism object serves one
  * authentication; its properties give it what it needs: the
@@ -85,8 +88,10 @@ struct _SmtpkitAuthMechanismClass
 
   gboolean uses_password;
 
+  gboolean (*is_complete) (SmtpkitAuthMechanism *mechanism);
+
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 SMTPKIT_AVAILABLE_IN_ALL
@@ -94,6 +99,9 @@ gboolean smtpkit_auth_mechanism_step (SmtpkitAuthMechanism  *mechanism,
                                       GBytes                *challenge,
                                       GBytes               **response,
                                       GError               **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_auth_mechanism_is_complete (SmtpkitAuthMechanism *mechanism);
 
 SMTPKIT_AVAILABLE_IN_ALL
 const char *smtpkit_auth_mechanism_get_name (SmtpkitAuthMechanism *mechanism);

@@ -113,6 +113,18 @@ auth_reply (GTask        *task,
   g_autoptr (GBytes) response = NULL;
   GError *error = NULL;
 
+  /* A success the mechanism has not reached: the server did not prove
+   * its identity (SCRAM's server signature), so it is not believed. */
+  if (code == 235 && !smtpkit_auth_mechanism_is_complete (op->mechanism))
+    {
+      client_op_return_error (task, smtpkit_error_new_reply (SMTPKIT_ERROR_AUTHENTICATION, reply,
+                                                             "the server at %s accepted %s before "
+                                                             "proving its own identity; not "
+                                                             "trusting it",
+                                                             priv->host,
+                                                             smtpkit_auth_mechanism_get_name (op->mechanism)));
+      return;
+    }
   /* 503: already authenticated, which smtplib takes as success too. */
   if (code == 235 || code == 503)
     {

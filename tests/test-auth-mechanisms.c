@@ -803,6 +803,53 @@ test_scram_success (void)
   sasl_dispose (&server);
 }
 
+
+/* Mutual authentication: the client is complete only once it has checked
+ * the server's final message (its signature), which the client asks of a
+ * server that says 235 (smtpkit_auth_mechanism_is_complete()). */
+static void
+test_scram_mutual (void)
+{
+  g_autoptr (SmtpkitAuthMechanism) scram = NULL;
+  g_autoptr (GBytes) response = NULL;
+  const char *out = NULL;
+  unsigned outlen = 0;
+  sasl_conn_t *server;
+  int result;
+
+  if (scram_skip ())
+    return;
+  scram = new_scram ("SCRAM-SHA-256", SCRAM_USER, SCRAM_PASSWORD);
+  server = new_server (NULL, 0);
+  g_assert_false (smtpkit_auth_mechanism_is_complete (scram));
+  response = step (scram, NULL, 0);
+  result = sasl_server_start (server, "SCRAM-SHA-256", g_bytes_get_data (response, NULL),
+                              g_bytes_get_size (response), &out, &outlen);
+  g_assert_cmpint (result, ==, SASL_CONTINUE);
+  g_clear_pointer (&response, g_bytes_unref);
+  response = step (scram, out, outlen);
+  result = sasl_server_step (server, g_bytes_get_data (response, NULL),
+                             g_bytes_get_size (response), &out, &outlen);
+  /* The server's final message, its proof, comes as a challenge: a
+   * server that said 235 here instead would not be believed. */
+  g_assert_cmpint (result, ==, SASL_CONTINUE);
+  g_assert_cmpmem (out, 2, "v=", 2);
+  g_assert_false (smtpkit_auth_mechanism_is_complete (scram));
+  g_clear_pointer (&response, g_bytes_unref);
+  response = step (scram, out, outlen);
+  g_assert_cmpuint (g_bytes_get_size (response), ==, 0);
+  g_assert_true (smtpkit_auth_mechanism_is_complete (scram));
+  g_assert_cmpint (sasl_server_step (server, "", 0, &out, &outlen), ==, SASL_OK);
+  sasl_dispose (&server);
+
+  /* Mechanisms without a server proof are complete by default. */
+  {
+    g_autoptr (SmtpkitAuthMechanism) plain = new_mechanism ("PLAIN", "username", "u",
+                                                            "password", "p", NULL);
+    g_assert_true (smtpkit_auth_mechanism_is_complete (plain));
+  }
+}
+
 static void
 test_scram_no_initial_response (void)
 {
@@ -1096,6 +1143,7 @@ main (int   argc,
   g_test_add_func ("/auth/registry/new-for-name-unknown", test_new_for_name_unknown);
   g_test_add_func ("/auth/registry/cyrus-types", test_cyrus_types);
   g_test_add_func ("/auth/cyrus/scram-sha-256/success", test_scram_success);
+  g_test_add_func ("/auth/cyrus/scram-sha-256/mutual", test_scram_mutual);
   g_test_add_func ("/auth/cyrus/scram-sha-256/no-initial-response",
                    test_scram_no_initial_response);
   g_test_add_func ("/auth/cyrus/scram-sha-256/utf8", test_scram_utf8);

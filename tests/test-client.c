@@ -903,6 +903,106 @@ test_password_needs_tls (void)
   assert_script_played (server);
 }
 
+
+/* A mechanism of the application's own, complete only once the server
+ * has sent its proof: a server that says 235 before is not believed. */
+#define TEST_TYPE_MUTUAL (test_mutual_get_type ())
+G_DECLARE_FINAL_TYPE (TestMutual, test_mutual, TEST, MUTUAL, SmtpkitAuthMechanism)
+
+struct _TestMutual
+{
+  SmtpkitAuthMechanism parent_instance;
+  gboolean proved;
+};
+
+G_DEFINE_FINAL_TYPE (TestMutual, test_mutual, SMTPKIT_TYPE_AUTH_MECHANISM)
+
+static gboolean
+test_mutual_step (SmtpkitAuthMechanism  *mechanism,
+                  GBytes                *challenge,
+                  GBytes               **response,
+                  GError               **error)
+{
+  TestMutual *self = TEST_MUTUAL (mechanism);
+
+  if (challenge == NULL)
+    *response = g_bytes_new_static ("hello", 5);
+  else
+    {
+      self->proved = g_bytes_get_size (challenge) == 5 &&
+                     memcmp (g_bytes_get_data (challenge, NULL), "proof", 5) == 0;
+      *response = g_bytes_new_static ("", 0);
+    }
+  return TRUE;
+}
+
+static gboolean
+test_mutual_is_complete (SmtpkitAuthMechanism *mechanism)
+{
+  return TEST_MUTUAL (mechanism)->proved;
+}
+
+static void
+test_mutual_class_init (TestMutualClass *klass)
+{
+  SMTPKIT_AUTH_MECHANISM_CLASS (klass)->step = test_mutual_step;
+  SMTPKIT_AUTH_MECHANISM_CLASS (klass)->is_complete = test_mutual_is_complete;
+}
+
+static void
+test_mutual_init (TestMutual *self)
+{
+}
+
+static void
+test_auth_mutual (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted ("server:\n"
+                                                         "  send 220 fake.test ESMTP\n"
+                                                         "  expect EHLO client.test\n"
+                                                         "  send 250-fake.test\n"
+                                                         "  send 250 AUTH X-MUTUAL\n"
+                                                         "  expect AUTH X-MUTUAL aGVsbG8=\n"
+                                                         "  send 235 2.7.0 trust me\n"
+                                                         "  expect AUTH X-MUTUAL aGVsbG8=\n"
+                                                         "  send 334 cHJvb2Y=\n"
+                                                         "  expect\n"
+                                                         "  send 235 2.7.0 ok\n");
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autofree char *address = server_address (server);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  smtpkit_auth_mechanism_register ("X-MUTUAL", TEST_TYPE_MUTUAL, 1);
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_no_error (error);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr (SmtpkitAuthMechanism) mechanism = smtpkit_auth_mechanism_new_for_name ("x-mutual",
+                                                                                         &error);
+      g_assert_no_error (error);
+      g_assert_true (TEST_IS_MUTUAL (mechanism));
+      g_clear_pointer (&reply, smtpkit_reply_unref);
+      reply = smtpkit_client_auth (client, mechanism, NULL, &error);
+      if (round == 0)
+        {
+          /* 235 before the server proved itself. */
+          g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_AUTHENTICATION);
+          g_assert_cmpuint (smtpkit_reply_get_code (smtpkit_error_get_reply (error)), ==, 235);
+          g_clear_error (&error);
+        }
+      else
+        {
+          g_assert_no_error (error);
+          g_assert_cmpuint (smtpkit_reply_get_code (reply), ==, 235);
+        }
+    }
+  g_clear_object (&client);
+  assert_script_played (server);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -927,6 +1027,7 @@ main (int   argc,
   g_test_add_func ("/client/unref-closes", test_unref_closes);
   g_test_add_func ("/client/auth/redacted", test_auth_redacted);
   g_test_add_func ("/client/auth/password-needs-tls", test_password_needs_tls);
+  g_test_add_func ("/client/auth/mutual", test_auth_mutual);
 
   return g_test_run ();
 }

@@ -450,11 +450,20 @@ smtpkit_auth_cyrus_finalize (GObject *object)
   G_OBJECT_CLASS (smtpkit_auth_cyrus_parent_class)->finalize (object);
 }
 
+/* Cyrus says SASL_OK once it has what it needs, the server's proof
+ * included for mechanisms that authenticate both ways. */
+static gboolean
+cyrus_is_complete (SmtpkitAuthMechanism *mechanism)
+{
+  return ((SmtpkitAuthCyrus *) mechanism)->done;
+}
+
 static void
 smtpkit_auth_cyrus_class_init (SmtpkitAuthCyrusClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = smtpkit_auth_cyrus_finalize;
   SMTPKIT_AUTH_MECHANISM_CLASS (klass)->step = cyrus_step;
+  SMTPKIT_AUTH_MECHANISM_CLASS (klass)->is_complete = cyrus_is_complete;
 }
 
 static void
