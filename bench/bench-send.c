@@ -31,6 +31,7 @@
 
 #include <glib/gstdio.h>
 
+#include "smtpkit-fake-message.h"
 #include "smtpkit-fake-server.h"
 
 #define SMALL_MESSAGE_SIZE 1024
@@ -551,99 +552,6 @@ print_concurrency (const char *spool_root)
 
 /* ---- one large message ----------------------------------------------------- */
 
-#define BENCH_TYPE_GENERATOR (bench_generator_get_type ())
-G_DECLARE_FINAL_TYPE (BenchGenerator, bench_generator, BENCH, GENERATOR, GInputStream)
-
-/* A message made up as it is read: never held in memory whole. */
-struct _BenchGenerator
-{
-  GInputStream parent_instance;
-  guint64 size;
-  guint64 offset;
-};
-
-static void bench_generator_pollable_init (GPollableInputStreamInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (BenchGenerator, bench_generator, G_TYPE_INPUT_STREAM,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
-                                                      bench_generator_pollable_init))
-
-/* Lines of 78 characters and CRLF, some starting with a dot. */
-static char
-generated_byte (guint64 offset)
-{
-  guint64 column = offset % 80;
-  guint64 line = offset / 80;
-
-  if (column == 78)
-    return '\r';
-  if (column == 79)
-    return '\n';
-  if (column == 0 && line % 7 == 3)
-    return '.';
-  return 'a' + (line + column) % 26;
-}
-
-static gssize
-bench_generator_read (GInputStream  *stream,
-                      void          *buffer,
-                      gsize          count,
-                      GCancellable  *cancellable,
-                      GError       **error)
-{
-  BenchGenerator *self = BENCH_GENERATOR (stream);
-  guint8 *out = buffer;
-  gsize n = MIN (count, self->size - self->offset);
-
-  for (gsize i = 0; i < n; i++)
-    out[i] = generated_byte (self->offset + i);
-  self->offset += n;
-  return n;
-}
-
-static gboolean
-bench_generator_is_readable (GPollableInputStream *stream)
-{
-  return TRUE;
-}
-
-static GSource *
-bench_generator_create_source (GPollableInputStream *stream,
-                               GCancellable         *cancellable)
-{
-  g_autoptr (GSource) base = g_timeout_source_new (0);
-
-  return g_pollable_source_new_full (stream, base, cancellable);
-}
-
-/* Pollable, so that reading it asynchronously starts no thread. */
-static gssize
-bench_generator_read_nonblocking (GPollableInputStream  *stream,
-                                  void                  *buffer,
-                                  gsize                  count,
-                                  GError               **error)
-{
-  return bench_generator_read (G_INPUT_STREAM (stream), buffer, count, NULL, error);
-}
-
-static void
-bench_generator_pollable_init (GPollableInputStreamInterface *iface)
-{
-  iface->is_readable = bench_generator_is_readable;
-  iface->create_source = bench_generator_create_source;
-  iface->read_nonblocking = bench_generator_read_nonblocking;
-}
-
-static void
-bench_generator_class_init (BenchGeneratorClass *klass)
-{
-  G_INPUT_STREAM_CLASS (klass)->read_fn = bench_generator_read;
-}
-
-static void
-bench_generator_init (BenchGenerator *self)
-{
-}
 
 static void
 print_large_message (const char *spool_root)
@@ -651,7 +559,7 @@ print_large_message (const char *spool_root)
   static const char *const extensions[] = { "PIPELINING", NULL };
   g_autoptr (GError) error = NULL;
   g_autoptr (SmtpkitClient) client = bench_client_new ();
-  g_autoptr (BenchGenerator) message = g_object_new (BENCH_TYPE_GENERATOR, NULL);
+  g_autoptr (GInputStream) message = NULL;
   g_autoptr (SmtpkitReply) greeting = NULL;
   g_autoptr (SmtpkitReply) bye = NULL;
   g_autoptr (GHashTable) refused = NULL;
@@ -661,10 +569,12 @@ print_large_message (const char *spool_root)
   gboolean peak_reset;
   double seconds;
 
-  message->size = (guint64) large_mb * 1000 * 1000;
+  guint64 size = (guint64) large_mb * 1000 * 1000;
+
+  message = smtpkit_fake_message_new (size, FALSE);
   g_print ("Memory: one generated message of %d MB (%" G_GUINT64_FORMAT " bytes) through\n"
            "sendmail_stream(), blocking API (server offers PIPELINING)\n\n",
-           large_mb, message->size);
+           large_mb, size);
 
   if (!sink_start (&sink, spool_root, "large", extensions, &error) ||
       (greeting = smtpkit_client_connect (client, sink.host, 0, NULL, &error)) == NULL ||
@@ -678,7 +588,7 @@ print_large_message (const char *spool_root)
   peak_reset = reset_peak_rss ();
   rss_before = status_kb ("VmRSS:");
   clock_read (&start);
-  refused = smtpkit_client_sendmail_stream (client, sender, recipients, G_INPUT_STREAM (message),
+  refused = smtpkit_client_sendmail_stream (client, sender, recipients, message,
                                             NULL, NULL, NULL, &error);
   clock_elapsed (&start, &elapsed);
   peak = status_kb ("VmHWM:");
@@ -697,7 +607,7 @@ print_large_message (const char *spool_root)
 
   seconds = elapsed.wall_us / (double) G_USEC_PER_SEC;
   g_print ("  wall time            %.2f s (%.0f MB/s)\n", seconds,
-           message->size / 1e6 / seconds);
+           size / 1e6 / seconds);
   g_print ("  CPU                  %.2f s process, %.2f s client thread\n",
            elapsed.process_cpu_us / (double) G_USEC_PER_SEC,
            elapsed.thread_cpu_us / (double) G_USEC_PER_SEC);

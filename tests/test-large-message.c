@@ -16,115 +16,11 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "smtpkit-fake-message.h"
 #include "smtpkit-fake-server.h"
 
 #define MESSAGE_SIZE (100 * 1000 * 1000)
 #define PEAK_LIMIT_KB (32 * 1024)
-
-/* ---- a stream that makes up a message as it is read ---------------------- */
-
-#define TEST_TYPE_GENERATOR (test_generator_get_type ())
-G_DECLARE_FINAL_TYPE (TestGenerator, test_generator, TEST, GENERATOR, GInputStream)
-
-struct _TestGenerator
-{
-  GInputStream parent_instance;
-  guint64 size;
-  guint64 offset;
-  GChecksum *checksum;   /* of the message as it is meant to arrive */
-};
-
-static void test_generator_pollable_init (GPollableInputStreamInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (TestGenerator, test_generator, G_TYPE_INPUT_STREAM,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
-                                                      test_generator_pollable_init))
-
-/* Lines of 78 characters and CRLF, some starting with a dot. */
-static char
-generated_byte (guint64 offset)
-{
-  guint64 column = offset % 80;
-  guint64 line = offset / 80;
-
-  if (column == 78)
-    return '\r';
-  if (column == 79)
-    return '\n';
-  if (column == 0 && line % 7 == 3)
-    return '.';
-  return 'a' + (line + column) % 26;
-}
-
-static gssize
-test_generator_read (GInputStream  *stream,
-                     void          *buffer,
-                     gsize          count,
-                     GCancellable  *cancellable,
-                     GError       **error)
-{
-  TestGenerator *self = TEST_GENERATOR (stream);
-  guint8 *out = buffer;
-  gsize n = MIN (count, self->size - self->offset);
-
-  for (gsize i = 0; i < n; i++)
-    out[i] = generated_byte (self->offset + i);
-  g_checksum_update (self->checksum, out, n);
-  self->offset += n;
-  return n;
-}
-
-static gboolean
-test_generator_is_readable (GPollableInputStream *stream)
-{
-  return TRUE;
-}
-
-static GSource *
-test_generator_create_source (GPollableInputStream *stream,
-                              GCancellable         *cancellable)
-{
-  g_autoptr (GSource) base = g_timeout_source_new (0);
-
-  return g_pollable_source_new_full (stream, base, cancellable);
-}
-
-static gssize
-test_generator_read_nonblocking (GPollableInputStream  *stream,
-                                 void                  *buffer,
-                                 gsize                  count,
-                                 GError               **error)
-{
-  return test_generator_read (G_INPUT_STREAM (stream), buffer, count, NULL, error);
-}
-
-static void
-test_generator_pollable_init (GPollableInputStreamInterface *iface)
-{
-  iface->is_readable = test_generator_is_readable;
-  iface->create_source = test_generator_create_source;
-  iface->read_nonblocking = test_generator_read_nonblocking;
-}
-
-static void
-test_generator_finalize (GObject *object)
-{
-  g_checksum_free (TEST_GENERATOR (object)->checksum);
-  G_OBJECT_CLASS (test_generator_parent_class)->finalize (object);
-}
-
-static void
-test_generator_class_init (TestGeneratorClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = test_generator_finalize;
-  G_INPUT_STREAM_CLASS (klass)->read_fn = test_generator_read;
-}
-
-static void
-test_generator_init (TestGenerator *self)
-{
-  self->checksum = g_checksum_new (G_CHECKSUM_SHA256);
-}
 
 /* ---- measuring --------------------------------------------------------- */
 
@@ -183,7 +79,7 @@ test_hundred_megabytes (void)
   g_autofree char *stored_sum = NULL;
   g_autoptr (SmtpkitFakeServer) server = NULL;
   g_autoptr (SmtpkitClient) client = smtpkit_client_new ();
-  g_autoptr (TestGenerator) message = g_object_new (TEST_TYPE_GENERATOR, NULL);
+  g_autoptr (GInputStream) message = smtpkit_fake_message_new (MESSAGE_SIZE, TRUE);
   g_autoptr (SmtpkitReply) greeting = NULL;
   g_autoptr (SmtpkitReply) bye = NULL;
   g_autoptr (GHashTable) refused = NULL;
@@ -192,7 +88,6 @@ test_hundred_megabytes (void)
   guint64 baseline, peak, stored_size;
 
   g_assert_no_error (error);
-  message->size = MESSAGE_SIZE;
   server = smtpkit_fake_server_new_sink (spool, NULL);
   smtpkit_fake_server_listen_tcp (server, &error);
   g_assert_no_error (error);
@@ -204,7 +99,7 @@ test_hundred_megabytes (void)
   reset_peak ();
   baseline = status_kb ("VmRSS:");
   refused = smtpkit_client_sendmail_stream (client, "sender@example.org", to,
-                                            G_INPUT_STREAM (message), NULL, NULL, NULL, &error);
+                                            message, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
   peak = status_kb ("VmHWM:");
@@ -212,12 +107,12 @@ test_hundred_megabytes (void)
   g_assert_no_error (error);
   smtpkit_fake_server_stop (server);
 
-  g_assert_cmpuint (message->offset, ==, MESSAGE_SIZE);
+  g_assert_cmpuint (smtpkit_fake_message_get_offset (SMTPKIT_FAKE_MESSAGE (message)), ==, MESSAGE_SIZE);
   g_assert_cmpuint (smtpkit_fake_server_get_message_count (server), ==, 1);
   stored = g_build_filename (spool, "000001.eml", NULL);
   stored_sum = file_sha256 (stored, &stored_size);
   g_assert_cmpuint (stored_size, ==, MESSAGE_SIZE);
-  g_assert_cmpstr (stored_sum, ==, g_checksum_get_string (message->checksum));
+  g_assert_cmpstr (stored_sum, ==, smtpkit_fake_message_get_checksum (SMTPKIT_FAKE_MESSAGE (message)));
 
   g_test_message ("100 MB sent; resident memory: %" G_GUINT64_FORMAT " kB before, "
                   "peak %" G_GUINT64_FORMAT " kB (limit %u kB)",
