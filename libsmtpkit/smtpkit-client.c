@@ -852,12 +852,17 @@ rcpt_done (GTask        *task,
   client_op_return_reply (task, reply);
 }
 
+/* One command, its reply returned. @address, when not NULL, is the
+ * caller's address that @arg was made from: it is checked whole, because
+ * making the argument keeps only what is inside its <...>, and a CR or LF
+ * outside them must not silently change the command into another. */
 static void
 simple_async (SmtpkitClient       *client,
               gpointer             source_tag,
               const char          *verb,
               const char          *arg,
               const char *const   *options,
+              const char          *address,
               GCancellable        *cancellable,
               GAsyncReadyCallback  callback,
               gpointer             user_data)
@@ -865,12 +870,18 @@ simple_async (SmtpkitClient       *client,
   GTask *task;
   Phase phase = PHASE_COMMAND;
   ReplyStep done = client_step_return_reply;
+  GError *error = NULL;
 
   g_return_if_fail (SMTPKIT_IS_CLIENT (client));
 
   task = client_op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
   if (task == NULL)
     return;
+  if (address && !smtpkit_codec_check_argument ("address", address, -1, &error))
+    {
+      client_op_return_error (task, error);
+      return;
+    }
   if (g_str_equal (verb, "RCPT"))
     {
       phase = PHASE_RCPT;
@@ -880,7 +891,6 @@ simple_async (SmtpkitClient       *client,
     client_get_private (client)->rcpt_accepted = 0;
   if (g_str_equal (verb, "MAIL"))
     {
-      GError *error = NULL;
       if (!client_check_smtputf8 (client, options, &error))
         {
           client_op_return_error (task, error);
@@ -1266,7 +1276,7 @@ smtpkit_client_docmd_async (SmtpkitClient       *client,
                             gpointer             user_data)
 {
   g_return_if_fail (command != NULL);
-  simple_async (client, smtpkit_client_docmd_async, command, args && *args ? args : NULL, NULL,
+  simple_async (client, smtpkit_client_docmd_async, command, args && *args ? args : NULL, NULL, NULL,
                 cancellable, callback, user_data);
 }
 
@@ -1327,7 +1337,7 @@ smtpkit_client_noop_async (SmtpkitClient       *client,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  simple_async (client, smtpkit_client_noop_async, "NOOP", NULL, NULL, cancellable, callback, user_data);
+  simple_async (client, smtpkit_client_noop_async, "NOOP", NULL, NULL, NULL, cancellable, callback, user_data);
 }
 
 /**
@@ -1387,7 +1397,7 @@ smtpkit_client_rset_async (SmtpkitClient       *client,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  simple_async (client, smtpkit_client_rset_async, "RSET", NULL, NULL, cancellable, callback, user_data);
+  simple_async (client, smtpkit_client_rset_async, "RSET", NULL, NULL, NULL, cancellable, callback, user_data);
 }
 
 /**
@@ -1451,7 +1461,7 @@ smtpkit_client_help_async (SmtpkitClient       *client,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  simple_async (client, smtpkit_client_help_async, "HELP", args && *args ? args : NULL, NULL,
+  simple_async (client, smtpkit_client_help_async, "HELP", args && *args ? args : NULL, NULL, NULL,
                 cancellable, callback, user_data);
 }
 
@@ -1481,6 +1491,9 @@ smtpkit_client_help_finish (SmtpkitClient  *client,
  * @error: return location for a #GError
  *
  * Sends VRFY.
+ *
+ * An address holding a CR or LF anywhere, also outside its `<...>`,
+ * fails with %SMTPKIT_ERROR_INVALID_ARGUMENT before anything is sent.
  *
  * This blocks; [method@Client.verify_async] is the asynchronous form.
  *
@@ -1520,7 +1533,7 @@ smtpkit_client_verify_async (SmtpkitClient       *client,
 
   g_return_if_fail (address != NULL);
   bare = bare_address (address);
-  simple_async (client, smtpkit_client_verify_async, "VRFY", bare, NULL, cancellable, callback, user_data);
+  simple_async (client, smtpkit_client_verify_async, "VRFY", bare, NULL, address, cancellable, callback, user_data);
 }
 
 /**
@@ -1549,6 +1562,9 @@ smtpkit_client_verify_finish (SmtpkitClient  *client,
  * @error: return location for a #GError
  *
  * Sends EXPN.
+ *
+ * An address holding a CR or LF anywhere, also outside its `<...>`,
+ * fails with %SMTPKIT_ERROR_INVALID_ARGUMENT before anything is sent.
  *
  * This blocks; [method@Client.expn_async] is the asynchronous form.
  *
@@ -1588,7 +1604,7 @@ smtpkit_client_expn_async (SmtpkitClient       *client,
 
   g_return_if_fail (address != NULL);
   bare = bare_address (address);
-  simple_async (client, smtpkit_client_expn_async, "EXPN", bare, NULL, cancellable, callback, user_data);
+  simple_async (client, smtpkit_client_expn_async, "EXPN", bare, NULL, address, cancellable, callback, user_data);
 }
 
 /**
@@ -1618,6 +1634,9 @@ smtpkit_client_expn_finish (SmtpkitClient  *client,
  * @error: return location for a #GError
  *
  * Sends MAIL FROM, starting a mail transaction.
+ *
+ * An address holding a CR or LF anywhere, also outside its `<...>`,
+ * fails with %SMTPKIT_ERROR_INVALID_ARGUMENT before anything is sent.
  *
  * This blocks; [method@Client.mail_async] is the asynchronous form.
  *
@@ -1661,7 +1680,7 @@ smtpkit_client_mail_async (SmtpkitClient       *client,
   g_return_if_fail (sender != NULL);
   arg = path_argument ("FROM:", sender);
   simple_async (client, smtpkit_client_mail_async, "MAIL", arg, esmtp_options (client, options),
-                cancellable, callback, user_data);
+                sender, cancellable, callback, user_data);
 }
 
 /**
@@ -1691,6 +1710,9 @@ smtpkit_client_mail_finish (SmtpkitClient  *client,
  * @error: return location for a #GError
  *
  * Sends RCPT TO, adding a recipient to the mail transaction.
+ *
+ * An address holding a CR or LF anywhere, also outside its `<...>`,
+ * fails with %SMTPKIT_ERROR_INVALID_ARGUMENT before anything is sent.
  *
  * This blocks; [method@Client.rcpt_async] is the asynchronous form.
  *
@@ -1734,7 +1756,7 @@ smtpkit_client_rcpt_async (SmtpkitClient       *client,
   g_return_if_fail (recipient != NULL);
   arg = path_argument ("TO:", recipient);
   simple_async (client, smtpkit_client_rcpt_async, "RCPT", arg, esmtp_options (client, options),
-                cancellable, callback, user_data);
+                recipient, cancellable, callback, user_data);
 }
 
 /**
