@@ -891,7 +891,7 @@ client_message_size (SmtpkitClient *client,
   gsize size;
   const guint8 *data = g_bytes_get_data (message, &size);
 
-  return (gint64) smtpkit_codec_encoded_size (data, size, priv->convert_newlines);
+  return (gint64) smtpkit_codec_message_size (data, size, priv->convert_newlines);
 }
 
 /**

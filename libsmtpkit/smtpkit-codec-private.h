@@ -125,8 +125,10 @@ void smtpkit_data_encoder_init_chunked (SmtpkitDataEncoder *encoder,
                                         gboolean            convert_newlines);
 void smtpkit_data_encoder_finish_chunked (SmtpkitDataEncoder *encoder,
                                           GByteArray         *out);
-/* The exact encoded size (without the final ".\r\n") of a whole message. */
-guint64 smtpkit_codec_encoded_size (const guint8 *data,
+/* The size of a whole message as SIZE declares it (RFC 1870 §3): with
+ * its line endings made CRLF (when converting) and a final CRLF, without
+ * the dots added by stuffing and without the terminating ".\r\n". */
+guint64 smtpkit_codec_message_size (const guint8 *data,
                                     gsize         length,
                                     gboolean      convert_newlines);
 

@@ -729,7 +729,7 @@ smtpkit_data_encoder_finish_chunked (SmtpkitDataEncoder *encoder,
 }
 
 guint64
-smtpkit_codec_encoded_size (const guint8 *data,
+smtpkit_codec_message_size (const guint8 *data,
                             gsize         length,
                             gboolean      convert_newlines)
 {
@@ -737,7 +737,9 @@ smtpkit_codec_encoded_size (const guint8 *data,
 
   g_return_val_if_fail (data != NULL || length == 0, 0);
 
-  smtpkit_data_encoder_init (&encoder, convert_newlines);
+  /* Counted as BDAT would carry it: the dots that DATA's stuffing adds
+   * are not part of the message (RFC 1870 §3). */
+  smtpkit_data_encoder_init_chunked (&encoder, convert_newlines);
   encode (&encoder, data, length, NULL);
 
   return encoder.bytes_out + (encoder.ends_with_crlf ? 0 : sizeof crlf);
