@@ -43,7 +43,8 @@ SmtpkitCommandBatch *smtpkit_command_batch_new (void);
 void smtpkit_command_batch_free (SmtpkitCommandBatch *batch);
 /* Appends one formatted command (smtpkit_codec_format_command). Traces
  * show it whole when @shown is -1; else only its first @shown bytes,
- * followed by "[redacted]" (authentication data). */
+ * followed by "[redacted]" (authentication data) when anything but the
+ * CRLF follows them. */
 void smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
                                 const GString       *line,
                                 gssize               shown);

@@ -75,7 +75,10 @@ smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
   g_array_append_val (batch->kinds, kind);
   batch->n_commands++;
 
-  if (shown >= 0 && (gsize) shown < line->len)
+  /* Only what follows @shown is hidden: when nothing but the line's CRLF
+   * does, nothing was sent that needs hiding, and the line is shown as
+   * it is (an AUTH without initial response). */
+  if (shown >= 0 && (gsize) shown + 2 < line->len)
     {
       g_autofree char *redacted = g_strdup_printf ("%.*s%s[redacted]\r\n", (int) shown, line->str,
                                                    shown > 0 ? " " : "");

@@ -797,6 +797,51 @@ test_auth_redacted (void)
   g_string_free (capture.lines, TRUE);
 }
 
+/* Without an initial response the AUTH line holds no secret: it is shown
+ * as sent, and only the response after the 334 is hidden. */
+static void
+test_auth_redacted_only_what_was_sent (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted ("server:\n"
+                                                         "  send 220 fake.test ESMTP\n"
+                                                         "  expect EHLO client.test\n"
+                                                         "  send 250-fake.test\n"
+                                                         "  send 250 AUTH PLAIN\n"
+                                                         "  expect AUTH PLAIN\n"
+                                                         "  send 334 \n"
+                                                         "  expect AHRpbQBzM2NyZXQ=\n"
+                                                         "  send 235 2.7.0 ok\n"
+                                                         "  expect-close\n");
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (GString) sent = g_string_new (NULL);
+  g_autofree char *address = server_address (server);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  Capture capture = { g_string_new (NULL) };
+
+  smtpkit_client_set_debug_level (client, 1);
+  g_object_set (client, "initial-response-ok", FALSE, "allow-plaintext-auth", TRUE, NULL);
+  g_signal_connect (client, "sending", G_CALLBACK (on_sending), sent);
+  current_capture = &capture;
+
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_no_error (error);
+  reply = smtpkit_client_login (client, "tim", "s3cret", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smtpkit_reply_get_code (reply), ==, 235);
+  smtpkit_client_close (client);
+  assert_script_played (server);
+
+  g_assert_nonnull (strstr (sent->str, "AUTH PLAIN\r\n[redacted]\r\n"));
+  g_assert_null (strstr (sent->str, "AHRpbQBzM2NyZXQ="));
+  g_assert_nonnull (strstr (capture.lines->str, "C: AUTH PLAIN\n"));
+  g_assert_nonnull (strstr (capture.lines->str, "C: [redacted]\n"));
+  g_assert_null (strstr (capture.lines->str, "AUTH PLAIN [redacted]"));
+  current_capture = NULL;
+  g_string_free (capture.lines, TRUE);
+}
+
 /* A transport whose stream is not a socket: the client cannot tell that
  * the server is on this host, so it must not send a password in clear. */
 #define TEST_TYPE_OPAQUE_TRANSPORT (test_opaque_transport_get_type ())
@@ -1026,6 +1071,7 @@ main (int   argc,
   g_test_add_func ("/client/cancel", test_cancel);
   g_test_add_func ("/client/unref-closes", test_unref_closes);
   g_test_add_func ("/client/auth/redacted", test_auth_redacted);
+  g_test_add_func ("/client/auth/redacted-only-what-was-sent", test_auth_redacted_only_what_was_sent);
   g_test_add_func ("/client/auth/password-needs-tls", test_password_needs_tls);
   g_test_add_func ("/client/auth/mutual", test_auth_mutual);
 
