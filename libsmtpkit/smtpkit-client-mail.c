@@ -249,6 +249,15 @@ on_body_sent (GObject      *source,
   SmtpkitReply *reply = NULL;
 
   replies = smtpkit_engine_send_body_finish (priv->engine, result, &partial, &error);
+  if (replies == NULL && op->after_data == empty_body_sent)
+    {
+      /* The message was empty and refused before it was sent: that
+       * refusal is the outcome, not the loss of the connection after. */
+      g_error_free (error);
+      client_drop_connection (CLIENT (task));
+      client_op_return_error (task, g_steal_pointer (&op->last_error));
+      return;
+    }
   if (replies == NULL)
     {
       if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN))
@@ -444,6 +453,21 @@ bdat_last_replies (GTask     *task,
     sendmail_body_done (task, g_ptr_array_index (replies, 0));
 }
 
+/* The connection failed after BDAT LAST went out: the message may have
+ * been delivered to every accepted recipient not answered yet. */
+static void
+bdat_last_lost (GTask     *task,
+                GPtrArray *partial,
+                GError    *error)
+{
+  if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN))
+    {
+      g_autoptr (GHashTable) map = client_unknown_outcomes (task, partial);
+      smtpkit_error_set_recipients (error, map);
+    }
+  client_op_return_error (task, error);
+}
+
 static void
 send_bdat_last (GTask  *task,
                 GBytes *chunk)
@@ -453,6 +477,9 @@ send_bdat_last (GTask  *task,
   add_bdat (batch, chunk, TRUE);
   smtpkit_command_batch_set_replies (batch, expected_data_replies (task));
   smtpkit_command_batch_set_final (batch);
+  if (per_recipient_replies (task))
+    smtpkit_command_batch_set_per_recipient (batch);
+  OP (task)->on_lost = bdat_last_lost;
   client_op_exchange (task, batch, PHASE_DATA_END, bdat_last_replies);
 }
 
@@ -574,9 +601,11 @@ pipelined_replies (GTask     *task,
   /* DATA's reply, or BDAT LAST's (the final one), or none: BDAT follows. */
   SmtpkitReply *last_reply = replies->len > n_rcpt + 1 ? g_ptr_array_index (replies, n_rcpt + 1)
                                                        : NULL;
+  /* Fewer when a 421 ended the group: the server answers no more. */
+  guint n_answered = MIN (n_rcpt, replies->len - 1);
   GError *error;
 
-  for (guint i = 1; i <= n_rcpt; i++)
+  for (guint i = 1; i <= n_answered; i++)
     record_rcpt (task, i - 1, g_ptr_array_index (replies, i));
 
   if (smtpkit_reply_get_code (mail_reply) != 250)
@@ -587,7 +616,7 @@ pipelined_replies (GTask     *task,
       pipelined_refused (task, mail_reply, last_reply, error);
       return;
     }
-  for (guint i = 1; i <= n_rcpt; i++)
+  for (guint i = 1; i <= n_answered; i++)
     if (smtpkit_reply_get_code (g_ptr_array_index (replies, i)) == 421)
       {
         error = client_reply_error (task, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
@@ -614,6 +643,46 @@ pipelined_replies (GTask     *task,
       op->after_data = sendmail_body_done;
       data_command_done (task, last_reply);
     }
+}
+
+/* The connection failed after a group that ended with BDAT LAST went
+ * out. What the replies read before say decides: a refused sender or
+ * every recipient refused is a refusal; else the message may have been
+ * delivered, to the accepted recipients and to those not answered. */
+static void
+pipelined_lost (GTask     *task,
+                GPtrArray *partial,
+                GError    *error)
+{
+  ClientOp *op = OP (task);
+  guint n_rcpt = g_strv_length (op->to);
+  guint n_answered = partial->len > 0 ? MIN (n_rcpt, partial->len - 1) : 0;
+  SmtpkitReply *mail_reply = partial->len > 0 ? g_ptr_array_index (partial, 0) : NULL;
+  GError *refusal = NULL;
+
+  for (guint i = 1; i <= n_answered; i++)
+    record_rcpt (task, i - 1, g_ptr_array_index (partial, i));
+  if (mail_reply && smtpkit_reply_get_code (mail_reply) != 250)
+    {
+      refusal = client_reply_error (task, SMTPKIT_ERROR_SENDER_REFUSED, mail_reply,
+                                    "the server refused the sender");
+      smtpkit_error_set_sender (refusal, op->from);
+    }
+  else if (n_answered == n_rcpt && g_hash_table_size (op->accepted) == 0)
+    {
+      refusal = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
+                             "the server at %s refused every recipient", PRIV (task)->host);
+      smtpkit_error_set_recipients (refusal, op->refused);
+    }
+  if (refusal)
+    {
+      g_error_free (error);
+      client_op_return_error (task, refusal);
+      return;
+    }
+  for (guint i = n_answered; i < n_rcpt; i++)
+    g_ptr_array_add (op->accepted_order, g_strdup (op->to[i]));
+  bdat_last_lost (task, NULL, error);
 }
 
 static void
@@ -650,10 +719,14 @@ sendmail_pipelined (GTask         *task,
       smtpkit_command_batch_add (batch, line, -1);
     }
   else if (op->chunk && !per_recipient_replies (task))
-    /* A message of known size goes in the same group: one round trip.
-     * (Under LMTP the number of replies to BDAT LAST depends on the
-     * RCPT replies, so it waits for them.) */
-    add_bdat (batch, op->chunk, TRUE);
+    {
+      /* A message of known size goes in the same group: one round trip.
+       * (Under LMTP the number of replies to BDAT LAST depends on the
+       * RCPT replies, so it waits for them.) */
+      add_bdat (batch, op->chunk, TRUE);
+      smtpkit_command_batch_set_final (batch);
+      op->on_lost = pipelined_lost;
+    }
   client_op_exchange (task, batch, PHASE_MAIL, pipelined_replies);
 }
 

@@ -72,6 +72,9 @@ typedef void (*ReplyStep) (GTask        *task,
 typedef void (*Step) (GTask *task);
 typedef void (*RepliesStep) (GTask     *task,
                              GPtrArray *replies);
+typedef void (*LostStep) (GTask     *task,
+                          GPtrArray *partial,
+                          GError    *error);
 
 typedef struct
 {
@@ -79,6 +82,8 @@ typedef struct
                                  * end of the client's busy period */
   ReplyStep on_reply;
   RepliesStep on_replies;
+  LostStep on_lost;             /* the next exchange failed: the replies
+                                 * read before, the error (taken); once */
   Step after_hello;
   ReplyStep after_data;
 
@@ -152,6 +157,8 @@ void client_forget_session (SmtpkitClient *client);
 void client_drop_connection (SmtpkitClient *client);
 
 gboolean client_is_connected (SmtpkitClient *client);
+
+GError *client_closed_error (SmtpkitClient *client);
 
 GTask *client_op_begin (SmtpkitClient       *client,
                         gpointer             source_tag,

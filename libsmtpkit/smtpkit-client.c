@@ -269,6 +269,25 @@ client_is_connected (SmtpkitClient *client)
   return priv->engine != NULL && smtpkit_engine_is_open (priv->engine);
 }
 
+/* Why there is no connection to talk over: the server closed it with a
+ * 421, which the error then carries, or it was lost, or never made. */
+GError *
+client_closed_error (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+  SmtpkitReply *reply = priv->engine ? smtpkit_engine_get_closing_reply (priv->engine) : NULL;
+
+  if (reply)
+    return smtpkit_error_new_reply (SMTPKIT_ERROR_SERVER_DISCONNECTED, reply,
+                                    "the server at %s closed the connection: %u %s", priv->host,
+                                    smtpkit_reply_get_code (reply), smtpkit_reply_get_text (reply));
+  if (priv->engine)
+    return g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                        "the connection to %s was closed", priv->host);
+  return g_error_new_literal (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                              "not connected to a server: call connect() first");
+}
+
 /* ---- operations ---------------------------------------------------------
  *
  * Each public method is one GTask whose steps run in turn; a step that
@@ -344,8 +363,7 @@ client_op_begin (SmtpkitClient       *client,
     }
   if (needs_connection && !client_is_connected (client))
     {
-      g_task_return_new_error (task, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                               "not connected to a server: call connect() first");
+      g_task_return_error (task, client_closed_error (client));
       g_object_unref (task);
       return NULL;
     }
@@ -426,6 +444,7 @@ on_command_replies (GObject      *source,
   GTask *task = user_data;
   SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  LostStep on_lost = g_steal_pointer (&op->on_lost);
   GError *error = NULL;
   g_autoptr (GPtrArray) replies = NULL;
   g_autoptr (GPtrArray) partial = NULL;
@@ -433,14 +452,10 @@ on_command_replies (GObject      *source,
   replies = smtpkit_engine_exchange_finish (priv->engine, result, &partial, &error);
   if (replies == NULL)
     {
-      /* BDAT LAST: which recipients were answered before the loss. */
-      if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN) &&
-          op->accepted_order)
-        {
-          g_autoptr (GHashTable) map = client_unknown_outcomes (task, partial);
-          smtpkit_error_set_recipients (error, map);
-        }
-      client_op_return_error (task, error);
+      if (on_lost)
+        on_lost (task, partial, error);
+      else
+        client_op_return_error (task, error);
       return;
     }
   if (op->on_replies)
@@ -463,8 +478,7 @@ client_op_exchange (GTask               *task,
   if (!client_is_connected (client))
     {
       smtpkit_command_batch_free (batch);
-      client_op_return_error (task, g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                                                 "the connection to %s was closed", priv->host));
+      client_op_return_error (task, client_closed_error (client));
       return;
     }
   OP (task)->on_replies = on_replies;

@@ -55,6 +55,9 @@ void smtpkit_command_batch_add_data (SmtpkitCommandBatch *batch,
 /* The batch ends the message (BDAT LAST): once it is written, a failure
  * is SMTPKIT_ERROR_DELIVERY_UNKNOWN. */
 void smtpkit_command_batch_set_final (SmtpkitCommandBatch *batch);
+/* The replies answer for one recipient each (LMTP's to the end of the
+ * data): a 421 among them does not end the reading. */
+void smtpkit_command_batch_set_per_recipient (SmtpkitCommandBatch *batch);
 /* Expect @n_replies in all instead of one per command. */
 void smtpkit_command_batch_set_replies (SmtpkitCommandBatch *batch,
                                         guint                n_replies);
@@ -69,6 +72,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmtpkitEngine, smtpkit_engine_unref)
 
 GIOStream *smtpkit_engine_get_stream (SmtpkitEngine *engine);
 gboolean smtpkit_engine_is_open (SmtpkitEngine *engine);
+/* The 421 reply that closed the connection, if one did (transfer none). */
+SmtpkitReply *smtpkit_engine_get_closing_reply (SmtpkitEngine *engine);
 /* Closes the stream at once, without blocking; pending operations fail. */
 void smtpkit_engine_close (SmtpkitEngine *engine);
 /* Succeeds when the server sent nothing that no command asked for (not
@@ -85,8 +90,11 @@ void smtpkit_engine_set_stream (SmtpkitEngine *engine,
  * Bytes the server sent before the batch are SMTPKIT_ERROR_PROTOCOL.
  * @timeout_ms bounds each wait for the server, in milliseconds (0: no
  * bound). Any error
- * but a reply-level one closes the connection. Result: a GPtrArray of
- * SmtpkitReply (transfer full). */
+ * but a reply-level one closes the connection. A 421 reply closes it too
+ * (RFC 5321 §3.8), and ends the exchange there unless the batch is per
+ * recipient: the result then holds fewer replies than the batch expects,
+ * the last one the 421. Result: a GPtrArray of SmtpkitReply (transfer
+ * full). */
 void smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
                                     SmtpkitCommandBatch *batch,
                                     guint                timeout_ms,
@@ -102,7 +110,8 @@ GPtrArray *smtpkit_engine_exchange_finish (SmtpkitEngine  *engine,
 /* Sends a message body after a 354: encodes @body (CRLF, dot-stuffing),
  * writes it in bounded chunks, then the terminator, and reads @n_replies
  * replies (one for SMTP; one per accepted recipient for LMTP). Result: a
- * GPtrArray of SmtpkitReply. @block_timeout_ms bounds each write,
+ * GPtrArray of SmtpkitReply; a 421 among them closes the connection
+ * once they are read. @block_timeout_ms bounds each write,
  * @final_timeout_ms each wait for a reply. A failure after the terminator
  * was sent and before every reply was read is
  * SMTPKIT_ERROR_DELIVERY_UNKNOWN; *@partial then holds the replies that

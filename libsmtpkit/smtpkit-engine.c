@@ -23,6 +23,7 @@ struct _SmtpkitCommandBatch
   guint n_replies;
   gboolean replies_set;
   gboolean final;
+  gboolean per_recipient;
 };
 
 struct _SmtpkitEngine
@@ -36,6 +37,8 @@ struct _SmtpkitEngine
   GCancellable *closing;        /* cancelled by smtpkit_engine_close() */
   gboolean busy;
   gboolean closed;
+
+  SmtpkitReply *closing_reply;  /* the 421 that closed the connection */
 
   SmtpkitTraceFunc trace;
   gpointer trace_data;
@@ -109,6 +112,12 @@ smtpkit_command_batch_set_final (SmtpkitCommandBatch *batch)
 }
 
 void
+smtpkit_command_batch_set_per_recipient (SmtpkitCommandBatch *batch)
+{
+  batch->per_recipient = TRUE;
+}
+
+void
 smtpkit_command_batch_set_replies (SmtpkitCommandBatch *batch,
                                    guint                n_replies)
 {
@@ -132,6 +141,7 @@ engine_clear (SmtpkitEngine *engine)
   g_byte_array_unref (engine->inbuf);
   smtpkit_reply_parser_free (engine->parser);
   g_clear_object (&engine->closing);
+  g_clear_pointer (&engine->closing_reply, smtpkit_reply_unref);
 }
 
 SmtpkitEngine *
@@ -175,6 +185,12 @@ gboolean
 smtpkit_engine_is_open (SmtpkitEngine *engine)
 {
   return !engine->closed;
+}
+
+SmtpkitReply *
+smtpkit_engine_get_closing_reply (SmtpkitEngine *engine)
+{
+  return engine->closing_reply;
 }
 
 static void
@@ -243,6 +259,7 @@ typedef struct
 
   GPtrArray *replies;
   guint n_replies;
+  gboolean per_recipient;       /* a 421 answers for one recipient only */
 
   /* body */
   GInputStream *body;
@@ -402,8 +419,21 @@ read_replies (GTask *task)
           if (engine->trace)
             engine->trace (engine->trace_data, SMTPKIT_TRACE_REPLY, NULL, reply);
           g_ptr_array_add (op->replies, reply);
+          /* RFC 5321 §3.8: the server is closing the connection. Nothing
+           * more is sent, and no more replies are waited for, unless the
+           * replies are LMTP's, one for each recipient. */
+          if (smtpkit_reply_get_code (reply) == 421)
+            {
+              if (engine->closing_reply == NULL)
+                engine->closing_reply = smtpkit_reply_ref (reply);
+              if (!op->per_recipient)
+                break;
+            }
         }
     }
+
+  if (engine->closing_reply)
+    engine->closed = TRUE;
 
   op->terminator_sent = FALSE;
   op_succeed (task, g_ptr_array_ref (op->replies), (GDestroyNotify) g_ptr_array_unref);
@@ -552,6 +582,7 @@ smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
   Op *op = g_task_get_task_data (task);
 
   op->n_replies = batch_expected_replies (batch);
+  op->per_recipient = batch->per_recipient;
   op->timeout_ms = timeout_ms;
 
   /* A greeting is a reply expected with no command before it. */
@@ -690,6 +721,7 @@ smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
   op->body_buf = g_malloc (BODY_CHUNK);
   op->encoded = g_byte_array_sized_new (BODY_CHUNK * 2 + 8);
   op->n_replies = n_replies;
+  op->per_recipient = TRUE;
   op->timeout_ms = block_timeout_ms;
   op->final_timeout_ms = final_timeout_ms;
   smtpkit_data_encoder_init (&op->encoder, convert_newlines);
