@@ -96,57 +96,17 @@ transaction_done (GTask *task)
   client_op_return_pointer (task, result, g_object_unref);
 }
 
-typedef struct
-{
-  SmtpkitClient *client;
-  GError *error;
-  GTask *task;
-} AbortData;
-
-static void
-on_abort_rset (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  AbortData *data = user_data;
-  SmtpkitClientPrivate *priv = PRIV (data->task);
-  g_autoptr (GPtrArray) replies = NULL;
-
-  /* smtplib's _rset(): the outcome of the RSET does not matter. */
-  replies = smtpkit_engine_exchange_finish (priv->engine, result, NULL, NULL);
-  client_op_return_error (data->task, data->error);
-  g_free (data);
-}
-
-/* Abandons the transaction after a refusal: the connection is dropped on
- * 421 (the server is closing it), else RSET is sent and its outcome
- * ignored, as smtplib does; then @error (taken) is reported. */
+/* Abandons the transaction after a refusal: RSET is sent and its outcome
+ * ignored, as smtplib does (nothing is sent after a 421, when the server
+ * is closing the connection); then @error (taken) is reported. */
 static void
 abandon_transaction (GTask        *task,
                      SmtpkitReply *reply,
                      GError       *error)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
-  g_autoptr (GString) line = NULL;
-  SmtpkitCommandBatch *batch;
-  AbortData *data;
-
-  if ((reply && smtpkit_reply_get_code (reply) == 421) || !client_is_connected (client))
-    {
-      client_drop_connection (client);
-      client_op_return_error (task, error);
-      return;
-    }
-
-  line = client_format_line ("RSET", NULL, NULL, NULL);
-  batch = smtpkit_command_batch_new ();
-  smtpkit_command_batch_add (batch, line, -1);
-  data = g_new0 (AbortData, 1);
-  data->task = task;
-  data->error = error;
-  smtpkit_engine_exchange_async (priv->engine, batch, client_phase_timeout (client, PHASE_COMMAND),
-                                 g_task_get_cancellable (task), on_abort_rset, data);
+  if (reply && smtpkit_reply_get_code (reply) == 421)
+    client_drop_connection (CLIENT (task));
+  client_step_fail_after (task, "RSET", error);
 }
 
 /* Fails the DATA phase: inside sendmail() the transaction is abandoned;

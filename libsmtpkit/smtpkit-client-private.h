@@ -206,6 +206,10 @@ void client_op_exchange (GTask               *task,
 void client_step_return_reply (GTask        *task,
                                SmtpkitReply *reply);
 
+void client_step_fail_after (GTask      *task,
+                             const char *verb,
+                             GError     *error);
+
 const char *client_hello_name (SmtpkitClient *client,
                                const char    *name);
 

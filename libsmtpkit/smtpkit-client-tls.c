@@ -192,12 +192,11 @@ starttls_reply (GTask        *task,
           op->after_starttls (task);
           return;
         }
-      client_drop_connection (CLIENT (task));
-      client_op_return_error (task, smtpkit_error_new_reply (SMTPKIT_ERROR_RESPONSE, reply,
-                                                             "the server at %s refused STARTTLS: %u %s",
-                                                             priv->host,
-                                                             smtpkit_reply_get_code (reply),
-                                                             smtpkit_reply_get_text (reply)));
+      client_step_fail_after (task, "QUIT",
+                              smtpkit_error_new_reply (SMTPKIT_ERROR_RESPONSE, reply,
+                                                       "the server at %s refused STARTTLS: %u %s",
+                                                       priv->host, smtpkit_reply_get_code (reply),
+                                                       smtpkit_reply_get_text (reply)));
       return;
     }
 
@@ -235,10 +234,10 @@ starttls_after_hello (GTask *task)
           op->after_starttls (task);
           return;
         }
-      client_drop_connection (client);
-      client_op_return_error (task, g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED,
-                                                 "the server at %s does not offer STARTTLS",
-                                                 priv->host));
+      client_step_fail_after (task, "QUIT",
+                              g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED,
+                                           "the server at %s does not offer STARTTLS",
+                                           priv->host));
       return;
     }
   client_op_send (task, PHASE_COMMAND, starttls_reply, "STARTTLS", NULL, NULL);
@@ -281,8 +280,10 @@ starttls_done (GTask *task)
  * STARTTLS or the connection is already under TLS, with
  * %SMTPKIT_ERROR_RESPONSE and the reply when the server refuses it, and
  * with %SMTPKIT_ERROR_PROTOCOL when the server sends anything between its
- * 220 and the handshake. Any failure after STARTTLS closes the
- * connection.
+ * 220 and the handshake. When STARTTLS is not offered or is refused,
+ * the client does not go on in clear: it sends QUIT and closes the
+ * connection (RFC 3207 §4.1), unless the refusal was a 421. Any failure
+ * after STARTTLS closes the connection.
  *
  * This blocks; [method@Client.starttls_async] is the asynchronous form.
  *

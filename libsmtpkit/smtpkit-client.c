@@ -511,6 +511,64 @@ client_op_command (GTask     *task,
   client_op_exchange (task, batch, phase, NULL);
 }
 
+typedef struct
+{
+  GTask *task;
+  GError *error;
+  gboolean drop;
+} FailAfter;
+
+static void
+on_fail_after_reply (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  FailAfter *data = user_data;
+  SmtpkitClient *client = CLIENT (data->task);
+  SmtpkitClientPrivate *priv = PRIV (data->task);
+  g_autoptr (GPtrArray) replies = NULL;
+
+  /* The outcome of the command does not matter. */
+  replies = smtpkit_engine_exchange_finish (priv->engine, result, NULL, NULL);
+  if (data->drop)
+    client_drop_connection (client);
+  client_op_return_error (data->task, data->error);
+  g_free (data);
+}
+
+/* Ends the operation with @error (taken) after one more command whose
+ * outcome does not matter: RSET to abandon a transaction (smtplib's
+ * _rset()), or QUIT when the client refuses to go on (RFC 3207 §4.1),
+ * after which the connection is dropped. Nothing is sent when the
+ * connection is already closed (a 421, a loss). */
+void
+client_step_fail_after (GTask      *task,
+                        const char *verb,
+                        GError     *error)
+{
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
+  g_autoptr (GString) line = NULL;
+  SmtpkitCommandBatch *batch;
+  FailAfter *data;
+
+  if (!client_is_connected (client))
+    {
+      client_drop_connection (client);
+      client_op_return_error (task, error);
+      return;
+    }
+  line = client_format_line (verb, NULL, NULL, NULL);
+  batch = smtpkit_command_batch_new ();
+  smtpkit_command_batch_add (batch, line, -1);
+  data = g_new0 (FailAfter, 1);
+  data->task = task;
+  data->error = error;
+  data->drop = g_str_equal (verb, "QUIT");
+  smtpkit_engine_exchange_async (priv->engine, batch, client_phase_timeout (client, PHASE_COMMAND),
+                                 g_task_get_cancellable (task), on_fail_after_reply, data);
+}
+
 void
 client_step_return_reply (GTask        *task,
                           SmtpkitReply *reply)
