@@ -128,6 +128,8 @@ auth_reply (GTask        *task,
   /* 503: already authenticated, which smtplib takes as success too. */
   if (code == 235 || code == 503)
     {
+      if (code == 235)
+        client_set_auth_mechanism (CLIENT (task), smtpkit_auth_mechanism_get_name (op->mechanism));
       op->after_auth (task, reply);
       return;
     }
@@ -271,15 +273,30 @@ login_done (GTask        *task,
   client_op_return_reply (task, reply);
 }
 
-/* A refused mechanism makes login() try the next one, as smtplib does;
- * the error of the last one tried is reported. */
+/* Whether the server refused the mechanism itself, leaving the
+ * credentials untried (RFC 4954 §6): 504 not supported, 534 too weak,
+ * 538 needs encryption. A 535 says the credentials are wrong, and any
+ * other reply is final too: trying them again with another mechanism
+ * would count as one more failed login on the server (lockouts, fail2ban). */
+static gboolean
+mechanism_refused (const GError *error)
+{
+  SmtpkitReply *reply = smtpkit_error_get_reply (error);
+  guint code = reply ? smtpkit_reply_get_code (reply) : 0;
+
+  return g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_AUTHENTICATION) &&
+         (code == 504 || code == 534 || code == 538);
+}
+
+/* A mechanism the server refused makes login() try the next one; any
+ * other failure ends it. The error of the last one tried is reported. */
 static void
 on_login_failed (GTask  *task,
                  GError *error)
 {
   ClientOp *op = OP (task);
 
-  if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_AUTHENTICATION) &&
+  if (mechanism_refused (error) &&
       op->candidates[op->next_candidate] != NULL && client_is_connected (CLIENT (task)))
     {
       g_clear_error (&op->last_error);
@@ -417,13 +434,18 @@ check_credential (const char  *what,
  * Authenticates with a user name and password, as smtplib's `login()`:
  * EHLO first if needed, then each mechanism the server offers that the
  * client has and that works with a password, strongest first (SCRAM
- * before CRAM-MD5, PLAIN and LOGIN), until one succeeds.
+ * before CRAM-MD5, PLAIN and LOGIN), until one succeeds. The next
+ * mechanism is tried only when the server refuses the mechanism itself
+ * (504, 534 or 538): a 535 (credentials invalid) or any other refusal
+ * ends the call at once, so that one call counts as one failed login in
+ * the server's log. [property@Client:auth-mechanism] then names the
+ * mechanism that succeeded.
  *
  * Fails with %SMTPKIT_ERROR_NOT_SUPPORTED when the server does not offer
  * AUTH or no suitable mechanism, or when the connection is not protected
  * by TLS and goes to another host ([property@Client:allow-plaintext-auth]
  * lifts that), and with %SMTPKIT_ERROR_AUTHENTICATION and the server's
- * reply when the last mechanism tried is refused. The password never
+ * reply when the mechanism tried last is refused. The password never
  * appears in the transcript or the `sending` signal.
  *
  * This blocks; [method@Client.login_async] is the asynchronous form.
@@ -603,4 +625,22 @@ smtpkit_client_auth_finish (SmtpkitClient  *client,
                             GError        **error)
 {
   return client_op_finish (client, result, smtpkit_client_auth_async, error);
+}
+
+/**
+ * smtpkit_client_get_auth_mechanism:
+ * @client: a #SmtpkitClient
+ *
+ * The SASL mechanism that [method@Client.login] or [method@Client.auth]
+ * authenticated with on this connection.
+ *
+ * Returns: (nullable): the mechanism's name, such as `SCRAM-SHA-256`, or
+ *   %NULL when the client has not authenticated on this connection
+ */
+const char *
+smtpkit_client_get_auth_mechanism (SmtpkitClient *client)
+{
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return client_get_private (client)->auth_mechanism;
 }

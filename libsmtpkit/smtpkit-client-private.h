@@ -58,6 +58,7 @@ typedef struct
   gboolean busy;
   guint rcpt_accepted;          /* by rcpt() since mail(): LMTP's data() */
 
+  char *auth_mechanism;         /* authenticated with, on this connection */
   gboolean does_esmtp;
   SmtpkitReply *ehlo_reply;
   SmtpkitReply *helo_reply;
@@ -153,6 +154,9 @@ guint client_phase_timeout (SmtpkitClient *client,
                             Phase          phase);
 
 void client_forget_session (SmtpkitClient *client);
+
+void client_set_auth_mechanism (SmtpkitClient *client,
+                                const char    *name);
 
 void client_drop_connection (SmtpkitClient *client);
 

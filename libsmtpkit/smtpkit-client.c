@@ -94,6 +94,7 @@ enum
   PROP_PIPELINING,
   PROP_CHUNKING,
   PROP_CONVERT_8BIT,
+  PROP_AUTH_MECHANISM,
   N_PROPS
 };
 
@@ -239,10 +240,24 @@ client_trace (gpointer          user_data,
 /* ---- session state ----------------------------------------------------- */
 
 void
+client_set_auth_mechanism (SmtpkitClient *client,
+                           const char    *name)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  if (g_strcmp0 (priv->auth_mechanism, name) == 0)
+    return;
+  g_free (priv->auth_mechanism);
+  priv->auth_mechanism = g_strdup (name);
+  g_object_notify_by_pspec (G_OBJECT (client), properties[PROP_AUTH_MECHANISM]);
+}
+
+void
 client_forget_session (SmtpkitClient *client)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
 
+  client_set_auth_mechanism (client, NULL);
   priv->does_esmtp = FALSE;
   g_clear_pointer (&priv->ehlo_reply, smtpkit_reply_unref);
   g_clear_pointer (&priv->helo_reply, smtpkit_reply_unref);
@@ -2358,6 +2373,7 @@ smtpkit_client_finalize (GObject *object)
   g_free (priv->transport);
   g_free (priv->host);
   g_free (priv->server_name);
+  g_free (priv->auth_mechanism);
   g_clear_object (&priv->tls_database);
   g_clear_object (&priv->tls_interaction);
   g_clear_object (&priv->tls_certificate);
@@ -2420,6 +2436,9 @@ smtpkit_client_get_property (GObject    *object,
       break;
     case PROP_CONVERT_8BIT:
       g_value_set_boolean (value, priv->convert_8bit);
+      break;
+    case PROP_AUTH_MECHANISM:
+      g_value_set_string (value, priv->auth_mechanism);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2664,6 +2683,17 @@ smtpkit_client_class_init (SmtpkitClientClass *klass)
   properties[PROP_CONVERT_8BIT] =
     g_param_spec_boolean ("convert-8bit", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:auth-mechanism:
+   *
+   * The SASL mechanism the client authenticated with on this connection,
+   * by [method@Client.login] or [method@Client.auth], or %NULL when it
+   * did not. Reset when the connection closes or goes under TLS.
+   */
+  properties[PROP_AUTH_MECHANISM] =
+    g_param_spec_string ("auth-mechanism", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

@@ -99,6 +99,8 @@ SMTPKIT_AVAILABLE_IN_ALL
 gboolean smtpkit_client_is_secure (SmtpkitClient *client);
 SMTPKIT_AVAILABLE_IN_ALL
 GTlsConnection *smtpkit_client_get_tls_connection (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+const char *smtpkit_client_get_auth_mechanism (SmtpkitClient *client);
 
 SMTPKIT_AVAILABLE_IN_ALL
 const char *smtpkit_client_get_local_hostname (SmtpkitClient *client);

@@ -488,6 +488,11 @@ perform (Run       *c,
       out->has_value = TRUE;
       out->value = g_strdup (smtpkit_client_get_extension_parameter (run->client, a1));
     }
+  else if (g_str_equal (call, "auth_mechanism"))
+    {
+      out->has_value = TRUE;
+      out->value = g_strdup (smtpkit_client_get_auth_mechanism (run->client));
+    }
   else if (g_str_equal (call, "does_esmtp"))
     {
       out->has_value = TRUE;
