@@ -375,11 +375,20 @@ notify_is_valid (SmtpkitDsnNotify notify)
  * @notify: when to send a notification for this recipient;
  *   %SMTPKIT_DSN_NOTIFY_NEVER cannot be combined with the other flags
  * @orcpt: (nullable): the original recipient address (RFC 3461 §4.2), an
- *   addr-spec such as `"bob@example.org"`; %NULL for none
+ *   addr-spec such as `"bob@example.org"`, or typed, such as
+ *   `"rfc822;bob@example.org"`; %NULL for none
  *
  * Adds a recipient with its DSN options. Recipients are sent in the order
  * they are added; the same address may be added more than once, as
  * smtplib allows.
+ *
+ * @orcpt is given as it is, not encoded: the envelope encodes it as
+ * `ORCPT` requires. A bare address goes as `rfc822` (xtext), or as
+ * `utf-8` (RFC 6533) when it is not ASCII. An address type may lead it,
+ * followed by `;`, as `ORCPT` itself writes it: `rfc822;` and `utf-8;`
+ * are then taken as above (a non-ASCII address given as `rfc822` goes as
+ * `utf-8`, which is what RFC 6533 requires), and any other type is kept
+ * with its value as xtext.
  *
  * An invalid @notify is a programming error: it is reported with a
  * critical warning and nothing is added.
@@ -628,20 +637,48 @@ utf8_addr_xtext_encode (const char *text)
   return g_string_free (out, FALSE);
 }
 
+/* The address type of a typed ORCPT ("rfc822;bob@example.org", RFC 3461
+ * §4.2: an atom, then ";"), as a new string, with *@address pointing past
+ * the ";"; NULL when @orcpt is a bare address. An addr-spec holds no ";"
+ * outside a quoted local part, and an atom holds no quote. */
+static char *
+orcpt_type (const char  *orcpt,
+            const char **address)
+{
+  gsize length = strspn (orcpt, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789-");
+
+  if (length == 0 || orcpt[length] != ';')
+    return NULL;
+  *address = orcpt + length + 1;
+  return g_strndup (orcpt, length);
+}
+
 static char *
 format_orcpt (const char *orcpt)
 {
+  g_autofree char *type = NULL;
   g_autofree char *addr = NULL;
   g_autofree char *encoded = NULL;
-  gsize length = strlen (orcpt);
+  const char *value = orcpt;
+  gsize length;
+
+  type = orcpt_type (orcpt, &value);
+  /* Another address type than those of mail: its value as xtext. */
+  if (type && g_ascii_strcasecmp (type, "rfc822") != 0 && g_ascii_strcasecmp (type, "utf-8") != 0)
+    {
+      encoded = smtpkit_codec_xtext_encode (value);
+      return g_strconcat ("ORCPT=", type, ";", encoded, NULL);
+    }
 
   /* The addr-spec, without the angle brackets of a path. */
-  if (length >= 2 && orcpt[0] == '<' && orcpt[length - 1] == '>')
-    addr = g_strndup (orcpt + 1, length - 2);
+  length = strlen (value);
+  if (length >= 2 && value[0] == '<' && value[length - 1] == '>')
+    addr = g_strndup (value + 1, length - 2);
   else
-    addr = g_strdup (orcpt);
+    addr = g_strdup (value);
 
-  if (smtpkit_codec_is_ascii (addr))
+  if (smtpkit_codec_is_ascii (addr) && (type == NULL || g_ascii_strcasecmp (type, "utf-8") != 0))
     {
       encoded = smtpkit_codec_xtext_encode (addr);
       return g_strconcat ("ORCPT=rfc822;", encoded, NULL);

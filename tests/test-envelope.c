@@ -155,6 +155,37 @@ test_envelope_recipients (void)
                                              NULL }));
 }
 
+/* An ORCPT given with its address type is not typed twice. */
+static void
+test_envelope_orcpt_typed (void)
+{
+  static const struct
+  {
+    const char *orcpt;
+    const char *parameter;
+  } cases[] = {
+    { "rfc822;bob@example.org", "ORCPT=rfc822;bob@example.org" },
+    { "RFC822;<bob+x@example.org>", "ORCPT=rfc822;bob+2Bx@example.org" },
+    { "rfc822;j\xc3\xb6rg@example.org", "ORCPT=utf-8;j\\x{F6}rg@example.org" },
+    { "utf-8;bob@example.org", "ORCPT=utf-8;bob@example.org" },
+    { "utf-8;j\xc3\xb6rg@example.org", "ORCPT=utf-8;j\\x{F6}rg@example.org" },
+    { "x400;c=us;a= ;p=x", "ORCPT=x400;c+3Dus;a+3D+20;p+3Dx" },
+    /* No atom before the ";": an address. */
+    { "\"a;b\"@example.org", "ORCPT=rfc822;\"a;b\"@example.org" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (SmtpkitEnvelope) envelope = smtpkit_envelope_new ("alice@example.org");
+      g_auto (GStrv) parameters = NULL;
+
+      smtpkit_envelope_add_recipient (envelope, "bob@example.org", SMTPKIT_DSN_NOTIFY_UNSET,
+                                      cases[i].orcpt);
+      parameters = smtpkit_envelope_rcpt_parameters (envelope, 0);
+      g_assert_cmpstrv (parameters, ((const char *[]){ cases[i].parameter, NULL }));
+    }
+}
+
 static void
 test_envelope_never_combined (void)
 {
@@ -421,6 +452,7 @@ main (int   argc,
   g_test_add_func ("/envelope/mail-parameters", test_envelope_mail_parameters);
   g_test_add_func ("/envelope/envid-invalid", test_envelope_envid_invalid);
   g_test_add_func ("/envelope/recipients", test_envelope_recipients);
+  g_test_add_func ("/envelope/orcpt-typed", test_envelope_orcpt_typed);
   g_test_add_func ("/envelope/never-combined", test_envelope_never_combined);
   g_test_add_func ("/envelope/raw-options", test_envelope_raw_options);
   g_test_add_func ("/envelope/types", test_envelope_types);
