@@ -43,6 +43,9 @@ typedef struct
   char *transport;
   SmtpkitTlsMode tls_mode;
   GTlsDatabase *tls_database;
+  char *tls_ca_file;
+  GTlsDatabase *ca_file_database; /* tls_ca_file, loaded at the handshake */
+  GTlsCertificateFlags certificate_errors; /* of the last handshake */
   GTlsInteraction *tls_interaction;
   GTlsCertificate *tls_certificate;
   gboolean allow_plaintext_auth;

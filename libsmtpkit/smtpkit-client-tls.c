@@ -70,6 +70,70 @@ on_accept_certificate (GTlsConnection       *connection,
   return client_accept_certificate (client, peer, errors);
 }
 
+/* "Unacceptable TLS certificate" says neither which checks failed nor
+ * whose certificate it was: the message is made to say both, and what to
+ * do. The error keeps its domain and code. */
+static void
+explain_certificate_error (SmtpkitClient  *client,
+                           GError        **error)
+{
+  static const struct
+  {
+    GTlsCertificateFlags flag;
+    const char *text;
+  } checks[] = {
+    { G_TLS_CERTIFICATE_UNKNOWN_CA, "unknown issuer: not signed by a trusted authority" },
+    { G_TLS_CERTIFICATE_BAD_IDENTITY, "name mismatch" },
+    { G_TLS_CERTIFICATE_NOT_ACTIVATED, "not yet valid" },
+    { G_TLS_CERTIFICATE_EXPIRED, "expired" },
+    { G_TLS_CERTIFICATE_REVOKED, "revoked" },
+    { G_TLS_CERTIFICATE_INSECURE, "insecure algorithm" },
+    { G_TLS_CERTIFICATE_GENERIC_ERROR, "invalid" },
+  };
+  SmtpkitClientPrivate *priv = client_get_private (client);
+  g_autoptr (GString) failed = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (checks); i++)
+    if (priv->certificate_errors & checks[i].flag)
+      {
+        g_string_append_printf (failed, "%s%s", failed->len ? ", " : "", checks[i].text);
+        if (checks[i].flag == G_TLS_CERTIFICATE_BAD_IDENTITY)
+          g_string_append_printf (failed, ": not valid for “%s”", priv->server_name);
+      }
+  if (failed->len == 0)
+    g_string_append (failed, "refused");
+  g_prefix_error (error, "the TLS certificate of %s failed verification (%s%s): ", priv->host,
+                  failed->str,
+                  priv->certificate_errors & G_TLS_CERTIFICATE_UNKNOWN_CA
+                    ? "; to trust a private CA, set tls-ca-file to its certificate"
+                    : "");
+}
+
+/* The trust store for the handshake: the tls-database, else the
+ * tls-ca-file's, read once; NULL for the system's. */
+static gboolean
+client_trust_database (SmtpkitClient  *client,
+                       GTlsDatabase  **database,
+                       GError        **error)
+{
+  SmtpkitClientPrivate *priv = client_get_private (client);
+
+  *database = priv->tls_database;
+  if (*database || priv->tls_ca_file == NULL)
+    return TRUE;
+  if (priv->ca_file_database == NULL)
+    {
+      priv->ca_file_database = g_tls_file_database_new (priv->tls_ca_file, error);
+      if (priv->ca_file_database == NULL)
+        {
+          g_prefix_error (error, "cannot use tls-ca-file “%s”: ", priv->tls_ca_file);
+          return FALSE;
+        }
+    }
+  *database = priv->ca_file_database;
+  return TRUE;
+}
+
 static void
 on_handshake (GObject      *source,
               GAsyncResult *result,
@@ -99,6 +163,8 @@ on_handshake (GObject      *source,
       g_error_free (error);
       error = clear;
     }
+  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
+    explain_certificate_error (CLIENT (task), &error);
   if (error)
     {
       g_io_stream_close (G_IO_STREAM (source), NULL, NULL);
@@ -120,6 +186,7 @@ client_step_tls_handshake (GTask     *task,
   SmtpkitClient *client = CLIENT (task);
   SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  GTlsDatabase *database = NULL;
   GError *error = NULL;
 
   if (G_IS_TLS_CLIENT_CONNECTION (stream))
@@ -138,8 +205,15 @@ client_step_tls_handshake (GTask     *task,
       op->tls = G_TLS_CONNECTION (tls);
     }
 
-  if (priv->tls_database)
-    g_tls_connection_set_database (op->tls, priv->tls_database);
+  if (!client_trust_database (client, &database, &error))
+    {
+      client_drop_connection (client);
+      client_op_return_error (task, error);
+      return;
+    }
+  if (database)
+    g_tls_connection_set_database (op->tls, database);
+  priv->certificate_errors = 0;
   if (priv->tls_interaction)
     g_tls_connection_set_interaction (op->tls, priv->tls_interaction);
   if (priv->tls_certificate)

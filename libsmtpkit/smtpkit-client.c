@@ -95,6 +95,7 @@ enum
   PROP_CHUNKING,
   PROP_CONVERT_8BIT,
   PROP_AUTH_MECHANISM,
+  PROP_TLS_CA_FILE,
   N_PROPS
 };
 
@@ -1939,8 +1940,48 @@ client_accept_certificate (SmtpkitClient        *client,
 {
   gboolean accept = FALSE;
 
+  client_get_private (client)->certificate_errors = errors;
   g_signal_emit (client, signals[SIGNAL_ACCEPT_CERTIFICATE], 0, peer, errors, &accept);
   return accept;
+}
+
+/**
+ * smtpkit_client_get_tls_ca_file:
+ * @client: a #SmtpkitClient
+ *
+ * Returns: (nullable) (type filename): the [property@Client:tls-ca-file]
+ */
+const char *
+smtpkit_client_get_tls_ca_file (SmtpkitClient *client)
+{
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return client_get_private (client)->tls_ca_file;
+}
+
+/**
+ * smtpkit_client_set_tls_ca_file:
+ * @client: a #SmtpkitClient
+ * @path: (nullable) (type filename): a file of PEM certificates, or %NULL
+ *   for the system's trust store
+ *
+ * Sets the [property@Client:tls-ca-file]: the certificate authorities to
+ * trust, for a server whose certificate a private CA issued.
+ */
+void
+smtpkit_client_set_tls_ca_file (SmtpkitClient *client,
+                                const char    *path)
+{
+  SmtpkitClientPrivate *priv = client_get_private (client);
+
+  g_return_if_fail (SMTPKIT_IS_CLIENT (client));
+
+  if (g_strcmp0 (priv->tls_ca_file, path) == 0)
+    return;
+  g_free (priv->tls_ca_file);
+  priv->tls_ca_file = g_strdup (path);
+  g_clear_object (&priv->ca_file_database);
+  g_object_notify_by_pspec (G_OBJECT (client), properties[PROP_TLS_CA_FILE]);
 }
 
 /**
@@ -2375,6 +2416,8 @@ smtpkit_client_finalize (GObject *object)
   g_free (priv->server_name);
   g_free (priv->auth_mechanism);
   g_clear_object (&priv->tls_database);
+  g_free (priv->tls_ca_file);
+  g_clear_object (&priv->ca_file_database);
   g_clear_object (&priv->tls_interaction);
   g_clear_object (&priv->tls_certificate);
 
@@ -2440,6 +2483,9 @@ smtpkit_client_get_property (GObject    *object,
     case PROP_AUTH_MECHANISM:
       g_value_set_string (value, priv->auth_mechanism);
       break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, priv->tls_ca_file);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2483,6 +2529,9 @@ smtpkit_client_set_property (GObject      *object,
       break;
     case PROP_TLS_DATABASE:
       g_set_object (&priv->tls_database, g_value_get_object (value));
+      break;
+    case PROP_TLS_CA_FILE:
+      smtpkit_client_set_tls_ca_file (client, g_value_get_string (value));
       break;
     case PROP_TLS_INTERACTION:
       g_set_object (&priv->tls_interaction, g_value_get_object (value));
@@ -2609,6 +2658,20 @@ smtpkit_client_class_init (SmtpkitClientClass *klass)
   properties[PROP_TLS_DATABASE] =
     g_param_spec_object ("tls-database", NULL, NULL, G_TYPE_TLS_DATABASE,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SmtpkitClient:tls-ca-file:
+   *
+   * A file of PEM certificates of the authorities to verify the server
+   * against instead of the system's trust store (a private CA), or
+   * %NULL. A shortcut for a `GTlsFileDatabase` in
+   * [property@Client:tls-database], which takes precedence when both are
+   * set. The file is read at the TLS handshake; a file that cannot be
+   * read fails it, naming the file.
+   */
+  properties[PROP_TLS_CA_FILE] =
+    g_param_spec_string ("tls-ca-file", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * SmtpkitClient:tls-interaction:

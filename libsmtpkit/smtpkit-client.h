@@ -96,6 +96,11 @@ SMTPKIT_AVAILABLE_IN_ALL
 void smtpkit_client_set_tls_mode (SmtpkitClient  *client,
                                   SmtpkitTlsMode  mode);
 SMTPKIT_AVAILABLE_IN_ALL
+const char *smtpkit_client_get_tls_ca_file (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+void smtpkit_client_set_tls_ca_file (SmtpkitClient *client,
+                                     const char    *path);
+SMTPKIT_AVAILABLE_IN_ALL
 gboolean smtpkit_client_is_secure (SmtpkitClient *client);
 SMTPKIT_AVAILABLE_IN_ALL
 GTlsConnection *smtpkit_client_get_tls_connection (SmtpkitClient *client);

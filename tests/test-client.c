@@ -842,6 +842,107 @@ test_auth_redacted_only_what_was_sent (void)
   g_string_free (capture.lines, TRUE);
 }
 
+/* ---- certificates ------------------------------------------------------- */
+
+/* A server that offers STARTTLS and accepts it, then plays @tail. */
+static char *
+starttls_script (const char *tail)
+{
+  return g_strconcat ("server:\n"
+                      "  send 220 fake.test ESMTP\n"
+                      "  expect EHLO client.test\n"
+                      "  send 250-fake.test\n"
+                      "  send 250 STARTTLS\n"
+                      "  expect STARTTLS\n"
+                      "  send 220 go ahead\n",
+                      tail, NULL);
+}
+
+/* tls-ca-file trusts a private CA: the fake server's. */
+static void
+test_tls_ca_file (void)
+{
+  g_autofree char *script = starttls_script ("  starttls\n"
+                                             "  expect EHLO client.test\n"
+                                             "  send 250 fake.test\n"
+                                             "  expect QUIT\n"
+                                             "  send 221 bye\n");
+  g_autoptr (SmtpkitFakeServer) server = start_scripted (script);
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autofree char *address = server_address (server);
+  g_autofree char *ca_file = NULL;
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) bye = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_object_set (client, "tls-ca-file", smtpkit_fake_server_get_ca_file (), NULL);
+  g_object_get (client, "tls-ca-file", &ca_file, NULL);
+  g_assert_cmpstr (ca_file, ==, smtpkit_fake_server_get_ca_file ());
+  smtpkit_client_set_tls_mode (client, SMTPKIT_TLS_MODE_STARTTLS);
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (smtpkit_client_is_secure (client));
+  bye = smtpkit_client_quit (client, NULL, &error);
+  g_assert_no_error (error);
+  assert_script_played (server);
+}
+
+/* A CA file that cannot be read fails the handshake, naming the file;
+ * nothing is trusted instead. */
+static void
+test_tls_ca_file_unreadable (void)
+{
+  g_autofree char *script = starttls_script ("  expect-close\n");
+  g_autoptr (SmtpkitFakeServer) server = start_scripted (script);
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autofree char *address = server_address (server);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (GError) error = NULL;
+
+  smtpkit_client_set_tls_ca_file (client, "/nonexistent/ca.pem");
+  smtpkit_client_set_tls_mode (client, SMTPKIT_TLS_MODE_STARTTLS);
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_null (greeting);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "tls-ca-file “/nonexistent/ca.pem”"));
+  g_assert_false (smtpkit_client_is_connected (client));
+  assert_script_played (server);
+}
+
+/* A refused certificate's error names the host and the checks that
+ * failed, and keeps GIO's domain and code. */
+static void
+test_certificate_error_explained (gconstpointer data)
+{
+  const char *const *expected = data;
+  g_autofree char *tail = g_strdup_printf ("  starttls-refused-by-client cert=%s\n"
+                                           "  expect-close\n", expected[0]);
+  g_autofree char *script = starttls_script (tail);
+  g_autoptr (SmtpkitFakeServer) server = start_scripted (script);
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autofree char *address = server_address (server);
+  g_autofree char *host = NULL;
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!g_str_equal (expected[0], "untrusted"))
+    smtpkit_client_set_tls_ca_file (client, smtpkit_fake_server_get_ca_file ());
+  smtpkit_client_set_tls_mode (client, SMTPKIT_TLS_MODE_STARTTLS);
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  g_test_message ("%s", error->message);
+  host = g_strdup_printf ("the TLS certificate of %s failed verification (", address);
+  g_assert_nonnull (strstr (error->message, host));
+  for (guint i = 1; expected[i]; i++)
+    if (strstr (error->message, expected[i]) == NULL)
+      g_error ("“%s” not in “%s”", expected[i], error->message);
+  assert_script_played (server);
+}
+
+static const char *const untrusted_checks[] = { "untrusted", "unknown issuer", "set tls-ca-file", NULL };
+static const char *const wrong_name_checks[] = { "wrong-name", "name mismatch", "“127.0.0.1”", NULL };
+static const char *const expired_checks[] = { "expired", "expired", NULL };
+
 /* A transport whose stream is not a socket: the client cannot tell that
  * the server is on this host, so it must not send a password in clear. */
 #define TEST_TYPE_OPAQUE_TRANSPORT (test_opaque_transport_get_type ())
@@ -1070,6 +1171,14 @@ main (int   argc,
   g_test_add_func ("/client/pending", test_pending);
   g_test_add_func ("/client/cancel", test_cancel);
   g_test_add_func ("/client/unref-closes", test_unref_closes);
+  g_test_add_func ("/client/tls/ca-file", test_tls_ca_file);
+  g_test_add_func ("/client/tls/ca-file-unreadable", test_tls_ca_file_unreadable);
+  g_test_add_data_func ("/client/tls/certificate-error/untrusted", untrusted_checks,
+                        test_certificate_error_explained);
+  g_test_add_data_func ("/client/tls/certificate-error/wrong-name", wrong_name_checks,
+                        test_certificate_error_explained);
+  g_test_add_data_func ("/client/tls/certificate-error/expired", expired_checks,
+                        test_certificate_error_explained);
   g_test_add_func ("/client/auth/redacted", test_auth_redacted);
   g_test_add_func ("/client/auth/redacted-only-what-was-sent", test_auth_redacted_only_what_was_sent);
   g_test_add_func ("/client/auth/password-needs-tls", test_password_needs_tls);

@@ -31,6 +31,8 @@ typedef struct
   char *subject;
   char *body;
   char *local_hostname;
+  char *tls;
+  char *ca_file;
   double timeout;
   int debug;
   gboolean quiet;
@@ -46,6 +48,8 @@ options_clear (Options *options)
   g_clear_pointer (&options->subject, g_free);
   g_clear_pointer (&options->body, g_free);
   g_clear_pointer (&options->local_hostname, g_free);
+  g_clear_pointer (&options->tls, g_free);
+  g_clear_pointer (&options->ca_file, g_free);
   g_clear_pointer (&options->recipients, g_strfreev);
 }
 
@@ -358,10 +362,29 @@ parse_server (const Options  *options,
   return TRUE;
 }
 
+/* The SmtpkitTlsMode of @nick ("none", "starttls", ...), or -1. */
+static int
+tls_mode_from_nick (const char *nick)
+{
+  GEnumClass *klass = g_type_class_ref (SMTPKIT_TYPE_TLS_MODE);
+  GEnumValue *value = g_enum_get_value_by_nick (klass, nick);
+  int mode = value ? value->value : -1;
+
+  g_type_class_unref (klass);
+  return mode;
+}
+
 static gboolean
 check_options (Options  *options,
                GError  **error)
 {
+  if (options->tls && tls_mode_from_nick (options->tls) < 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--tls %s: give none, starttls, starttls-opportunistic or implicit",
+                   options->tls);
+      return FALSE;
+    }
   if (options->from == NULL)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
@@ -425,6 +448,9 @@ send_message (const Options *options,
   int status;
 
   smtpkit_client_set_debug_level (client, options->debug);
+  if (options->tls)
+    smtpkit_client_set_tls_mode (client, tls_mode_from_nick (options->tls));
+  smtpkit_client_set_tls_ca_file (client, options->ca_file);
   if (!smtpkit_client_set_timeout (client, options->timeout, &error) ||
       (options->local_hostname != NULL &&
        !smtpkit_client_set_local_hostname (client, options->local_hostname, &error)))
@@ -508,6 +534,10 @@ main (int   argc,
       "Build a message with this body instead of reading one", "TEXT" },
     { "local-hostname", 0, 0, G_OPTION_ARG_STRING, &options.local_hostname,
       "Name to send with EHLO/HELO (default: this host's FQDN)", "NAME" },
+    { "tls", 0, 0, G_OPTION_ARG_STRING, &options.tls,
+      "none (default), starttls, starttls-opportunistic or implicit (port 465)", "MODE" },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &options.ca_file,
+      "Trust the certificate authorities in this PEM file instead of the system's", "FILE" },
     { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &options.timeout,
       "Bound of each wait for the server (default: RFC 5321's per-command times)", "SECONDS" },
     { "debug", 'd', 0, G_OPTION_ARG_INT, &options.debug,
