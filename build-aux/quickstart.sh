@@ -22,7 +22,8 @@ PACKAGES=(
   libsasl2-dev libsasl2-modules libsasl2-modules-db sasl2-bin
   libgmime-3.0-dev
   gobject-introspection libgirepository1.0-dev gi-docgen
-  python3
+  libjson-glib-dev
+  python3 curl
 )
 
 BUILD_DIR=_build

@@ -146,15 +146,58 @@ io_failed (Player                    *pl,
   return FALSE;
 }
 
+/* Upper-cases what RFC 5321 §2.4 says is case-insensitive in a command:
+ * the verb; for MAIL and RCPT the FROM: or TO: and each parameter's
+ * keyword; for BDAT its LAST. Addresses and other arguments are left. */
+static char *
+fold_command (const char *line)
+{
+  g_auto (GStrv) words = g_strsplit (line, " ", -1);
+  gboolean path = FALSE;
+
+  for (guint i = 0; words[i]; i++)
+    {
+      char *w = words[i];
+      char *equals = strchr (w, '=');
+
+      if (i == 0)
+        {
+          g_autofree char *upper = g_ascii_strup (w, -1);
+
+          path = g_str_equal (upper, "MAIL") || g_str_equal (upper, "RCPT");
+          memcpy (w, upper, strlen (w));
+        }
+      else if (path && i == 1 && strchr (w, ':'))
+        for (char *p = w; *p != ':'; p++)
+          *p = g_ascii_toupper (*p);
+      else if (path && equals)
+        for (char *p = w; p < equals; p++)
+          *p = g_ascii_toupper (*p);
+      else if (i == 2 && g_ascii_strcasecmp (words[0], "BDAT") == 0 &&
+               g_ascii_strcasecmp (w, "LAST") == 0)
+        memcpy (w, "LAST", 4);
+    }
+  return g_strjoinv (" ", words);
+}
+
 static gboolean
-line_matches (GByteArray *line,
+line_matches (Player     *pl,
+              GByteArray *line,
               const char *pattern)
 {
   gsize len = line_length (line->data, line->len);
   g_autofree char *text = g_strndup ((const char *) line->data, len);
+  g_autofree char *folded_text = NULL;
+  g_autofree char *folded_pattern = NULL;
 
   /* A NUL would end the text early; and the line must end in CRLF. */
-  return len == line->len - 2 && strlen (text) == len && g_pattern_match_simple (pattern, text);
+  if (len != line->len - 2 || strlen (text) != len)
+    return FALSE;
+  if (!smtpkit_fake_server_get_any_case (pl->server))
+    return g_pattern_match_simple (pattern, text);
+  folded_text = fold_command (text);
+  folded_pattern = fold_command (pattern);
+  return g_pattern_match_simple (folded_pattern, folded_text);
 }
 
 static gboolean
@@ -226,7 +269,7 @@ run_expect (Player                    *pl,
   switch (step->kind)
     {
     case SMTPKIT_STEP_EXPECT:
-      if (!line_matches (pl->input, step->arg))
+      if (!line_matches (pl, pl->input, step->arg))
         return mismatch (pl, step, error, "expected '%s', %s", step->arg, received);
       break;
     case SMTPKIT_STEP_EXPECT_CLOSE:
@@ -327,7 +370,7 @@ read_line (Player                    *pl,
   if (!smtpkit_fake_conn_read_line (pl->conn, pl->input, &io_error))
     return io_failed (pl, step, io_error, error);
   log_input (pl);
-  if (!line_matches (pl->input, "*"))
+  if (!line_matches (pl, pl->input, "*"))
     {
       received = describe_input (pl);
       return mismatch (pl, step, error, "expected %s, %s", expected, received);

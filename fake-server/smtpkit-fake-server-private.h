@@ -128,4 +128,6 @@ void smtpkit_fake_server_message_received (SmtpkitFakeServer *server,
                                            char             **recipients,
                                            guint64            size);
 
+gboolean smtpkit_fake_server_get_any_case (SmtpkitFakeServer *server);
+
 G_END_DECLS

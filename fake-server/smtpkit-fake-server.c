@@ -48,6 +48,7 @@ struct _SmtpkitFakeServer
   guint step_timeout;
   GTlsCertificate *tls_certificate; /* sink: offers STARTTLS */
   gboolean implicit_tls;            /* sink */
+  gboolean any_case;                /* scripted: verbs match in any case */
 
   GSocketListener *listener;
   char *listen_address;
@@ -778,4 +779,33 @@ smtpkit_fake_server_private_dir (GError **error)
   if (private_dir == NULL)
     g_propagate_error (error, g_error_copy (failure));
   return private_dir;
+}
+
+/**
+ * smtpkit_fake_server_set_any_case:
+ * @server: a scripted server, not listening yet
+ * @any_case: whether `expect` matches command verbs and keywords
+ *   whatever their case
+ *
+ * RFC 5321 §2.4: verbs and keywords are not case-sensitive, and clients
+ * differ (smtplib sends `ehlo` and `mail FROM:`). With @any_case, an
+ * `expect` step compares the verb, the `FROM:` and `TO:` of MAIL and RCPT,
+ * their parameters' keywords and BDAT's `LAST` without regard to case;
+ * everything else (addresses, arguments) still byte for byte. Off by
+ * default: libsmtpkit's own spelling is checked exactly.
+ */
+void
+smtpkit_fake_server_set_any_case (SmtpkitFakeServer *self,
+                                  gboolean           any_case)
+{
+  g_return_if_fail (SMTPKIT_IS_FAKE_SERVER (self));
+  g_return_if_fail (self->thread == NULL);
+
+  self->any_case = any_case;
+}
+
+gboolean
+smtpkit_fake_server_get_any_case (SmtpkitFakeServer *self)
+{
+  return self->any_case;
 }

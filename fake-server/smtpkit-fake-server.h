@@ -26,6 +26,8 @@ gboolean smtpkit_fake_server_listen_unix (SmtpkitFakeServer  *server,
                                           GError            **error);
 guint16 smtpkit_fake_server_get_port (SmtpkitFakeServer *server);
 const char *smtpkit_fake_server_get_listen_address (SmtpkitFakeServer *server);
+void smtpkit_fake_server_set_any_case (SmtpkitFakeServer *server,
+                                       gboolean           any_case);
 
 gboolean smtpkit_fake_server_wait (SmtpkitFakeServer  *server,
                                    guint               timeout_ms,

@@ -48,6 +48,8 @@ run_command (int    argc,
   g_autofree char *format = NULL;
   g_autofree char *mode = NULL;
   g_autofree char *scenario_dir = NULL;
+  g_autofree char *client = NULL;
+  g_autofree char *outcomes = NULL;
   g_auto (GStrv) selectors = NULL;
   gboolean list = FALSE;
   SmtpkitHarnessFormat output;
@@ -59,8 +61,13 @@ run_command (int    argc,
     { "mode", 0, 0, G_OPTION_ARG_STRING, &mode,
       "sync, async or both (default): the blocking API, the asynchronous one", "MODE" },
     { "junit", 0, 0, G_OPTION_ARG_FILENAME, &junit, "Also write the results as JUnit XML", "FILE" },
+    { "outcomes", 0, 0, G_OPTION_ARG_FILENAME, &outcomes,
+      "Also write each case's outcome, “pass|fail|skip<TAB>CASE”, sorted", "FILE" },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format,
       "tap or summary (default: summary on a terminal, else tap)", "FORMAT" },
+    { "client", 0, 0, G_OPTION_ARG_STRING, &client,
+      "Play against another client, through an adapter: COMMAND speaks the harness's line "
+      "protocol (default mode: sync)", "COMMAND" },
     { "scenario-dir", 0, 0, G_OPTION_ARG_FILENAME, &scenario_dir,
       "Where the suites are (default: $SMTPKIT_SCENARIO_DIR, else the installed ones)", "DIR" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &selectors, NULL, "[SUITE|FILE…]" },
@@ -96,6 +103,9 @@ run_command (int    argc,
       g_printerr ("smtpkit-harness: %s\n", error->message);
       return EXIT_USAGE;
     }
+  /* Another client has one API: each scenario once. */
+  if (client && mode == NULL)
+    mode = g_strdup ("sync");
   for (guint i = 0; i < cases->len; i++)
     {
       SmtpkitHarnessCase *test_case = g_ptr_array_index (cases, i);
@@ -127,13 +137,17 @@ run_command (int    argc,
       SmtpkitHarnessCase *test_case = g_ptr_array_index (selected, i);
       SmtpkitHarnessResult result = { 0 };
 
-      smtpkit_harness_run_case (test_case, &result);
+      if (client)
+        smtpkit_harness_play (test_case, smtpkit_harness_adapter_new, client, &result);
+      else
+        smtpkit_harness_run_case (test_case, &result);
       smtpkit_harness_report_add (report, test_case, &result);
       smtpkit_harness_result_clear (&result);
     }
-  if (!smtpkit_harness_report_finish (report, junit, &error))
+  if (!smtpkit_harness_report_finish (report, junit, &error) ||
+      (outcomes && !smtpkit_harness_report_write_outcomes (report, outcomes, &error)))
     {
-      g_printerr ("smtpkit-harness: cannot write %s: %s\n", junit, error->message);
+      g_printerr ("smtpkit-harness: %s\n", error->message);
       return EXIT_USAGE;
     }
   return smtpkit_harness_report_get_n_failed (report) > 0 ? EXIT_FAILED : EXIT_PASSED;

@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "smtpkit-harness.h"
 
 typedef struct
@@ -249,4 +251,35 @@ smtpkit_harness_report_finish (SmtpkitHarnessReport  *report,
         return FALSE;
     }
   return TRUE;
+}
+
+static int
+compare_entries (gconstpointer a,
+                 gconstpointer b)
+{
+  const Entry *x = *(const Entry *const *) a;
+  const Entry *y = *(const Entry *const *) b;
+
+  return strcmp (x->id, y->id);
+}
+
+gboolean
+smtpkit_harness_report_write_outcomes (SmtpkitHarnessReport  *report,
+                                       const char            *path,
+                                       GError               **error)
+{
+  static const char *const names[] = { "pass", "fail", "skip" };
+  g_autoptr (GPtrArray) sorted = g_ptr_array_sized_new (report->entries->len);
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  /* The entries themselves stay the report's. */
+  for (guint i = 0; i < report->entries->len; i++)
+    g_ptr_array_add (sorted, g_ptr_array_index (report->entries, i));
+  g_ptr_array_sort (sorted, compare_entries);
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      Entry *e = g_ptr_array_index (sorted, i);
+      g_string_append_printf (text, "%s\t%s\n", names[e->status], e->id);
+    }
+  return g_file_set_contents (path, text->str, text->len, error);
 }

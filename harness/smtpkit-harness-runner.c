@@ -18,6 +18,7 @@ smtpkit_harness_case_free (SmtpkitHarnessCase *test_case)
 {
   g_free (test_case->id);
   g_free (test_case->suite);
+  g_free (test_case->libsmtpkit_only);
   smtpkit_scenario_unref (test_case->scenario);
   g_free (test_case);
 }
@@ -44,6 +45,28 @@ compare_names (gconstpointer a,
   return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
 }
 
+/* A comment "# libsmtpkit-only: WHY" marks a scenario that checks what
+ * libsmtpkit does beyond the RFCs: it is not held against other
+ * clients. */
+static char *
+find_libsmtpkit_only (const char *path)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      const char *line = lines[i] + strspn (lines[i], " \t");
+
+      if (g_str_has_prefix (line, "# libsmtpkit-only:"))
+        return g_strstrip (g_strdup (line + strlen ("# libsmtpkit-only:")));
+    }
+  return NULL;
+}
+
 /* Both modes of one scenario file, its suite being @suite. */
 static gboolean
 add_file (const char  *path,
@@ -66,6 +89,7 @@ add_file (const char  *path,
       test_case->id = g_strdup_printf ("%s/%s/%s", suite, base, async ? "async" : "sync");
       test_case->scenario = smtpkit_scenario_ref (scenario);
       test_case->async = async;
+      test_case->libsmtpkit_only = find_libsmtpkit_only (path);
       g_ptr_array_add (cases, test_case);
     }
   return TRUE;
@@ -184,14 +208,4 @@ smtpkit_harness_case_matches (const SmtpkitHarnessCase *test_case,
   if (strpbrk (pattern, "*?"))
     return g_pattern_match_simple (pattern, test_case->id);
   return strstr (test_case->id, pattern) != NULL;
-}
-
-void
-smtpkit_harness_run_case (const SmtpkitHarnessCase *test_case,
-                          SmtpkitHarnessResult     *result)
-{
-  gint64 start = g_get_monotonic_time ();
-
-  smtpkit_harness_play_libsmtpkit (test_case, result);
-  result->seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
 }

@@ -16,6 +16,8 @@
 
 #include <gio/gio.h>
 
+#include <smtpkit.h>
+
 #include "smtpkit-scenario.h"
 
 G_BEGIN_DECLS
@@ -26,6 +28,7 @@ typedef enum
 {
   SMTPKIT_HARNESS_ERROR_SCENARIO,  /* a scenario cannot be read or is wrong */
   SMTPKIT_HARNESS_ERROR_SELECTION, /* a suite or file named does not exist */
+  SMTPKIT_HARNESS_ERROR_ADAPTER,   /* the adapter did not start or answer */
 } SmtpkitHarnessError;
 
 GQuark smtpkit_harness_error_quark (void);
@@ -36,6 +39,7 @@ typedef struct
   char *suite;                  /* "rfc5321": the folder under the scenarios */
   SmtpkitScenario *scenario;
   gboolean async;
+  char *libsmtpkit_only;        /* why the case is not for other clients, or NULL */
 } SmtpkitHarnessCase;
 
 typedef enum
@@ -74,13 +78,92 @@ gboolean smtpkit_harness_case_matches (const SmtpkitHarnessCase *test_case,
                                        const char               *pattern,
                                        const char               *rfc);
 
-/* Plays the case through libsmtpkit in-process. */
-void smtpkit_harness_play_libsmtpkit (const SmtpkitHarnessCase *test_case,
-                                      SmtpkitHarnessResult     *result);
+/* ---- the client side ------------------------------------------------------
+ *
+ * A case is played by a client: libsmtpkit in-process, or another client
+ * through an adapter. The player (smtpkit-harness-play.c) reads each
+ * client step, has the client perform it, and compares the outcome with
+ * the one the scenario expects; the fake server checks the bytes. */
 
-/* Plays the case and times it. */
+typedef struct
+{
+  SmtpkitReply *reply;          /* a reply returned, or the one an error carries */
+  GHashTable *refused;          /* a refused map returned: address -> reply */
+  char *error;                  /* the error's class: an SmtpkitError nick,
+                                 * timed-out, pending, bad-certificate */
+  char *error_message;
+  GHashTable *error_recipients; /* the error's map: address -> reply or NULL */
+  gboolean has_value;           /* a query's answer: value */
+  char *value;
+  char *unsupported;            /* the client cannot express the step: why */
+} SmtpkitHarnessOutcome;
+
+void smtpkit_harness_outcome_clear (SmtpkitHarnessOutcome *outcome);
+/* Fills the error fields from @error (an SmtpkitError or GIO's). */
+void smtpkit_harness_outcome_set_error (SmtpkitHarnessOutcome *outcome,
+                                        const GError          *error);
+
+typedef struct _SmtpkitHarnessClient SmtpkitHarnessClient;
+
+struct _SmtpkitHarnessClient
+{
+  /* Performs words[0 .. last-1] (the call and its arguments), the step
+   * of scenario line @lineno; FALSE for a step the client does not know. */
+  gboolean (*perform) (SmtpkitHarnessClient  *client,
+                       guint                  lineno,
+                       GPtrArray             *words,
+                       guint                  last,
+                       SmtpkitHarnessOutcome *out);
+  /* After the last step: a failure to report, or NULL. */
+  char *(*finish) (SmtpkitHarnessClient *client);
+  void (*free) (SmtpkitHarnessClient *client);
+};
+
+/* Makes the client for one case; NULL and @error when it cannot start. */
+typedef SmtpkitHarnessClient *(*SmtpkitHarnessClientNew) (const SmtpkitHarnessCase  *test_case,
+                                                          guint16                    port,
+                                                          gpointer                   data,
+                                                          GError                   **error);
+
+/* libsmtpkit in-process (smtpkit-harness-steps.c). */
+SmtpkitHarnessClient *smtpkit_harness_libsmtpkit_new (const SmtpkitHarnessCase  *test_case,
+                                                      guint16                    port,
+                                                      gpointer                   data,
+                                                      GError                   **error);
+/* Another client: @data is the adapter's command line
+ * (smtpkit-harness-adapter.c, docs/harness.md). */
+SmtpkitHarnessClient *smtpkit_harness_adapter_new (const SmtpkitHarnessCase  *test_case,
+                                                   guint16                    port,
+                                                   gpointer                   data,
+                                                   GError                   **error);
+
+/* Plays the case with the client @new_client makes, and times it. */
+void smtpkit_harness_play (const SmtpkitHarnessCase *test_case,
+                           SmtpkitHarnessClientNew   new_client,
+                           gpointer                  data,
+                           SmtpkitHarnessResult     *result);
+
+/* Plays the case through libsmtpkit in-process. */
 void smtpkit_harness_run_case (const SmtpkitHarnessCase *test_case,
                                SmtpkitHarnessResult     *result);
+
+/* ---- reading client steps (shared by the clients) -------------------------- */
+
+/* Word @i, or NULL past the end. */
+const char *smtpkit_harness_word (GPtrArray *words,
+                                  guint      i);
+/* A comma-separated list ("a@x,b@y"): a new GStrv, empty for NULL. */
+char **smtpkit_harness_split_list (const char *list);
+/* A message word: the word itself, or "generate:N", N bytes of lines. */
+GBytes *smtpkit_harness_message_word (GPtrArray *words,
+                                      guint      i);
+/* The "mail:OPT" and "rcpt:OPT" words in [first, last), each array
+ * NULL-terminated. */
+void smtpkit_harness_collect_options (GPtrArray *words,
+                                      guint      first,
+                                      guint      last,
+                                      GPtrArray *mail_options,
+                                      GPtrArray *rcpt_options);
 
 /* ---- reports ------------------------------------------------------------ */
 
@@ -103,6 +186,11 @@ void smtpkit_harness_report_add (SmtpkitHarnessReport       *report,
 gboolean smtpkit_harness_report_finish (SmtpkitHarnessReport  *report,
                                         const char            *junit,
                                         GError               **error);
+/* Writes "pass|fail|skip<TAB>CASE" lines, sorted by case: a list to keep
+ * and compare. */
+gboolean smtpkit_harness_report_write_outcomes (SmtpkitHarnessReport  *report,
+                                                const char            *path,
+                                                GError               **error);
 guint smtpkit_harness_report_get_n_failed (SmtpkitHarnessReport *report);
 void smtpkit_harness_report_free (SmtpkitHarnessReport *report);
 
