@@ -5,6 +5,9 @@
 #                                       fake server and show both sides
 #   bash build-aux/quickstart.sh test   build twice (normal, ASan+UBSan) and
 #                                       run the whole test suite in each
+#   bash build-aux/quickstart.sh valgrind
+#                                       build for valgrind and run the whole
+#                                       test suite under memcheck
 #
 # Both first install the Debian packages the build needs, when some are
 # missing (as root, or through sudo). Works from any checkout, with or
@@ -24,6 +27,7 @@ PACKAGES=(
   gobject-introspection libgirepository1.0-dev gi-docgen
   libjson-glib-dev
   python3 curl
+  valgrind
 )
 
 BUILD_DIR=_build
@@ -36,6 +40,13 @@ ASAN_SETUP_OPTIONS=(
   -Dbuildtype=debug
 )
 
+# A plain debug build: valgrind and the sanitizers do not mix.
+VALGRIND_BUILD_DIR=_build-vg
+VALGRIND_SETUP_OPTIONS=(
+  -Db_sanitize=none
+  -Dbuildtype=debug
+)
+
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO_ROOT"
 
@@ -45,12 +56,15 @@ die () { printf 'quickstart: error: %s\n' "$*" >&2; exit 1; }
 usage ()
 {
   cat >&2 <<EOF
-usage: bash build-aux/quickstart.sh demo|test
+usage: bash build-aux/quickstart.sh demo|test|valgrind
 
   demo   build into $BUILD_DIR, send a message to the fake SMTP server with
          smtpkit-send, and print the SMTP transcript and the message received
   test   build into $BUILD_DIR and $ASAN_BUILD_DIR (AddressSanitizer +
          UndefinedBehaviorSanitizer) and run the test suite in both
+  valgrind
+         build into $VALGRIND_BUILD_DIR and run the test suite under
+         valgrind's memcheck (meson test --setup valgrind)
 EOF
   exit 2
 }
@@ -332,6 +346,20 @@ run_suite ()
   fi
 }
 
+# report_totals: print the failures and the totals; fail if any failed.
+report_totals ()
+{
+  local failure
+
+  echo
+  for failure in "${failures[@]}"; do
+    say "$failure"
+  done
+  echo "$total_passed passed, $total_failed failed, $total_skipped skipped"
+
+  [ "$total_failed" -eq 0 ] && [ ${#failures[@]} -eq 0 ]
+}
+
 build_failed ()
 {
   failures+=("the build in $1 failed (counted as 1 failure)")
@@ -340,8 +368,6 @@ build_failed ()
 
 run_tests ()
 {
-  local failure
-
   install_packages
 
   if build "$BUILD_DIR"; then
@@ -365,17 +391,27 @@ run_tests ()
     build_failed "$ASAN_BUILD_DIR"
   fi
 
-  echo
-  for failure in "${failures[@]}"; do
-    say "$failure"
-  done
-  echo "$total_passed passed, $total_failed failed, $total_skipped skipped"
+  report_totals
+}
 
-  [ "$total_failed" -eq 0 ] && [ ${#failures[@]} -eq 0 ]
+# The valgrind test setup (tests/meson.build) sets the options and the
+# suppression files; it exists only where valgrind was found at setup.
+run_valgrind_tests ()
+{
+  install_packages
+
+  if build "$VALGRIND_BUILD_DIR" "${VALGRIND_SETUP_OPTIONS[@]}"; then
+    run_suite "$VALGRIND_BUILD_DIR" --setup valgrind
+  else
+    build_failed "$VALGRIND_BUILD_DIR"
+  fi
+
+  report_totals
 }
 
 case ${1:-} in
   demo) demo ;;
   test) run_tests ;;
+  valgrind) run_valgrind_tests ;;
   *) usage ;;
 esac

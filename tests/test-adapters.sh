@@ -21,7 +21,9 @@ failed=0
 for name in smtplib curl; do
   n=$((n + 1))
   status=0
-  timeout 900 ${SMTPKIT_TEST_WRAPPER:-} "$harness" run --format tap --outcomes "$tmp/$name.outcomes" \
+  # Not under SMTPKIT_TEST_WRAPPER (valgrind): a slower harness would
+  # change what times out, and so the outcomes compared.
+  timeout 900 "$harness" run --format tap --outcomes "$tmp/$name.outcomes" \
     --client "python3 $adapters/$name-adapter.py" >"$tmp/$name.tap" 2>&1 || status=$?
   if [ "$status" -gt 1 ]; then
     failed=1

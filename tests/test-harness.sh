@@ -6,10 +6,15 @@
 # Listing and selecting cases, TAP and JUnit output, and the exit status:
 # 0 all passed, 1 one failed, 2 bad usage or an unreadable scenario.
 # SMTPKIT_SCENARIO_DIR and SMTPKIT_PLUGIN_PATH come from the test setup.
+#
+# Under meson test --setup valgrind, SMTPKIT_TEST_WRAPPER holds valgrind's
+# command line (words separated by spaces): the program runs under it, and
+# exits with status 99 when valgrind finds an error.
 
 set -u
 
 harness=$1
+read -r -a wrapper <<<"${SMTPKIT_TEST_WRAPPER:-}"
 data=$(dirname "$0")/data/harness
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/smtpkit-harness-test.XXXXXX")
 trap 'rm -rf -- "$tmp"' EXIT
@@ -30,11 +35,18 @@ check ()
   fi
 }
 
-# harness ARGS...: runs the program, bounded in time; sets $status.
+# harness ARGS...: runs the program, bounded in time; sets $status. Not
+# every check looks at the status: a valgrind error is a failure of its own.
 harness ()
 {
   status=0
-  timeout 300 "$harness" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+  timeout 300 "${wrapper[@]}" "$harness" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+  if [ "$status" -eq 99 ]; then
+    n=$((n + 1))
+    failed=1
+    echo "not ok $n - valgrind found errors in: smtpkit-harness $*"
+    sed 's/^/# /' "$tmp/err"
+  fi
 }
 
 files=$(find "$SMTPKIT_SCENARIO_DIR" -name '*.scenario' | wc -l)

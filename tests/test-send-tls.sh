@@ -6,6 +6,10 @@
 # --tls starttls and --tls implicit with --ca-file naming the fake
 # server's CA deliver the message; without --ca-file the certificate is
 # refused, and the error names the host and the failed check.
+#
+# Under meson test --setup valgrind, SMTPKIT_TEST_WRAPPER holds valgrind's
+# command line (words separated by spaces): both programs run under it,
+# and exit with status 99 when valgrind finds an error.
 
 set -u
 
@@ -17,6 +21,7 @@ unset GIO_USE_PROXY_RESOLVER
 
 send=$1
 server=$2
+read -r -a wrapper <<<"${SMTPKIT_TEST_WRAPPER:-}"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/smtpkit-send-tls.XXXXXX")
 server_pid=
 
@@ -41,7 +46,7 @@ start_server ()
 {
   rm -rf "$tmp/spool" "$tmp/port" "$tmp/server.out"
   mkdir -p "$tmp/spool"
-  "$server" --sink "$tmp/spool" "--$1" --listen 127.0.0.1:0 --port-file "$tmp/port" \
+  "${wrapper[@]}" "$server" --sink "$tmp/spool" "--$1" --listen 127.0.0.1:0 --port-file "$tmp/port" \
     >"$tmp/server.out" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do
@@ -52,10 +57,13 @@ start_server ()
   ca=$(sed -n 's/^ca-file: //p' "$tmp/server.out")
 }
 
+# stop_server: SIGTERM, to which the fake server answers by exiting; sets
+# $server_status.
 stop_server ()
 {
+  server_status=0
   kill -TERM "$server_pid" 2>/dev/null
-  wait "$server_pid" 2>/dev/null
+  wait "$server_pid" 2>/dev/null || server_status=$?
   server_pid=
 }
 
@@ -63,7 +71,7 @@ stop_server ()
 run_send ()
 {
   status=0
-  timeout 60 "$send" --timeout 10 --server "127.0.0.1:$port" --from alice@example.org \
+  timeout 60 "${wrapper[@]}" "$send" --timeout 10 --server "127.0.0.1:$port" --from alice@example.org \
     --subject "over TLS" --body "hello" "$@" bob@example.net >"$tmp/out" 2>"$tmp/err" \
     || status=$?
 }
@@ -96,10 +104,16 @@ for mode in starttls implicit-tls; do
     not_ok "--tls $tls --ca-file MISSING: fails naming the file (exit $status)"
   fi
   stop_server
+  if [ "$server_status" -eq 0 ]; then
+    ok "fake server --$mode: exits cleanly on SIGTERM"
+  else
+    cp "$tmp/server.out" "$tmp/err"
+    not_ok "fake server --$mode: exits cleanly on SIGTERM (exit $server_status)"
+  fi
 done
 
 run_send --tls bogus
-if [ "$status" -ne 0 ] && grep -q -- "--tls bogus" "$tmp/err"; then
+if [ "$status" -eq 1 ] && grep -q -- "--tls bogus" "$tmp/err"; then
   ok "--tls bogus: a usage error"
 else
   not_ok "--tls bogus: a usage error (exit $status)"
