@@ -17,6 +17,8 @@
 
 #include "smtpkit-harness.h"
 
+#include "smtpkit-fake-server.h"
+
 enum
 {
   EXIT_PASSED = 0,
@@ -153,6 +155,167 @@ run_command (int    argc,
   return smtpkit_harness_report_get_n_failed (report) > 0 ? EXIT_FAILED : EXIT_PASSED;
 }
 
+/* "connect; sendmail a@x b@y ..." : what the client of a scenario does,
+ * as a hint for whoever drives the client under test. */
+static char *
+client_steps_hint (SmtpkitScenario *scenario)
+{
+  GPtrArray *steps = smtpkit_scenario_get_client_steps (scenario);
+  GString *hint = g_string_new (NULL);
+
+  for (guint i = 0; i < steps->len; i++)
+    {
+      const SmtpkitScenarioLine *line = g_ptr_array_index (steps, i);
+
+      g_auto (GStrv) words = g_strsplit_set (line->text, " \t", -1);
+      g_autofree char *text = NULL;
+      guint n = 0;
+
+      /* The step's words, without the padding that aligns the outcomes. */
+      for (guint w = 0; words[w]; w++)
+        if (words[w][0] != '\0')
+          words[n++] = words[w];
+        else
+          g_free (words[w]);
+      words[n] = NULL;
+      text = g_strjoinv (" ", words);
+      g_string_append_printf (hint, "%s%s", i ? "; " : "", text);
+    }
+  return g_string_free (hint, FALSE);
+}
+
+/* smtpkit-harness serve: the server side of each selected scenario, one
+ * per connection, for a client that no adapter can drive. */
+static int
+serve_command (int    argc,
+               char **argv)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) cases = NULL;
+  g_autoptr (GPtrArray) selected = g_ptr_array_new ();
+  g_autoptr (SmtpkitHarnessReport) report = NULL;
+  g_autofree char *listen = NULL;
+  g_autofree char *port_file = NULL;
+  g_autofree char *pattern = NULL;
+  g_autofree char *rfc = NULL;
+  g_autofree char *junit = NULL;
+  g_autofree char *scenario_dir = NULL;
+  g_autofree char *address = NULL;
+  g_auto (GStrv) selectors = NULL;
+  int wait_seconds = 600;
+  int step_timeout = 10000;
+  gboolean strict_case = FALSE;
+  const GOptionEntry entries[] = {
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen,
+      "The loopback address and port to listen on (port 0: a free one)", "ADDRESS:PORT" },
+    { "port-file", 0, 0, G_OPTION_ARG_FILENAME, &port_file,
+      "Write the port listened on to FILE", "FILE" },
+    { "keyword", 'k', 0, G_OPTION_ARG_STRING, &pattern,
+      "Only the scenarios whose name holds PATTERN", "PATTERN" },
+    { "rfc", 0, 0, G_OPTION_ARG_STRING, &rfc, "Only the scenarios that check RFC NNNN", "NNNN" },
+    { "wait", 0, 0, G_OPTION_ARG_INT, &wait_seconds,
+      "Wait at most SECONDS for each scenario's client (default 600)", "SECONDS" },
+    { "step-timeout", 0, 0, G_OPTION_ARG_INT, &step_timeout,
+      "Wait at most MS milliseconds for each thing the client sends (default 10000)", "MS" },
+    { "strict-case", 0, 0, G_OPTION_ARG_NONE, &strict_case,
+      "Match command verbs and keywords in the scenario's case only", NULL },
+    { "junit", 0, 0, G_OPTION_ARG_FILENAME, &junit, "Also write the results as JUnit XML", "FILE" },
+    { "scenario-dir", 0, 0, G_OPTION_ARG_FILENAME, &scenario_dir, "Where the suites are", "DIR" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &selectors, NULL, "[SUITE|FILE…]" },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new ("[SUITE|FILE…]");
+  g_option_context_set_summary (context,
+                                "Plays the server side of scenarios, one per connection in order,\n"
+                                "for a client that no adapter can drive, and reports for each\n"
+                                "whether the client's bytes matched.");
+  g_option_context_set_description (context,
+                                    "Before each scenario its title and what its client does are\n"
+                                    "printed, for whoever drives the client. Output is TAP.\n"
+                                    "\n"
+                                    "Exit status: 0 when the client matched every scenario, 1 when\n"
+                                    "it did not, 2 for bad usage or a scenario that cannot be read.\n");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error ("serve", error->message);
+  if (listen == NULL)
+    return usage_error ("serve", "--listen ADDRESS:PORT is required");
+  if (wait_seconds <= 0 || step_timeout <= 0)
+    return usage_error ("serve", "--wait and --step-timeout take a positive number");
+
+  cases = smtpkit_harness_load (scenario_dir ? scenario_dir : smtpkit_harness_get_scenario_dir (),
+                                (const char *const *) selectors, &error);
+  if (cases == NULL)
+    {
+      g_printerr ("smtpkit-harness: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  /* The server side is the same in both modes: each scenario once. */
+  for (guint i = 0; i < cases->len; i++)
+    {
+      SmtpkitHarnessCase *test_case = g_ptr_array_index (cases, i);
+
+      if (!test_case->async && smtpkit_harness_case_matches (test_case, pattern, rfc))
+        g_ptr_array_add (selected, test_case);
+    }
+
+  report = smtpkit_harness_report_new (stdout, SMTPKIT_HARNESS_FORMAT_TAP, selected->len);
+  address = g_strdup (listen);
+  for (guint i = 0; i < selected->len; i++)
+    {
+      SmtpkitHarnessCase *test_case = g_ptr_array_index (selected, i);
+      g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_scripted (test_case->scenario);
+      g_autofree char *hint = client_steps_hint (test_case->scenario);
+      SmtpkitHarnessResult result = { 0 };
+      g_autoptr (GError) failure = NULL;
+      gint64 start = g_get_monotonic_time ();
+
+      g_object_set (server, "address", address, "step-timeout", (guint) step_timeout, NULL);
+      smtpkit_fake_server_set_any_case (server, !strict_case);
+      if (!smtpkit_fake_server_listen_tcp (server, &error))
+        {
+          g_printerr ("smtpkit-harness: cannot listen on %s: %s\n", address, error->message);
+          return EXIT_USAGE;
+        }
+      /* The next scenarios on the same port, the one chosen for port 0. */
+      g_free (address);
+      address = g_strdup (smtpkit_fake_server_get_listen_address (server));
+      if (i == 0 && port_file)
+        {
+          g_autofree char *port = g_strdup_printf ("%u\n", smtpkit_fake_server_get_port (server));
+          if (!g_file_set_contents (port_file, port, -1, &error))
+            {
+              g_printerr ("smtpkit-harness: %s\n", error->message);
+              return EXIT_USAGE;
+            }
+        }
+      printf ("# %s: %s\n# listening on %s; the client: %s\n", test_case->id,
+              smtpkit_scenario_get_title (test_case->scenario), address, hint);
+      fflush (stdout);
+
+      if (smtpkit_fake_server_wait (server, wait_seconds * 1000, &failure))
+        result.status = SMTPKIT_HARNESS_PASS;
+      else
+        {
+          result.status = SMTPKIT_HARNESS_FAIL;
+          result.message = g_strdup (failure->message);
+        }
+      smtpkit_fake_server_stop (server);
+      result.transcript = smtpkit_fake_server_get_transcript (server);
+      result.seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+      smtpkit_harness_report_add (report, test_case, &result);
+      smtpkit_harness_result_clear (&result);
+    }
+  if (!smtpkit_harness_report_finish (report, junit, &error))
+    {
+      g_printerr ("smtpkit-harness: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  return smtpkit_harness_report_get_n_failed (report) > 0 ? EXIT_FAILED : EXIT_PASSED;
+}
+
 static int
 print_usage (FILE *out)
 {
@@ -162,7 +325,9 @@ print_usage (FILE *out)
            "The conformance harness of libsmtpkit.\n"
            "\n"
            "Commands:\n"
-           "  run [SUITE|FILE…]   play scenario suites against libsmtpkit\n"
+           "  run [SUITE|FILE…]   play scenario suites against libsmtpkit, or another\n"
+           "                      client through an adapter (--client)\n"
+           "  serve [SUITE|FILE…] play the server side for a client nobody can drive\n"
            "\n"
            "“smtpkit-harness COMMAND --help” describes a command; --version prints the version.\n");
   return out == stdout ? EXIT_PASSED : EXIT_USAGE;
@@ -186,6 +351,8 @@ main (int   argc,
     }
   if (g_str_equal (argv[1], "run"))
     return run_command (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "serve"))
+    return serve_command (argc - 1, argv + 1);
 
   g_printerr ("smtpkit-harness: unknown command “%s”\n", argv[1]);
   print_usage (stderr);

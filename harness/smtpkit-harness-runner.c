@@ -129,6 +129,22 @@ add_dir (const char  *dir,
   return TRUE;
 }
 
+/* The scenario file @selector names under @scenario_dir, with or without
+ * its .scenario, or NULL. */
+static char *
+in_scenario_dir (const char *scenario_dir,
+                 const char *selector)
+{
+  g_autofree char *path = g_build_filename (scenario_dir, selector, NULL);
+  g_autofree char *with_suffix = g_strconcat (path, ".scenario", NULL);
+
+  if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&path);
+  if (g_file_test (with_suffix, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&with_suffix);
+  return NULL;
+}
+
 GPtrArray *
 smtpkit_harness_load (const char         *scenario_dir,
                       const char *const  *selectors,
@@ -147,6 +163,7 @@ smtpkit_harness_load (const char         *scenario_dir,
       g_autofree char *suite_dir = g_build_filename (scenario_dir, selector, NULL);
       g_autofree char *parent = NULL;
       g_autofree char *suite = NULL;
+      g_autofree char *in_dir = NULL;
       gboolean ok;
 
       if (g_file_test (selector, G_FILE_TEST_IS_REGULAR))
@@ -163,10 +180,17 @@ smtpkit_harness_load (const char         *scenario_dir,
         }
       else if (strchr (selector, '/') == NULL && g_file_test (suite_dir, G_FILE_TEST_IS_DIR))
         ok = add_dir (suite_dir, selector, cases, error);
+      else if ((in_dir = in_scenario_dir (scenario_dir, selector)))
+        {
+          /* SUITE/NAME or SUITE/NAME.scenario, under @scenario_dir. */
+          parent = g_path_get_dirname (in_dir);
+          suite = g_path_get_basename (parent);
+          ok = add_file (in_dir, suite, cases, error);
+        }
       else
         {
           g_set_error (error, SMTPKIT_HARNESS_ERROR, SMTPKIT_HARNESS_ERROR_SELECTION,
-                       "“%s” is neither a scenario file, a folder, nor a suite of %s",
+                       "“%s” is neither a scenario file, a folder, nor a suite or a scenario of %s",
                        selector, scenario_dir);
           ok = FALSE;
         }

@@ -115,6 +115,52 @@ check "a bad --mode: exit 2" test "$status" -eq 2
 harness frobnicate
 check "an unknown command: exit 2" test "$status" -eq 2
 
+# serve: the server side for a client driven from outside, here smtplib,
+# which connects once the scenario's "# listening on" line is out.
+serve_check ()
+{
+  python3 - "$@" <<'PY'
+import re, smtplib, subprocess, sys
+wrapper, harness, scenario_dir, second_fails = sys.argv[1:5]
+argv = (wrapper.split() if wrapper else []) + [harness, "serve", "--listen", "127.0.0.1:0",
+        "--wait", "30", "--scenario-dir", scenario_dir,
+        "rfc5321/connect-greeting", "rfc5321/connect-multiline-greeting"]
+serve = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+n = 0
+out = []
+for line in serve.stdout:
+    out.append(line)
+    m = re.match(r"# listening on 127\.0\.0\.1:(\d+);", line)
+    if m:
+        n += 1
+        s = smtplib.SMTP("127.0.0.1", int(m.group(1)), local_hostname="client.test")
+        if n == 1:
+            s.quit()                 # what connect-greeting expects
+        elif second_fails == "yes":
+            # connect-multiline-greeting expects NOOP first: the server
+            # closes at the mismatch.
+            try:
+                s.quit()
+            except smtplib.SMTPServerDisconnected:
+                pass
+        else:
+            s.noop()
+            s.close()
+status = serve.wait()
+text = "".join(out)
+sys.stdout.write(text)
+ok = ("ok 1 - rfc5321/connect-greeting/sync" in text and
+      (("not ok 2 - rfc5321/connect-multiline-greeting/sync" in text and status == 1)
+       if second_fails == "yes" else
+       ("\nok 2 - rfc5321/connect-multiline-greeting/sync" in text and status == 0)))
+sys.exit(0 if ok else 1)
+PY
+}
+serve_check "${wrapper[*]:-}" "$harness" "$SMTPKIT_SCENARIO_DIR" no >"$tmp/out" 2>"$tmp/err"
+check "serve: a client that matches both scenarios, exit 0" test $? -eq 0
+serve_check "${wrapper[*]:-}" "$harness" "$SMTPKIT_SCENARIO_DIR" yes >"$tmp/out" 2>"$tmp/err"
+check "serve: a client that does not match the second, not ok and exit 1" test $? -eq 0
+
 harness --version
 check "--version" grep -q "^smtpkit-harness [0-9]" "$tmp/out"
 
