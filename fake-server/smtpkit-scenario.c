@@ -796,6 +796,20 @@ smtpkit_scenario_get_client_steps (SmtpkitScenario *scenario)
   return scenario->client_steps;
 }
 
+/**
+ * smtpkit_scenario_get_n_server_steps:
+ * @scenario: a scenario
+ *
+ * Returns: the number of steps of the `server:` section; 0 for a scenario
+ *   whose client never reaches the server (a call refused before it
+ *   connects)
+ */
+guint
+smtpkit_scenario_get_n_server_steps (SmtpkitScenario *scenario)
+{
+  return scenario->server_steps->len;
+}
+
 GPtrArray *
 smtpkit_scenario_get_server_steps (SmtpkitScenario *scenario)
 {

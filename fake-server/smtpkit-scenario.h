@@ -65,6 +65,7 @@ const char *smtpkit_scenario_get_name (SmtpkitScenario *scenario);
 const char *smtpkit_scenario_get_path (SmtpkitScenario *scenario);
 const char *smtpkit_scenario_get_title (SmtpkitScenario *scenario);
 GPtrArray *smtpkit_scenario_get_client_steps (SmtpkitScenario *scenario);
+guint smtpkit_scenario_get_n_server_steps (SmtpkitScenario *scenario);
 
 guint8 *smtpkit_scenario_unescape (const char  *quoted,
                                    gsize       *len,

@@ -136,6 +136,46 @@ parse_message (GBytes *raw)
   return message;
 }
 
+/* "get NAME": the property as its getter gives it, as text. */
+static char *
+get_property_text (SmtpkitClient *client,
+                   const char    *name)
+{
+  if (g_strcmp0 (name, "local-hostname") == 0)
+    return g_strdup (smtpkit_client_get_local_hostname (client));
+  if (g_strcmp0 (name, "timeout") == 0)
+    {
+      char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+      return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, smtpkit_client_get_timeout (client)));
+    }
+  if (g_strcmp0 (name, "convert-newlines") == 0)
+    return g_strdup (smtpkit_client_get_convert_newlines (client) ? "true" : "false");
+  if (g_strcmp0 (name, "debug-level") == 0)
+    return g_strdup_printf ("%u", smtpkit_client_get_debug_level (client));
+  if (g_strcmp0 (name, "tls-mode") == 0)
+    {
+      GEnumClass *klass = g_type_class_ref (SMTPKIT_TYPE_TLS_MODE);
+      GEnumValue *value = g_enum_get_value (klass, smtpkit_client_get_tls_mode (client));
+      char *nick = g_strdup (value ? value->value_nick : NULL);
+      g_type_class_unref (klass);
+      return nick;
+    }
+  if (g_strcmp0 (name, "tls-ca-file") == 0)
+    {
+      const char *path = smtpkit_client_get_tls_ca_file (client);
+      return g_strdup (g_strcmp0 (path, smtpkit_fake_server_get_ca_file ()) == 0 ? "fake-ca" : path);
+    }
+  if (g_strcmp0 (name, "source-address") == 0)
+    {
+      GSocketAddress *address = smtpkit_client_get_source_address (client);
+      return G_IS_INET_SOCKET_ADDRESS (address)
+               ? g_inet_address_to_string (
+                   g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)))
+               : NULL;
+    }
+  return g_strdup_printf ("(no property %s)", name ? name : "");
+}
+
 /* Performs the call in words[0 .. last-1]; FALSE for an unknown call. */
 static gboolean
 perform (Run                   *c,
@@ -340,6 +380,40 @@ perform (Run                   *c,
         g_set_error (error, SMTPKIT_HARNESS_ERROR, SMTPKIT_HARNESS_ERROR_SCENARIO,
                      "no tls-mode “%s”", a2 ? a2 : "");
       g_type_class_unref (klass);
+    }
+  else if (g_str_equal (call, "set") && g_str_equal (a1, "transport"))
+    g_object_set (run->client, "transport", a2, NULL);
+  else if (g_str_equal (call, "set") && g_str_equal (a1, "debug-level"))
+    smtpkit_client_set_debug_level (run->client, g_ascii_strtoull (a2, NULL, 10));
+  else if (g_str_equal (call, "set") && g_str_equal (a1, "source-address"))
+    {
+      g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string (a2, 0);
+      smtpkit_client_set_source_address (run->client, address);
+    }
+  else if (g_str_equal (call, "set") && g_str_equal (a1, "tls-ca-file"))
+    smtpkit_client_set_tls_ca_file (run->client, g_str_equal (a2, "fake-ca")
+                                                   ? smtpkit_fake_server_get_ca_file () : a2);
+  else if (g_str_equal (call, "get"))
+    {
+      out->has_value = TRUE;
+      out->value = get_property_text (run->client, a1);
+    }
+  else if (g_str_equal (call, "ehlo_reply") || g_str_equal (call, "helo_reply"))
+    {
+      /* The reply recorded, or null. */
+      SmtpkitReply *reply = g_str_equal (call, "ehlo_reply")
+                              ? smtpkit_client_get_ehlo_reply (run->client)
+                              : smtpkit_client_get_helo_reply (run->client);
+      if (reply)
+        out->reply = smtpkit_reply_ref (reply);
+      else
+        out->has_value = TRUE;
+    }
+  else if (g_str_equal (call, "tls_connection"))
+    {
+      GTlsConnection *tls = smtpkit_client_get_tls_connection (run->client);
+      out->has_value = TRUE;
+      out->value = g_strdup (tls ? "true" : "false");
     }
   else if (g_str_equal (call, "set") && g_str_equal (a1, "tls-database"))
     {
