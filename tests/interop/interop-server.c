@@ -9,7 +9,9 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <glib/gstdio.h>
 
@@ -235,6 +237,7 @@ interop_server_install_template (InteropServer  *server,
   g_autofree char *gid_text = NULL;
   g_autoptr (GString) out = NULL;
   const char *name;
+  struct utimbuf times;
   uid_t uid;
   gid_t gid;
   va_list args;
@@ -258,8 +261,16 @@ interop_server_install_template (InteropServer  *server,
       g_string_replace (out, key, va_arg (args, const char *), 0);
     }
   va_end (args);
-  return g_file_set_contents_full (dest, out->str, out->len, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
-                                   error);
+  if (!g_file_set_contents_full (dest, out->str, out->len, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+                                 error))
+    return FALSE;
+  /* Postfix waits until a table or main.cf is more than a second old
+   * (one being written may be incomplete), 300 ms at a time: make them
+   * old at once. */
+  times.actime = times.modtime = time (NULL) - 60;
+  if (g_utime (dest, &times) != 0)
+    return errno_error (error, "utime", dest);
+  return TRUE;
 }
 
 /* ---- processes ----------------------------------------------------------- */
