@@ -1,4 +1,4 @@
-/* interop-server-private.h: what the fixtures of the servers share
+/* interop-server-private.h: what the Postfix and Dovecot fixtures share
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -11,16 +11,17 @@ G_BEGIN_DECLS
 
 struct _InteropServer
 {
-  const char *name;       /* "Postfix" */
+  const char *name;       /* "Postfix", "Dovecot" */
   char *dir;              /* the private folder */
   char *log_path;         /* the server's own log */
   char *output_path;      /* the master process's stdout and stderr */
-  const char *maildir_subdir; /* under mail/USER, or NULL */
+  const char *maildir_subdir; /* under mail/USER: NULL, or "Maildir" */
   GSubprocess *process;   /* the master process, leader of its group */
   GSubprocess *watchdog;  /* stops the group if this process dies */
   guint16 port;
   guint16 tls_port;
   char *ca_file;
+  char *socket_path;
 };
 
 /* A server of @name with a fresh private folder, which anyone may enter

@@ -54,7 +54,7 @@ detach (gpointer user_data)
 /* The one way a server stops: a shell, started with the private folder,
  * that reads the process group of the server's master once it runs, waits
  * for the end of its standard input, whose other end only this process
- * holds, then stops that group (SIGTERM: Postfix's master and its like
+ * holds, then stops that group (SIGTERM: Postfix's and Dovecot's masters
  * stop their children; SIGKILL to what still runs after 20 seconds; the
  * zombies left to init do not count) and removes the folder (unless $1 is
  * empty). interop_server_stop() closes the pipe; when the test dies
@@ -214,7 +214,7 @@ interop_server_check_requirements (InteropServer      *server,
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                        "%s is not installed: no program '%s' (build-aux/quickstart.sh installs "
-                       "the Debian package postfix)",
+                       "the Debian packages postfix, dovecot-core and dovecot-lmtpd)",
                        server->name, programs[i]);
           return FALSE;
         }
@@ -439,6 +439,7 @@ interop_server_stop (InteropServer *server)
   g_free (server->log_path);
   g_free (server->output_path);
   g_free (server->ca_file);
+  g_free (server->socket_path);
   g_free (server);
 }
 

@@ -38,6 +38,12 @@ guint16 interop_postfix_get_tls_port (InteropServer *server);
 /* The CA that issued the server's certificate, for tls-ca-file. */
 const char *interop_postfix_get_ca_file (InteropServer *server);
 
+/* ---- Dovecot ---------------------------------------------------------- */
+
+/* LMTP on a Unix socket, Maildirs, a quota plugin: see conf/dovecot.conf. */
+InteropServer *interop_dovecot_start (GError **error);
+const char *interop_dovecot_get_socket (InteropServer *server);
+
 /* ---- either ----------------------------------------------------------- */
 
 void interop_server_stop (InteropServer *server);
@@ -46,7 +52,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (InteropServer, interop_server_stop)
 /* The Maildir of a user (the local part of an address). */
 char *interop_server_get_maildir (InteropServer *server,
                                   const char    *user);
-/* The server's log so far (Postfix's maillog). */
+/* The server's log so far (Postfix's maillog, Dovecot's log). */
 char *interop_server_get_log (InteropServer *server);
 
 /* Paths of the messages in @maildir's new/ folder, sorted, once there are
