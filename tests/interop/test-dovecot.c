@@ -143,13 +143,20 @@ assert_reply (SmtpkitReply *reply,
   if ((fixture)->server == NULL) \
     return
 
+typedef enum
+{
+  BY_DATA,
+  BY_BDAT,
+  BY_BDAT_STREAMED, /* sendmail_stream(): 64 KiB chunks, then BDAT 0 LAST */
+} Way;
+
 /* Three mailboxes, one over quota: refused after the data, in its own
- * reply; the two others delivered. By DATA and by BDAT. */
+ * reply; the two others delivered. */
 static void
 test_over_quota (Fixture       *fixture,
                  gconstpointer  data)
 {
-  gboolean chunking = GPOINTER_TO_INT (data);
+  Way way = GPOINTER_TO_INT (data);
   const char *to[] = { ADDRESS ("bob"), ADDRESS ("dave"), ADDRESS ("carol"), NULL };
   g_autoptr (GBytes) message = NULL;
   g_autoptr (GHashTable) refused = NULL;
@@ -159,19 +166,28 @@ test_over_quota (Fixture       *fixture,
 
   REQUIRE_SERVER (fixture);
   client = connect_lmtp (fixture);
-  g_object_set (client, "chunking", chunking, NULL);
+  g_object_set (client, "chunking", way != BY_DATA, NULL);
   message = interop_message_new (ADDRESS ("alice"), "team@" INTEROP_DOMAIN, "one over quota",
                                  256 * 1024);
-  refused = smtpkit_client_sendmail (client, ADDRESS ("alice"), to, message, NULL, NULL, NULL,
-                                     &error);
+  if (way == BY_BDAT_STREAMED)
+    {
+      g_autoptr (GInputStream) stream = g_memory_input_stream_new_from_bytes (message);
+
+      refused = smtpkit_client_sendmail_stream (client, ADDRESS ("alice"), to, stream, NULL,
+                                                NULL, NULL, &error);
+      g_assert_true (sent_command (fixture, "BDAT 0 LAST"));
+    }
+  else
+    refused = smtpkit_client_sendmail (client, ADDRESS ("alice"), to, message, NULL, NULL, NULL,
+                                       &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (refused), ==, 1);
   reply = g_hash_table_lookup (refused, ADDRESS ("dave"));
   assert_reply (reply, 552, "5.2.2");
   g_assert_nonnull (strstr (smtpkit_reply_get_text (reply), "Quota exceeded"));
   g_assert_false (smtpkit_reply_is_transient (reply));
-  g_assert_true (sent_command (fixture, chunking ? "BDAT " : "DATA"));
-  g_assert_false (sent_command (fixture, chunking ? "DATA" : "BDAT "));
+  g_assert_true (sent_command (fixture, way == BY_DATA ? "DATA" : "BDAT "));
+  g_assert_false (sent_command (fixture, way == BY_DATA ? "BDAT " : "DATA"));
 
   /* The replies were all read: the session goes on. */
   interop_client_quit (client);
@@ -274,8 +290,9 @@ main (int    argc,
 #define ADD(path, func, data) \
   g_test_add ("/interop/dovecot/lmtp/" path, Fixture, data, setup, func, teardown)
 
-  ADD ("over-quota/data", test_over_quota, GINT_TO_POINTER (FALSE));
-  ADD ("over-quota/bdat", test_over_quota, GINT_TO_POINTER (TRUE));
+  ADD ("over-quota/data", test_over_quota, GINT_TO_POINTER (BY_DATA));
+  ADD ("over-quota/bdat", test_over_quota, GINT_TO_POINTER (BY_BDAT));
+  ADD ("over-quota/bdat-streamed", test_over_quota, GINT_TO_POINTER (BY_BDAT_STREAMED));
   ADD ("send-result", test_send_result, NULL);
   ADD ("all-refused", test_all_refused, NULL);
 

@@ -352,6 +352,89 @@ test_large (Fixture       *fixture,
     }
 }
 
+/* The same from a GInputStream: BDAT in chunks of 64 KiB then BDAT 0
+ * LAST, or DATA; no SIZE declared. */
+static void
+test_large_stream (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  gboolean chunking = GPOINTER_TO_INT (data);
+  const char *to[] = { ADDRESS ("erin"), NULL };
+  g_autoptr (GBytes) message = NULL;
+  g_autoptr (GInputStream) stream = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *count = NULL;
+  SmtpkitClient *client;
+
+  REQUIRE_SERVER (fixture);
+  client = connect_client (fixture, SMTPKIT_TLS_MODE_NONE);
+  g_object_set (client, "chunking", chunking, NULL);
+  message = interop_message_new (ADDRESS ("alice"), ADDRESS ("erin"),
+                                 chunking ? "8 MB streamed by BDAT" : "8 MB streamed by DATA",
+                                 LARGE_SIZE);
+  stream = g_memory_input_stream_new_from_bytes (message);
+  refused = smtpkit_client_sendmail_stream (client, ADDRESS ("alice"), to, stream, NULL, NULL,
+                                            NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
+  interop_client_quit (client);
+
+  g_free (assert_one_delivered (fixture, "erin", message));
+  line = wait_for_disconnect_line (fixture);
+  if (chunking)
+    {
+      /* One BDAT per 64 KiB, and the empty last one. */
+      count = g_strdup_printf (" bdat=%" G_GSIZE_FORMAT " ",
+                               (g_bytes_get_size (message) + 65535) / 65536 + 1);
+      g_assert_nonnull (strstr (line, count));
+    }
+  else
+    g_assert_nonnull (strstr (line, " data=1 "));
+}
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/* The asynchronous calls, on the thread-default main context. */
+static void
+test_async (Fixture       *fixture,
+            gconstpointer  data)
+{
+  const char *to[] = { ADDRESS ("bob"), ADDRESS ("nobody"), NULL };
+  g_autoptr (GBytes) message = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  SmtpkitClient *client;
+  SmtpkitReply *reply;
+
+  REQUIRE_SERVER (fixture);
+  client = connect_client (fixture, SMTPKIT_TLS_MODE_NONE);
+  message = interop_message_new (ADDRESS ("alice"), ADDRESS ("bob"), "asynchronously", 256 * 1024);
+  smtpkit_client_sendmail_async (client, ADDRESS ("alice"), to, message, NULL, NULL, NULL,
+                                 on_sent, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  refused = smtpkit_client_sendmail_finish (client, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (refused), ==, 1);
+  reply = g_hash_table_lookup (refused, ADDRESS ("nobody"));
+  g_assert_nonnull (reply);
+  g_assert_cmpuint (smtpkit_reply_get_code (reply), ==, 550);
+  interop_client_quit (client);
+
+  g_free (assert_one_delivered (fixture, "bob", message));
+}
+
 /* A message over SIZE is not offered: the client says so before MAIL. */
 static void
 test_over_size (Fixture       *fixture,
@@ -577,6 +660,9 @@ main (int    argc,
   ADD ("implicit-tls", test_implicit_tls, NULL);
   ADD ("large/data", test_large, GINT_TO_POINTER (FALSE));
   ADD ("large/bdat", test_large, GINT_TO_POINTER (TRUE));
+  ADD ("large/stream-data", test_large_stream, GINT_TO_POINTER (FALSE));
+  ADD ("large/stream-bdat", test_large_stream, GINT_TO_POINTER (TRUE));
+  ADD ("async", test_async, NULL);
   ADD ("over-size", test_over_size, NULL);
   ADD ("smtputf8", test_smtputf8, NULL);
   ADD ("refused-recipients", test_refused_recipients, NULL);
