@@ -156,6 +156,29 @@ test_plain (Fixture       *fixture,
   g_assert_nonnull (strstr (trace, "with ESMTP id "));
 }
 
+/* Postfix offers AUTH only under TLS: login() in clear finds none, and
+ * sends no AUTH. */
+static void
+test_plain_login (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr (SmtpkitReply) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+  SmtpkitClient *client;
+
+  REQUIRE_SERVER (fixture);
+  client = connect_client (fixture, SMTPKIT_TLS_MODE_NONE);
+  reply = smtpkit_client_login (client, INTEROP_SASL_USER, INTEROP_SASL_PASSWORD, NULL, &error);
+  g_assert_null (reply);
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED);
+  g_assert_null (smtpkit_client_get_auth_mechanism (client));
+  interop_client_quit (client);
+
+  line = wait_for_disconnect_line (fixture);
+  g_assert_null (strstr (line, " auth="));
+}
+
 /* ---- STARTTLS and SASL ----------------------------------------------------- */
 
 static SmtpkitClient *
@@ -545,6 +568,48 @@ test_refused_recipients (Fixture       *fixture,
     g_free (assert_one_delivered (fixture, delivered[i], message));
 }
 
+/* Every recipient refused, then the next message in the same session:
+ * the refused transaction (pipelined, with BDAT or DATA) must leave the
+ * session in step. */
+static void
+test_all_refused_then_next (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  gboolean chunking = GPOINTER_TO_INT (data);
+  const char *unknown[] = { ADDRESS ("mallory"), ADDRESS ("trent"), NULL };
+  const char *to[] = { ADDRESS ("bob"), NULL };
+  g_autoptr (GBytes) refused_message = NULL;
+  g_autoptr (GBytes) message = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+  GHashTable *recipients;
+  SmtpkitClient *client;
+
+  REQUIRE_SERVER (fixture);
+  client = connect_client (fixture, SMTPKIT_TLS_MODE_NONE);
+  g_object_set (client, "chunking", chunking, NULL);
+  refused_message = interop_message_new (ADDRESS ("alice"), ADDRESS ("mallory"), "nobody", 4096);
+  refused = smtpkit_client_sendmail (client, ADDRESS ("alice"), unknown, refused_message, NULL,
+                                     NULL, NULL, &error);
+  g_assert_null (refused);
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED);
+  recipients = smtpkit_error_get_recipients (error);
+  g_assert_cmpuint (g_hash_table_size (recipients), ==, 2);
+  for (guint i = 0; unknown[i] != NULL; i++)
+    g_assert_cmpuint (smtpkit_reply_get_code (g_hash_table_lookup (recipients, unknown[i])), ==,
+                      550);
+
+  message = interop_message_new (ADDRESS ("alice"), ADDRESS ("bob"), "the next one", 4096);
+  sendmail_all_accepted (client, to, message);
+  interop_client_quit (client);
+
+  g_free (assert_one_delivered (fixture, "bob", message));
+  line = wait_for_disconnect_line (fixture);
+  g_assert_nonnull (strstr (line, " mail=2 "));
+  g_assert_nonnull (strstr (line, " rset="));
+}
+
 /* ---- DSN ------------------------------------------------------------------------- */
 
 #define ENVID "interop-dsn-4711"
@@ -633,6 +698,7 @@ main (int    argc,
   g_test_add ("/interop/postfix/" path, Fixture, data, setup, func, teardown)
 
   ADD ("plain", test_plain, NULL);
+  ADD ("plain/login", test_plain_login, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (mechanisms); i++)
     {
       g_autofree char *path = g_strdup_printf ("/interop/postfix/starttls/auth/%s", mechanisms[i]);
@@ -651,6 +717,8 @@ main (int    argc,
   ADD ("over-size", test_over_size, NULL);
   ADD ("smtputf8", test_smtputf8, NULL);
   ADD ("refused-recipients", test_refused_recipients, NULL);
+  ADD ("all-refused-then-next/data", test_all_refused_then_next, GINT_TO_POINTER (FALSE));
+  ADD ("all-refused-then-next/bdat", test_all_refused_then_next, GINT_TO_POINTER (TRUE));
   ADD ("dsn", test_dsn, NULL);
 
 #undef ADD
