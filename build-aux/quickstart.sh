@@ -28,6 +28,9 @@ PACKAGES=(
   libjson-glib-dev
   python3 curl
   valgrind
+  # The interop tests (tests/interop/) start private instances of these
+  # servers; the install neither configures nor starts the system's.
+  postfix dovecot-core dovecot-lmtpd
 )
 
 BUILD_DIR=_build
@@ -105,9 +108,51 @@ install_packages ()
 
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q \
     || die "apt-get update failed (is the Debian mirror reachable? are you root or allowed to sudo?)"
+
+  # Postfix asks what kind of mail system this is: none. The tests write
+  # their own main.cf; the system's stays unconfigured.
+  printf '%s\n' \
+    'postfix postfix/main_mailer_type select No configuration' \
+    'postfix postfix/mailname string localhost' \
+    | "${sudo[@]}" debconf-set-selections \
+    || die "debconf-set-selections failed: cannot preseed postfix's questions"
+
+  no_service_starts "${sudo[@]}"
+  local status=0
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends "${missing[@]}" \
-    || die "apt-get install ${missing[*]} failed"
+    apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
+  allow_service_starts "${sudo[@]}"
+  [ "$status" -eq 0 ] || die "apt-get install ${missing[*]} failed"
+}
+
+# Installing postfix and dovecot-core would start their system services
+# (and fail the install where none can run). A policy-rc.d that exits 101
+# forbids every start for the time of the install (invoke-rc.d and
+# deb-systemd-invoke ask it); one the machine already has is left alone.
+policy_rc_d=/usr/sbin/policy-rc.d
+policy_rc_d_ours=
+
+no_service_starts ()
+{
+  if [ -e "$policy_rc_d" ]; then
+    return 0
+  fi
+  policy_rc_d_ours=1
+  trap 'allow_service_starts '"$*" EXIT
+  if ! printf '#!/bin/sh\n# quickstart.sh: no service starts while packages install\nexit 101\n' \
+      | "$@" tee "$policy_rc_d" >/dev/null \
+    || ! "$@" chmod 755 "$policy_rc_d"; then
+    die "cannot write $policy_rc_d to keep services from starting during the install"
+  fi
+}
+
+allow_service_starts ()
+{
+  if [ -n "$policy_rc_d_ours" ]; then
+    "$@" rm -f -- "$policy_rc_d"
+    policy_rc_d_ours=
+  fi
+  trap - EXIT
 }
 
 # ---- building --------------------------------------------------------------
