@@ -678,6 +678,25 @@ client_is_2xx (SmtpkitReply *reply)
   return code >= 200 && code <= 299;
 }
 
+/* The greeting was refused: SMTPKIT_ERROR_HELO with @reply. An operation
+ * that will not go on without TLS says QUIT first (RFC 3207 §4.1). */
+static void
+hello_failed (GTask        *task,
+              const char   *verb,
+              SmtpkitReply *reply)
+{
+  GError *error = smtpkit_error_new_reply (SMTPKIT_ERROR_HELO, reply,
+                                           "the server at %s refused %s: %u %s",
+                                           PRIV (task)->host, verb,
+                                           smtpkit_reply_get_code (reply),
+                                           smtpkit_reply_get_text (reply));
+
+  if (OP (task)->tls_required)
+    client_step_fail_after (task, "QUIT", error);
+  else
+    client_op_return_error (task, error);
+}
+
 static void
 hello_fallback_done (GTask        *task,
                      SmtpkitReply *reply)
@@ -685,11 +704,7 @@ hello_fallback_done (GTask        *task,
   record_helo (CLIENT (task), reply);
   if (!client_is_2xx (reply))
     {
-      client_op_return_error (task, smtpkit_error_new_reply (SMTPKIT_ERROR_HELO, reply,
-                                                      "the server at %s refused HELO: %u %s",
-                                                      PRIV (task)->host,
-                                                      smtpkit_reply_get_code (reply),
-                                                      smtpkit_reply_get_text (reply)));
+      hello_failed (task, "HELO", reply);
       return;
     }
   OP (task)->after_hello (task);
@@ -699,21 +714,19 @@ static void
 hello_ehlo_done (GTask        *task,
                  SmtpkitReply *reply)
 {
+  const char *verb = SMTPKIT_CLIENT_GET_CLASS (CLIENT (task))->hello_verb;
+
   client_record_ehlo (CLIENT (task), reply);
   if (client_is_2xx (reply))
     {
       OP (task)->after_hello (task);
       return;
     }
-  /* LMTP has no HELO to fall back to. */
-  if (!g_str_equal (SMTPKIT_CLIENT_GET_CLASS (CLIENT (task))->hello_verb, "EHLO"))
+  /* LMTP has no HELO to fall back to; after a 421 there is nobody to
+   * send it to. */
+  if (!g_str_equal (verb, "EHLO") || smtpkit_reply_get_code (reply) == 421)
     {
-      client_op_return_error (task, smtpkit_error_new_reply (SMTPKIT_ERROR_HELO, reply,
-                                                             "the server at %s refused %s: %u %s",
-                                                             PRIV (task)->host,
-                                                             SMTPKIT_CLIENT_GET_CLASS (CLIENT (task))->hello_verb,
-                                                             smtpkit_reply_get_code (reply),
-                                                             smtpkit_reply_get_text (reply)));
+      hello_failed (task, verb, reply);
       return;
     }
   client_send_hello (task, "HELO", NULL, hello_fallback_done);

@@ -52,8 +52,9 @@ void smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
  * of its own. */
 void smtpkit_command_batch_add_data (SmtpkitCommandBatch *batch,
                                      GBytes              *data);
-/* The batch ends the message (BDAT LAST): once it is written, a failure
- * is SMTPKIT_ERROR_DELIVERY_UNKNOWN. */
+/* The batch ends the message (BDAT LAST): once it is written whole, a
+ * failure is SMTPKIT_ERROR_DELIVERY_UNKNOWN; a write that fails did not
+ * send the end, and the message cannot have been taken. */
 void smtpkit_command_batch_set_final (SmtpkitCommandBatch *batch);
 /* The replies answer for one recipient each (LMTP's to the end of the
  * data): a 421 among them does not end the reading. */

@@ -267,7 +267,8 @@ typedef struct
   guint8 *body_buf;
   GByteArray *encoded;
   guint final_timeout_ms;
-  gboolean terminator_sent;
+  gboolean final_write;         /* the write under way ends the message */
+  gboolean terminator_sent;     /* ... and it was written whole */
 } Op;
 
 static void
@@ -435,7 +436,7 @@ read_replies (GTask *task)
   if (engine->closing_reply)
     engine->closed = TRUE;
 
-  op->terminator_sent = FALSE;
+  op->terminator_sent = op->final_write = FALSE;
   op_succeed (task, g_ptr_array_ref (op->replies), (GDestroyNotify) g_ptr_array_unref);
 }
 
@@ -453,9 +454,13 @@ on_written (GObject      *source,
   g_clear_pointer (&op->pending_write, g_bytes_unref);
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
     {
+      /* A write that failed did not send its end: the server cannot take
+       * a message whose end it never got. */
       op_fail (task, error);
       return;
     }
+  /* From here on, a failure leaves the delivery unknown (RFC 1047). */
+  op->terminator_sent = op->final_write;
   op->after_write (task);
 }
 
@@ -599,7 +604,7 @@ smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
       engine->trace (engine->trace_data, g_array_index (batch->kinds, SmtpkitTraceKind, i),
                      g_ptr_array_index (batch->shown, i), NULL);
 
-  op->terminator_sent = batch->final;
+  op->final_write = batch->final;
   op_write (task, g_byte_array_free_to_bytes (g_steal_pointer (&batch->wire)), read_replies);
 }
 
@@ -683,8 +688,7 @@ on_body_read (GObject      *source,
 
   if (n == 0)
     {
-      /* From here on, a failure leaves the delivery unknown (RFC 1047). */
-      op->terminator_sent = TRUE;
+      op->final_write = TRUE;
       op->timeout_ms = op->final_timeout_ms;
       op_write (task, take_encoded (op), read_replies);
     }
