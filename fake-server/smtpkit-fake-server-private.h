@@ -44,6 +44,8 @@ gboolean smtpkit_fake_conn_write (SmtpkitFakeConn  *conn,
                                   const void       *data,
                                   gsize             len,
                                   GError          **error);
+gboolean smtpkit_fake_conn_shutdown (SmtpkitFakeConn  *conn,
+                                     GError          **error);
 gboolean smtpkit_fake_conn_sleep (SmtpkitFakeConn  *conn,
                                   guint             ms,
                                   GError          **error);

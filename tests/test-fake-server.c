@@ -248,7 +248,7 @@ test_scenario_file (Fixture       *f,
   g_assert_null (smtpkit_scenario_new_from_file (bad, &error));
   expected = g_strdup_printf ("%s:5: unknown server step 'sned' (known: send, send-raw, "
                               "send-bytewise, expect, expect-raw, expect-data, "
-                              "expect-data-size, expect-bdat-size, expect-close, close, delay, starttls, "
+                              "expect-data-size, expect-bdat-size, expect-close, close, shutdown, delay, starttls, "
                               "starttls-refused-by-client, expect-auth)",
                               bad);
   g_assert_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_SCRIPT);
@@ -291,6 +291,9 @@ test_scenario_syntax_errors (void)
       "t:2: 'expect-close' takes no argument" },
     { "server:\n  close\n\n  send 221\n",
       "t:4: 'send' can never run: the server closes the connection at line 2" },
+    { "server:\n  send 421 bye\n  shutdown\n  expect QUIT\n",
+      "t:4: 'expect' can never run: the server shuts down its side at line 3 "
+      "(only expect-close may follow)" },
     { "server:\n  expect-data\n  |a\n  send 250\n",
       "t:2: the body of expect-data must end with the line '|.'" },
     { "server:\n  expect-data\n  |a\n",
@@ -513,6 +516,42 @@ test_scripted_client_closes (Fixture       *f,
   g_io_stream_close (G_IO_STREAM (f->client), NULL, NULL);
   assert_wait_fails (f, SMTPKIT_FAKE_SERVER_ERROR_MISMATCH,
                      "test.scenario:6: expected 'QUIT', client sent 'QU' and closed the connection");
+}
+
+/* After shutdown the client reads EOF, and what it still sends is seen. */
+static void
+test_scripted_shutdown (Fixture       *f,
+                        gconstpointer  data)
+{
+  start_scripted (f,
+                  "server:\n"
+                  "  send 220 fake.test\n"
+                  "  expect NOOP\n"
+                  "  send 421 4.3.2 closing\n"
+                  "  shutdown\n"
+                  "  expect-close\n",
+                  0);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "220 fake.test\r\n");
+  client_send (f->client, "NOOP\r\n", -1);
+  assert_reply (f->client, "421 4.3.2 closing\r\n");
+  assert_closed (f->client);
+  client_send (f->client, "QUIT\r\n", -1);
+  assert_wait_fails (f, SMTPKIT_FAKE_SERVER_ERROR_MISMATCH,
+                     "test.scenario:6: expected the client to close the connection, "
+                     "client sent 'QUIT'");
+}
+
+static void
+test_scripted_shutdown_closed (Fixture       *f,
+                               gconstpointer  data)
+{
+  start_scripted (f, "server:\n  send 421 4.3.2 closing\n  shutdown\n  expect-close\n", 0);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "421 4.3.2 closing\r\n");
+  assert_closed (f->client);
+  g_io_stream_close (G_IO_STREAM (f->client), NULL, NULL);
+  assert_wait_succeeds (f);
 }
 
 static void
@@ -1815,6 +1854,8 @@ main (int    argc,
   ADD ("/fake-server/scripted/wrong-line", test_scripted_wrong_line);
   ADD ("/fake-server/scripted/bare-lf", test_scripted_bare_lf);
   ADD ("/fake-server/scripted/client-closes", test_scripted_client_closes);
+  ADD ("/fake-server/scripted/shutdown", test_scripted_shutdown);
+  ADD ("/fake-server/scripted/shutdown-closed", test_scripted_shutdown_closed);
   ADD ("/fake-server/scripted/after-end", test_scripted_after_end);
   ADD ("/fake-server/scripted/timeout", test_scripted_timeout);
   ADD ("/fake-server/scripted/no-client", test_scripted_no_client);
