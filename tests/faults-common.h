@@ -107,7 +107,8 @@ typedef struct
 {
   Call failed_call;          /* the call that failed, or CALL_QUIT */
   GHashTable *refused;       /* sendmail()'s map when it succeeded */
-  GError *error;             /* the first error, when a call failed */
+  GError *error;             /* the error of connect, login or sendmail */
+  GError *quit_error;        /* QUIT's, after the message was sent */
   gboolean connected_after;  /* is_connected() right after that call */
   double call_seconds;       /* how long the call that failed took */
   double total_seconds;
