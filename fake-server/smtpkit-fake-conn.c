@@ -313,22 +313,29 @@ smtpkit_fake_conn_read_data (SmtpkitFakeConn      *conn,
   return TRUE;
 }
 
-/* Sends FIN first (after TLS's close_notify), then reads and drops what
- * the client still sends until it closes too (or the step timeout):
- * closing a socket with unread input sends an RST, which can make the
- * client lose the last reply. Frees @conn. */
+/* Reads and drops what the client sends until it closes (or the step
+ * timeout). */
 void
-smtpkit_fake_conn_close (SmtpkitFakeConn *conn)
+smtpkit_fake_conn_drain (SmtpkitFakeConn *conn)
 {
-  if (conn->secure)
-    g_output_stream_close (G_OUTPUT_STREAM (conn->out), NULL, NULL);
-  g_socket_shutdown (conn->socket, FALSE, TRUE, NULL);
   while (!conn->eof)
     {
       conn->pos = conn->end;
       if (!ensure_input (conn, NULL))
         break;
     }
+}
+
+/* Sends FIN first (after TLS's close_notify), then drains: closing a
+ * socket with unread input sends an RST, which can make the client lose
+ * the last reply. Frees @conn. */
+void
+smtpkit_fake_conn_close (SmtpkitFakeConn *conn)
+{
+  if (conn->secure)
+    g_output_stream_close (G_OUTPUT_STREAM (conn->out), NULL, NULL);
+  g_socket_shutdown (conn->socket, FALSE, TRUE, NULL);
+  smtpkit_fake_conn_drain (conn);
   g_io_stream_close (conn->secure ? conn->tls : G_IO_STREAM (conn->connection), NULL, NULL);
   g_clear_object (&conn->tls);
   g_object_unref (conn->connection);
