@@ -125,9 +125,11 @@ const char *smtpkit_fake_server_private_dir (GError **error);
 void smtpkit_fake_server_add_transcript (SmtpkitFakeServer *server,
                                          const char        *line);
 guint smtpkit_fake_server_next_message_index (SmtpkitFakeServer *server);
-/* The fault for the next reply, drawn from @faults (NULL: none). */
+/* The fault for the next reply, drawn from @faults (NULL: none); with
+ * @may_refuse FALSE, a 4xx drawn is none. */
 SmtpkitFakeFault smtpkit_fake_server_draw_fault (SmtpkitFakeServer *server,
-                                                 GRand             *faults);
+                                                 GRand             *faults,
+                                                 gboolean           may_refuse);
 void smtpkit_fake_server_message_received (SmtpkitFakeServer *server,
                                            guint              index,
                                            const char        *path,

@@ -710,7 +710,8 @@ smtpkit_fake_server_get_message_count (SmtpkitFakeServer *self)
  *
  * Makes the sink fail at random: for each reply (the greeting, the reply
  * to each command, the final reply after the data), a `4xx` fault answers
- * `451` instead and leaves the command undone, a `disconnect` closes the
+ * `451` instead and leaves the command undone (RSET and QUIT are never
+ * refused), a `disconnect` closes the
  * connection without a reply, and a `stall` sends nothing more and waits
  * for the client to close (or the step timeout). A message whose final
  * reply is a fault is not stored and not counted. The faults of the N-th
@@ -838,7 +839,8 @@ smtpkit_fake_server_add_transcript (SmtpkitFakeServer *self,
 
 SmtpkitFakeFault
 smtpkit_fake_server_draw_fault (SmtpkitFakeServer *self,
-                                GRand             *faults)
+                                GRand             *faults,
+                                gboolean           may_refuse)
 {
   double x;
 
@@ -849,6 +851,8 @@ smtpkit_fake_server_draw_fault (SmtpkitFakeServer *self,
     {
       if (x < self->fault_rates[kind])
         {
+          if (kind == SMTPKIT_FAKE_FAULT_4XX && !may_refuse)
+            return SMTPKIT_FAKE_FAULT_NONE;
           g_atomic_int_inc (&self->fault_counts[kind]);
           return kind;
         }

@@ -73,10 +73,12 @@ inject (Sink             *sink,
     }
 }
 
+/* With @may_refuse FALSE, a 4xx drawn is no fault. */
 static SmtpkitFakeFault
-draw_fault (Sink *sink)
+draw_fault (Sink     *sink,
+            gboolean  may_refuse)
 {
-  return smtpkit_fake_server_draw_fault (sink->server, sink->faults);
+  return smtpkit_fake_server_draw_fault (sink->server, sink->faults, may_refuse);
 }
 
 static void
@@ -331,7 +333,7 @@ handle_data (Sink       *sink,
   ok = smtpkit_fake_conn_read_data (sink->conn, TRUE, spool_write, spool, NULL) &&
        !smtpkit_fake_conn_is_eof (sink->conn);
   /* A fault instead of the final reply: the message is not stored. */
-  if (ok && (sink->fault = draw_fault (sink)) != SMTPKIT_FAKE_FAULT_NONE)
+  if (ok && (sink->fault = draw_fault (sink, TRUE)) != SMTPKIT_FAKE_FAULT_NONE)
     {
       spool_discard (spool);
       reset_transaction (sink);
@@ -412,22 +414,25 @@ handle_command (Sink       *sink,
                 const char *line)
 {
   gsize verb = strcspn (line, " ");
+  guint i;
 
-  /* A fault instead of the reply; BDAT reads its chunk first. */
-  sink->fault = draw_fault (sink);
-  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    {
-      if (verb != strlen (commands[i].verb) || g_ascii_strncasecmp (line, commands[i].verb, verb) != 0)
-        continue;
-      if (sink->fault != SMTPKIT_FAKE_FAULT_NONE && commands[i].handle != handle_bdat)
-        return inject (sink, sink->fault);
-      if (commands[i].handle != NULL)
-        return commands[i].handle (sink, line);
-      return reply (sink, "%s", commands[i].reply);
-    }
-  if (sink->fault != SMTPKIT_FAKE_FAULT_NONE)
+  for (i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (verb == strlen (commands[i].verb) && g_ascii_strncasecmp (line, commands[i].verb, verb) == 0)
+      break;
+
+  /* A fault instead of the reply; BDAT reads its chunk first. RSET and
+   * QUIT cannot be refused (RFC 5321 §4.1.1.5, §4.1.1.10). */
+  sink->fault = draw_fault (sink, i == G_N_ELEMENTS (commands) ||
+                                    (commands[i].handle != handle_rset &&
+                                     commands[i].handle != handle_quit));
+  if (sink->fault != SMTPKIT_FAKE_FAULT_NONE &&
+      (i == G_N_ELEMENTS (commands) || commands[i].handle != handle_bdat))
     return inject (sink, sink->fault);
-  return reply (sink, "500 5.5.2 Error: command not recognized");
+  if (i == G_N_ELEMENTS (commands))
+    return reply (sink, "500 5.5.2 Error: command not recognized");
+  if (commands[i].handle != NULL)
+    return commands[i].handle (sink, line);
+  return reply (sink, "%s", commands[i].reply);
 }
 
 /* Serves one client until it quits, goes away or times out. Commands are
@@ -463,7 +468,7 @@ smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
   sink.envelope = g_string_new (NULL);
 
   sink.faults = faults;
-  sink.fault = draw_fault (&sink);
+  sink.fault = draw_fault (&sink, TRUE);
   if (sink.fault != SMTPKIT_FAKE_FAULT_NONE)
     {
       /* A greeting refused ends the session. */
