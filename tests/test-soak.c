@@ -16,6 +16,7 @@
  */
 
 #include "faults-common.h"
+#include "proc-status.h"
 
 #include <stdlib.h>
 
@@ -60,31 +61,6 @@ typedef struct
 
 static void session_connect (Session *session);
 static void session_send (Session *session);
-
-/* ---- measuring ------------------------------------------------------------ */
-
-static guint64
-rss_kb (void)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return 0;
-  line = strstr (status, "VmRSS:");
-  return line ? g_ascii_strtoull (line + strlen ("VmRSS:"), NULL, 10) : 0;
-}
-
-static guint
-count_fds (void)
-{
-  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
-
-  while (dir && g_dir_read_name (dir))
-    n++;
-  return n;
-}
 
 /* ---- the sink's side -------------------------------------------------------- */
 
@@ -135,7 +111,7 @@ account (Soak    *soak,
   soak->accounted++;
   for (guint i = 0; i < G_N_ELEMENTS (percent); i++)
     if (soak->accounted == (guint64) soak->n_messages * percent[i] / 100)
-      soak->rss_kb[i] = rss_kb ();
+      soak->rss_kb[i] = proc_status_kb ("VmRSS:");
 }
 
 static void
@@ -349,9 +325,9 @@ test_soak (void)
 
   /* GLib opens some descriptors once, on first use: a short run first. */
   soak_run (&warm_up);
-  fds_before = count_fds ();
+  fds_before = proc_count_entries ("/proc/self/fd");
   soak_run (&soak);
-  fds_after = count_fds ();
+  fds_after = proc_count_entries ("/proc/self/fd");
 
 #if defined(__SANITIZE_ADDRESS__)
   g_test_message ("resident memory not checked under AddressSanitizer");
