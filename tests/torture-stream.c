@@ -374,6 +374,7 @@ struct _TortureTransport
 
 static TortureState *transport_state;
 
+/* The "tcp" transport connects; its stream is wrapped. */
 static void
 torture_transport_connected (GObject      *source,
                              GAsyncResult *result,
@@ -381,14 +382,13 @@ torture_transport_connected (GObject      *source,
 {
   g_autoptr (GTask) task = user_data;
   GError *error = NULL;
-  g_autoptr (GSocketConnection) connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source),
-                                                                             result, &error);
+  g_autoptr (GIOStream) stream = smtpkit_transport_connect_finish (SMTPKIT_TRANSPORT (source),
+                                                                   result, &error);
 
-  if (connection == NULL)
+  if (stream == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, torture_stream_new (G_IO_STREAM (connection), transport_state),
-                           g_object_unref);
+    g_task_return_pointer (task, torture_stream_new (stream, transport_state), g_object_unref);
 }
 
 static void
@@ -400,11 +400,19 @@ torture_transport_connect_async (SmtpkitTransport    *transport,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketConnectable) address = g_network_address_new (host, port);
+  GTask *task = g_task_new (transport, cancellable, callback, user_data);
+  g_autoptr (SmtpkitTransport) tcp = NULL;
+  GError *error = NULL;
 
-  g_socket_client_connect_async (client, address, cancellable, torture_transport_connected,
-                                 g_task_new (transport, cancellable, callback, user_data));
+  tcp = smtpkit_transport_new_for_name ("tcp", &error);
+  if (tcp == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  smtpkit_transport_connect_async (tcp, host, port, source_address, cancellable,
+                                   torture_transport_connected, task);
 }
 
 static GIOStream *

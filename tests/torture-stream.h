@@ -5,8 +5,9 @@
  * every one after it, as a broken connection does), and cut every read
  * and write to one byte. Its input and output are pollable when the
  * wrapped ones are, so the client's engine drives it as it drives a
- * socket. The "torture" transport connects over TCP and hands the client
- * a TortureStream, below TLS: a failure hits the raw bytes.
+ * socket. The "torture" transport connects with the "tcp" transport and
+ * hands the client its stream wrapped in a TortureStream, below TLS: a
+ * failure hits the raw bytes.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
