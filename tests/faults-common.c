@@ -295,7 +295,6 @@ answer (Script     *script,
         const char *line)
 {
   g_autofree char *refusal = NULL;
-  g_autofree char *escaped = NULL;
 
   if (script->ended)
     return;
@@ -318,35 +317,22 @@ answer (Script     *script,
         flush_group (script);
       after_refusal (script, step, script->fault);
       break;
-    case FAULT_421:
-      /* The server closes its side; whatever the client sends after the
-       * 421 is a mismatch. */
-      reply_line (script, in_group, "421 4.3.2 fake.test closing connection");
-      flush_group (script);
-      emit (script, "shutdown");
-      emit (script, "expect-close");
-      break;
-    case FAULT_CLOSE:
-      flush_group (script);
-      emit (script, "close");
-      break;
-    case FAULT_PARTIAL:
-      escaped = g_strndup (line, 7);
-      g_string_append (script->group, escaped);
-      flush_group (script);
-      emit (script, "close");
-      break;
-    case FAULT_GARBAGE:
-      g_string_append (script->group, GARBAGE);
-      flush_group (script);
-      emit (script, "expect-close");
-      break;
-    case FAULT_STALL:
-      flush_group (script);
-      emit (script, "expect-close");
-      break;
     default:
-      g_assert_not_reached ();
+      /* What the server sends, if anything, and how it ends: it closes,
+       * or waits for the client to. After a 421 it closes its side, and
+       * anything the client still sends is a mismatch. */
+      if (script->fault == FAULT_421)
+        reply_line (script, in_group, "421 4.3.2 fake.test closing connection");
+      else if (script->fault == FAULT_PARTIAL)
+        g_string_append_len (script->group, line, 7);
+      else if (script->fault == FAULT_GARBAGE)
+        g_string_append (script->group, GARBAGE);
+      flush_group (script);
+      if (script->fault == FAULT_421)
+        emit (script, "shutdown");
+      emit (script, script->fault == FAULT_CLOSE || script->fault == FAULT_PARTIAL
+                      ? "close" : "expect-close");
+      break;
     }
   script->ended = TRUE;
 }
