@@ -433,19 +433,29 @@ faults_server_new (const char *scenario_text)
   return server;
 }
 
+/* The fake server's CA, read once: every case trusts the same one, and a
+ * long run does not depend on the file staying in the shared /tmp. */
+static GTlsDatabase *
+fake_ca (void)
+{
+  static GTlsDatabase *database;
+  g_autoptr (GError) error = NULL;
+
+  if (database == NULL)
+    database = g_tls_file_database_new (smtpkit_fake_server_get_ca_file (), &error);
+  g_assert_no_error (error);
+  return database;
+}
+
 SmtpkitClient *
 faults_client_new (double timeout)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GTlsDatabase) database = g_tls_file_database_new (smtpkit_fake_server_get_ca_file (),
-                                                               &error);
   SmtpkitClient *client = smtpkit_client_new ();
 
-  g_assert_no_error (error);
   g_assert_true (smtpkit_client_set_local_hostname (client, "client.test", NULL));
   g_assert_true (smtpkit_client_set_timeout (client, timeout, NULL));
   smtpkit_client_set_tls_mode (client, SMTPKIT_TLS_MODE_STARTTLS);
-  g_object_set (client, "tls-database", database, NULL);
+  g_object_set (client, "tls-database", fake_ca (), NULL);
   return client;
 }
 
