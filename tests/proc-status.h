@@ -1,4 +1,5 @@
-/* proc-status.h: what /proc says of this process, for the load tests
+/* proc-status.h: what /proc says of this process, for the load tests and
+ * the benchmark
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -13,5 +14,7 @@ G_BEGIN_DECLS
 guint64 proc_status_kb (const char *field);
 /* How many entries a directory such as /proc/self/fd holds. */
 guint proc_count_entries (const char *path);
+/* Resets VmHWM, the peak resident size, to the current size. */
+gboolean proc_reset_peak_rss (void);
 
 G_END_DECLS

@@ -12,9 +12,7 @@
 
 #include <smtpkit.h>
 
-#include <fcntl.h>
 #include <glib/gstdio.h>
-#include <unistd.h>
 
 #include "proc-status.h"
 #include "smtpkit-fake-message.h"
@@ -24,20 +22,6 @@
 #define PEAK_LIMIT_KB (32 * 1024)
 
 /* ---- measuring --------------------------------------------------------- */
-
-static void
-reset_peak (void)
-{
-  int fd = open ("/proc/self/clear_refs", O_WRONLY);
-
-  /* "5" resets the peak resident size (Linux 4.0 and later). */
-  if (fd >= 0)
-    {
-      if (write (fd, "5", 1) != 1)
-        g_test_message ("could not reset the peak resident size");
-      close (fd);
-    }
-}
 
 static char *
 file_sha256 (const char *path,
@@ -85,7 +69,8 @@ test_hundred_megabytes (void)
   greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
   g_assert_no_error (error);
 
-  reset_peak ();
+  if (!proc_reset_peak_rss ())
+    g_test_message ("could not reset the peak resident size");
   baseline = proc_status_kb ("VmRSS:");
   refused = smtpkit_client_sendmail_stream (client, "sender@example.org", to,
                                             message, NULL, NULL, NULL, &error);
