@@ -22,15 +22,14 @@
 
 #include <smtpkit.h>
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <glib/gstdio.h>
 
+#include "proc-status.h"
 #include "smtpkit-fake-message.h"
 #include "smtpkit-fake-server.h"
 
@@ -80,33 +79,6 @@ clock_elapsed (const Clock *start,
   elapsed->wall_us = now.wall_us - start->wall_us;
   elapsed->process_cpu_us = now.process_cpu_us - start->process_cpu_us;
   elapsed->thread_cpu_us = now.thread_cpu_us - start->thread_cpu_us;
-}
-
-static guint64
-status_kb (const char *field)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return 0;
-  line = strstr (status, field);
-  return line ? g_ascii_strtoull (line + strlen (field), NULL, 10) : 0;
-}
-
-/* VmHWM only grows: reset it so that each figure has its own peak. */
-static gboolean
-reset_peak_rss (void)
-{
-  int fd = open ("/proc/self/clear_refs", O_WRONLY);
-  gboolean done;
-
-  if (fd < 0)
-    return FALSE;
-  /* "5" resets the peak resident size (Linux 4.0 and later). */
-  done = write (fd, "5", 1) == 1;
-  close (fd);
-  return done;
 }
 
 static gboolean
@@ -514,8 +486,9 @@ print_concurrency (const char *spool_root)
   load.host = sink.host;
   load.message = message;
 
-  peak_reset = reset_peak_rss ();
-  rss_before = status_kb ("VmRSS:");
+  /* VmHWM only grows: reset, so that each figure has its own peak. */
+  peak_reset = proc_reset_peak_rss ();
+  rss_before = proc_status_kb ("VmRSS:");
   clock_read (&start);
   for (int i = 0; i < n_sessions; i++)
     {
@@ -529,7 +502,7 @@ print_concurrency (const char *spool_root)
   while (load.done < (guint) n_sessions)
     g_main_context_iteration (NULL, TRUE);
   clock_elapsed (&start, &elapsed);
-  peak = status_kb ("VmHWM:");
+  peak = proc_status_kb ("VmHWM:");
   stored = smtpkit_fake_server_get_message_count (sink.server);
   sink_finish (&sink);
 
@@ -585,13 +558,13 @@ print_large_message (const char *spool_root)
       return;
     }
 
-  peak_reset = reset_peak_rss ();
-  rss_before = status_kb ("VmRSS:");
+  peak_reset = proc_reset_peak_rss ();
+  rss_before = proc_status_kb ("VmRSS:");
   clock_read (&start);
   refused = smtpkit_client_sendmail_stream (client, sender, recipients, message,
                                             NULL, NULL, NULL, &error);
   clock_elapsed (&start, &elapsed);
-  peak = status_kb ("VmHWM:");
+  peak = proc_status_kb ("VmHWM:");
   if (refused != NULL)
     bye = smtpkit_client_quit (client, NULL, NULL);
   if (refused == NULL)

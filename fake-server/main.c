@@ -81,6 +81,8 @@ main (int    argc,
   g_autofree char *unix_path = NULL;
   g_autofree char *port_file = NULL;
   g_auto (GStrv) extensions = NULL;
+  g_autofree char *fault_rates = NULL;
+  gint64 seed = 0;
   int max_messages = 0;
   int step_timeout = 0;
   gboolean starttls = FALSE;
@@ -108,6 +110,11 @@ main (int    argc,
       "Offer STARTTLS with the test certificate; print the CA file (sink)", NULL },
     { "implicit-tls", 0, 0, G_OPTION_ARG_NONE, &implicit_tls,
       "TLS from the start (RFC 8314) with the test certificate; print the CA file (sink)", NULL },
+    { "fault-rate", 0, 0, G_OPTION_ARG_STRING, &fault_rates,
+      "Replace replies by faults at random, e.g. 4xx=0.01,disconnect=0.005,stall=0.001 (sink)",
+      "RATES" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+      "The seed of --fault-rate's random choices (default 0)", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -134,6 +141,10 @@ main (int    argc,
     return usage_error (context, "--port-file needs a TCP port, not --unix");
   if ((starttls || implicit_tls) && sink_dir == NULL)
     return usage_error (context, "--starttls and --implicit-tls are for --sink");
+  if (fault_rates != NULL && sink_dir == NULL)
+    return usage_error (context, "--fault-rate is for --sink");
+  if (seed < 0 || seed > G_MAXUINT32)
+    return usage_error (context, "--seed takes a number from 0 to 4294967295");
   if (max_messages < 0 || step_timeout < 0)
     return usage_error (context, "--max-messages and --step-timeout take a positive number");
 
@@ -156,6 +167,8 @@ main (int    argc,
     g_object_set (server, "address", listen, NULL);
   if (step_timeout > 0)
     g_object_set (server, "step-timeout", (guint) step_timeout, NULL);
+  if (fault_rates != NULL && !smtpkit_fake_server_set_faults (server, fault_rates, seed, &error))
+    return usage_error (context, error->message);
   if (starttls || implicit_tls)
     {
       GTlsCertificate *certificate = smtpkit_fake_server_get_certificate ("good");
@@ -200,6 +213,11 @@ main (int    argc,
 
   g_main_loop_run (loop);
   smtpkit_fake_server_stop (server);
+  if (fault_rates != NULL)
+    g_print ("faults injected: 4xx=%u disconnect=%u stall=%u\n",
+             smtpkit_fake_server_get_fault_count (server, SMTPKIT_FAKE_FAULT_4XX),
+             smtpkit_fake_server_get_fault_count (server, SMTPKIT_FAKE_FAULT_DISCONNECT),
+             smtpkit_fake_server_get_fault_count (server, SMTPKIT_FAKE_FAULT_STALL));
 
   if (scenario != NULL && !smtpkit_fake_server_wait (server, 0, &error))
     {

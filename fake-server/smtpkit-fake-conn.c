@@ -146,6 +146,42 @@ smtpkit_fake_conn_write (SmtpkitFakeConn  *conn,
   return TRUE;
 }
 
+/* The client has gone already: for a shutdown, nothing is lost. */
+static gboolean
+peer_gone (GError **error)
+{
+  if (*error == NULL || !(g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED) ||
+                          g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
+                          g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)))
+    return FALSE;
+  g_clear_error (error);
+  return TRUE;
+}
+
+/* Ends what the server sends (TLS's close_notify, then FIN) and keeps
+ * reading: a client still writing is seen, not reset. A client that has
+ * closed already is no failure: the next step reads its EOF. */
+gboolean
+smtpkit_fake_conn_shutdown (SmtpkitFakeConn  *conn,
+                            GError          **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  if (conn->secure &&
+      !g_output_stream_close (G_OUTPUT_STREAM (conn->out), conn->cancellable, &local_error) &&
+      !peer_gone (&local_error))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (!g_socket_shutdown (conn->socket, FALSE, TRUE, &local_error) && !peer_gone (&local_error))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Fails only when the server stops meanwhile. */
 gboolean
 smtpkit_fake_conn_sleep (SmtpkitFakeConn  *conn,
@@ -277,22 +313,29 @@ smtpkit_fake_conn_read_data (SmtpkitFakeConn      *conn,
   return TRUE;
 }
 
-/* Sends FIN first (after TLS's close_notify), then reads and drops what
- * the client still sends until it closes too (or the step timeout):
- * closing a socket with unread input sends an RST, which can make the
- * client lose the last reply. Frees @conn. */
+/* Reads and drops what the client sends until it closes (or the step
+ * timeout). */
 void
-smtpkit_fake_conn_close (SmtpkitFakeConn *conn)
+smtpkit_fake_conn_drain (SmtpkitFakeConn *conn)
 {
-  if (conn->secure)
-    g_output_stream_close (G_OUTPUT_STREAM (conn->out), NULL, NULL);
-  g_socket_shutdown (conn->socket, FALSE, TRUE, NULL);
   while (!conn->eof)
     {
       conn->pos = conn->end;
       if (!ensure_input (conn, NULL))
         break;
     }
+}
+
+/* Sends FIN first (after TLS's close_notify), then drains: closing a
+ * socket with unread input sends an RST, which can make the client lose
+ * the last reply. Frees @conn. */
+void
+smtpkit_fake_conn_close (SmtpkitFakeConn *conn)
+{
+  if (conn->secure)
+    g_output_stream_close (G_OUTPUT_STREAM (conn->out), NULL, NULL);
+  g_socket_shutdown (conn->socket, FALSE, TRUE, NULL);
+  smtpkit_fake_conn_drain (conn);
   g_io_stream_close (conn->secure ? conn->tls : G_IO_STREAM (conn->connection), NULL, NULL);
   g_clear_object (&conn->tls);
   g_object_unref (conn->connection);

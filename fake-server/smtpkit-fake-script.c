@@ -564,6 +564,10 @@ run_step (Player                    *pl,
     case SMTPKIT_STEP_CLOSE:
       smtpkit_fake_server_add_transcript (pl->server, "S: [close]");
       return TRUE;
+    case SMTPKIT_STEP_SHUTDOWN:
+      smtpkit_fake_server_add_transcript (pl->server, "S: [shutdown]");
+      return smtpkit_fake_conn_shutdown (pl->conn, &io_error) ||
+             io_failed (pl, step, io_error, error);
     case SMTPKIT_STEP_STARTTLS:
     case SMTPKIT_STEP_STARTTLS_REFUSED:
       return run_starttls (pl, step, error);

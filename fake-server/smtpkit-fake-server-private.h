@@ -39,11 +39,14 @@ SmtpkitFakeConn *smtpkit_fake_conn_new (GSocketConnection *connection,
                                         GCancellable      *cancellable,
                                         guint              timeout_ms);
 void smtpkit_fake_conn_close (SmtpkitFakeConn *conn);
+void smtpkit_fake_conn_drain (SmtpkitFakeConn *conn);
 gboolean smtpkit_fake_conn_is_eof (SmtpkitFakeConn *conn);
 gboolean smtpkit_fake_conn_write (SmtpkitFakeConn  *conn,
                                   const void       *data,
                                   gsize             len,
                                   GError          **error);
+gboolean smtpkit_fake_conn_shutdown (SmtpkitFakeConn  *conn,
+                                     GError          **error);
 gboolean smtpkit_fake_conn_sleep (SmtpkitFakeConn  *conn,
                                   guint             ms,
                                   GError          **error);
@@ -81,7 +84,8 @@ void smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
                               const char         *spool_dir,
                               const char *const  *extensions,
                               GTlsCertificate    *certificate,
-                              gboolean            implicit_tls);
+                              gboolean            implicit_tls,
+                              GRand              *faults);
 
 /* ---- smtpkit-fake-tls.c ----------------------------------------------- */
 
@@ -121,6 +125,11 @@ const char *smtpkit_fake_server_private_dir (GError **error);
 void smtpkit_fake_server_add_transcript (SmtpkitFakeServer *server,
                                          const char        *line);
 guint smtpkit_fake_server_next_message_index (SmtpkitFakeServer *server);
+/* The fault for the next reply, drawn from @faults (NULL: none); with
+ * @may_refuse FALSE, a 4xx drawn is none. */
+SmtpkitFakeFault smtpkit_fake_server_draw_fault (SmtpkitFakeServer *server,
+                                                 GRand             *faults,
+                                                 gboolean           may_refuse);
 void smtpkit_fake_server_message_received (SmtpkitFakeServer *server,
                                            guint              index,
                                            const char        *path,

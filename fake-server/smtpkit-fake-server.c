@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
@@ -29,11 +30,13 @@
  *
  * The server listens on a loopback address or a unix socket. It accepts
  * connections in a thread of its own and serves each with blocking I/O in
- * a pool of at most 32 worker threads (more connections wait for a free
+ * a pool of at most 64 worker threads (more connections wait for a free
  * worker), so a test can drive a blocking client from its own thread.
  */
 
-#define MAX_WORKERS 32
+/* More than a test's concurrent sessions: a session that keeps its
+ * connection holds a worker. */
+#define MAX_WORKERS 64
 
 struct _SmtpkitFakeServer
 {
@@ -66,6 +69,13 @@ struct _SmtpkitFakeServer
   gboolean scripted_started; /* server thread only */
   gint next_index;           /* atomic */
   gint message_count;        /* atomic */
+  guint n_connections;       /* server thread only */
+
+  /* Sink fault injection: the chance of each fault per reply. */
+  double fault_rates[SMTPKIT_FAKE_N_FAULTS];
+  gboolean faults;
+  guint32 fault_seed;
+  gint fault_counts[SMTPKIT_FAKE_N_FAULTS]; /* atomic */
 
   /* The scripted connection. */
   GMutex lock;
@@ -389,13 +399,25 @@ serve_connection (gpointer data,
   SmtpkitFakeServer *self = user_data;
   SmtpkitFakeConn *conn = smtpkit_fake_conn_new (connection, self->cancellable,
                                                  self->step_timeout);
+  GRand *faults = NULL;
+
+  /* The faults of the N-th connection depend on the seed and N alone. */
+  if (self->faults)
+    {
+      guint32 seed[] = { self->fault_seed,
+                         GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (connection),
+                                                              "smtpkit-fake-index")) };
+
+      faults = g_rand_new_with_seed_array (seed, G_N_ELEMENTS (seed));
+    }
 
   if (self->scenario != NULL)
     play (self, conn);
   else
     smtpkit_fake_sink_serve (self, conn, self->hostname, self->spool_dir,
                              (const char *const *) self->extensions, self->tls_certificate,
-                             self->implicit_tls);
+                             self->implicit_tls, faults);
+  g_clear_pointer (&faults, g_rand_free);
   smtpkit_fake_conn_close (conn);
   g_signal_emit (self, signals[CONNECTION_CLOSED], 0);
 }
@@ -428,6 +450,8 @@ on_accepted (GObject      *source,
   else
     {
       self->scripted_started = TRUE;
+      g_object_set_data (G_OBJECT (connection), "smtpkit-fake-index",
+                         GUINT_TO_POINTER (++self->n_connections));
       g_thread_pool_push (self->pool, connection, NULL);
     }
   accept_next (self);
@@ -677,6 +701,96 @@ smtpkit_fake_server_get_message_count (SmtpkitFakeServer *self)
 }
 
 /**
+ * smtpkit_fake_server_set_faults:
+ * @server: a sink server, not listening yet
+ * @rates: the chance of each fault per reply, as
+ *   `4xx=0.01,disconnect=0.005,stall=0.001` (each from 0 to 1, at most 1
+ *   in all; a fault left out does not happen)
+ * @seed: the seed of the random choices
+ * @error: return location for a #GError
+ *
+ * Makes the sink fail at random: for each reply (the greeting, the reply
+ * to each command, the final reply after the data), a `4xx` fault answers
+ * `451` instead and leaves the command undone (RSET and QUIT are never
+ * refused), a `disconnect` closes the
+ * connection without a reply, and a `stall` sends nothing more and waits
+ * for the client to close (or the step timeout). A message whose final
+ * reply is a fault is not stored and not counted. The faults of the N-th
+ * connection accepted depend only on @seed and N.
+ *
+ * Returns: %TRUE, or %FALSE with @error set when @rates cannot be read
+ */
+gboolean
+smtpkit_fake_server_set_faults (SmtpkitFakeServer  *self,
+                                const char         *rates,
+                                guint32             seed,
+                                GError            **error)
+{
+  static const char *const names[SMTPKIT_FAKE_N_FAULTS] = { NULL, "4xx", "disconnect", "stall" };
+  double parsed[SMTPKIT_FAKE_N_FAULTS] = { 0 };
+  g_auto (GStrv) items = NULL;
+  double total = 0;
+
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), FALSE);
+  g_return_val_if_fail (rates != NULL, FALSE);
+  g_return_val_if_fail (self->thread == NULL, FALSE);
+
+  items = g_strsplit (rates, ",", -1);
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      const char *eq = strchr (items[i], '=');
+      char *end = NULL;
+      guint kind;
+      double rate = -1;
+
+      for (kind = SMTPKIT_FAKE_FAULT_4XX; kind < SMTPKIT_FAKE_N_FAULTS; kind++)
+        if (eq != NULL && strncmp (items[i], names[kind], eq - items[i]) == 0 &&
+            names[kind][eq - items[i]] == '\0')
+          break;
+      if (eq != NULL)
+        rate = g_ascii_strtod (eq + 1, &end);
+      if (kind == SMTPKIT_FAKE_N_FAULTS || end == eq + 1 || *end != '\0' || !(rate >= 0 && rate <= 1))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "bad fault rate '%s' in '%s': expected FAULT=RATE, FAULT one of "
+                       "4xx, disconnect, stall and RATE from 0 to 1",
+                       items[i], rates);
+          return FALSE;
+        }
+      parsed[kind] = rate;
+      total += rate;
+    }
+  if (total > 1)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "the fault rates '%s' add up to more than 1", rates);
+      return FALSE;
+    }
+
+  memcpy (self->fault_rates, parsed, sizeof parsed);
+  self->faults = total > 0;
+  self->fault_seed = seed;
+  return TRUE;
+}
+
+/**
+ * smtpkit_fake_server_get_fault_count:
+ * @server: a sink server
+ * @fault: a fault
+ *
+ * Returns: how many times the sink injected @fault; safe from any thread
+ */
+guint
+smtpkit_fake_server_get_fault_count (SmtpkitFakeServer *self,
+                                     SmtpkitFakeFault   fault)
+{
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), 0);
+  g_return_val_if_fail (fault > SMTPKIT_FAKE_FAULT_NONE && fault < SMTPKIT_FAKE_N_FAULTS, 0);
+
+  return g_atomic_int_get (&self->fault_counts[fault]);
+}
+
+/**
  * smtpkit_fake_server_stop:
  * @server: a server
  *
@@ -722,6 +836,30 @@ smtpkit_fake_server_add_transcript (SmtpkitFakeServer *self,
 
   g_string_append (self->transcript, line);
   g_string_append_c (self->transcript, '\n');
+}
+
+SmtpkitFakeFault
+smtpkit_fake_server_draw_fault (SmtpkitFakeServer *self,
+                                GRand             *faults,
+                                gboolean           may_refuse)
+{
+  double x;
+
+  if (faults == NULL)
+    return SMTPKIT_FAKE_FAULT_NONE;
+  x = g_rand_double (faults);
+  for (guint kind = SMTPKIT_FAKE_FAULT_4XX; kind < SMTPKIT_FAKE_N_FAULTS; kind++)
+    {
+      if (x < self->fault_rates[kind])
+        {
+          if (kind == SMTPKIT_FAKE_FAULT_4XX && !may_refuse)
+            return SMTPKIT_FAKE_FAULT_NONE;
+          g_atomic_int_inc (&self->fault_counts[kind]);
+          return kind;
+        }
+      x -= self->fault_rates[kind];
+    }
+  return SMTPKIT_FAKE_FAULT_NONE;
 }
 
 guint

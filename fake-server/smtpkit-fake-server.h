@@ -11,6 +11,17 @@
 
 G_BEGIN_DECLS
 
+/* What a sink does instead of a reply, at random (see
+ * smtpkit_fake_server_set_faults()). */
+typedef enum
+{
+  SMTPKIT_FAKE_FAULT_NONE,
+  SMTPKIT_FAKE_FAULT_4XX,        /* 451 instead, and the command not done */
+  SMTPKIT_FAKE_FAULT_DISCONNECT, /* no reply: the server closes */
+  SMTPKIT_FAKE_FAULT_STALL,      /* no reply until the client goes */
+  SMTPKIT_FAKE_N_FAULTS,
+} SmtpkitFakeFault;
+
 #define SMTPKIT_TYPE_FAKE_SERVER (smtpkit_fake_server_get_type ())
 
 G_DECLARE_FINAL_TYPE (SmtpkitFakeServer, smtpkit_fake_server, SMTPKIT, FAKE_SERVER, GObject)
@@ -34,6 +45,13 @@ gboolean smtpkit_fake_server_wait (SmtpkitFakeServer  *server,
                                    GError            **error);
 char *smtpkit_fake_server_get_transcript (SmtpkitFakeServer *server);
 guint smtpkit_fake_server_get_message_count (SmtpkitFakeServer *server);
+
+gboolean smtpkit_fake_server_set_faults (SmtpkitFakeServer  *server,
+                                         const char         *rates,
+                                         guint32             seed,
+                                         GError            **error);
+guint smtpkit_fake_server_get_fault_count (SmtpkitFakeServer *server,
+                                           SmtpkitFakeFault   fault);
 
 void smtpkit_fake_server_stop (SmtpkitFakeServer *server);
 

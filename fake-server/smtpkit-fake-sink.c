@@ -31,6 +31,9 @@ typedef struct
   GPtrArray *recipients; /* NULL-terminated: a GStrv */
   GString *envelope;     /* the MAIL and RCPT commands */
   Spool *bdat;           /* the message BDAT chunks go to, if any */
+  GRand *faults;         /* NULL: no fault injection */
+  SmtpkitFakeFault fault; /* drawn for the command being handled */
+  gboolean stalled;      /* a stall fault: wait for the client to go */
 } Sink;
 
 static void spool_discard (Spool *spool);
@@ -50,6 +53,32 @@ reply (Sink       *sink,
   line = g_strconcat (text, "\r\n", NULL);
 
   return smtpkit_fake_conn_write (sink->conn, line, strlen (line), NULL);
+}
+
+/* Does @fault instead of a reply. FALSE when it ends the session. */
+static gboolean
+inject (Sink             *sink,
+        SmtpkitFakeFault  fault)
+{
+  switch (fault)
+    {
+    case SMTPKIT_FAKE_FAULT_4XX:
+      return reply (sink, "451 4.3.0 Error: fault injected, try again later");
+    case SMTPKIT_FAKE_FAULT_STALL:
+      sink->stalled = TRUE;
+      return FALSE;
+    case SMTPKIT_FAKE_FAULT_DISCONNECT:
+    default:
+      return FALSE;
+    }
+}
+
+/* With @may_refuse FALSE, a 4xx drawn is no fault. */
+static SmtpkitFakeFault
+draw_fault (Sink     *sink,
+            gboolean  may_refuse)
+{
+  return smtpkit_fake_server_draw_fault (sink->server, sink->faults, may_refuse);
 }
 
 static void
@@ -303,6 +332,13 @@ handle_data (Sink       *sink,
     }
   ok = smtpkit_fake_conn_read_data (sink->conn, TRUE, spool_write, spool, NULL) &&
        !smtpkit_fake_conn_is_eof (sink->conn);
+  /* A fault instead of the final reply: the message is not stored. */
+  if (ok && (sink->fault = draw_fault (sink, TRUE)) != SMTPKIT_FAKE_FAULT_NONE)
+    {
+      spool_discard (spool);
+      reset_transaction (sink);
+      return inject (sink, sink->fault);
+    }
   return spool_finish (sink, spool, ok);
 }
 
@@ -337,6 +373,12 @@ handle_bdat (Sink       *sink,
       left -= take;
     }
 
+  /* A fault instead of the reply to a chunk fails the transaction. */
+  if (sink->fault != SMTPKIT_FAKE_FAULT_NONE)
+    {
+      reset_transaction (sink);
+      return inject (sink, sink->fault);
+    }
   if (sink->sender == NULL)
     return reply (sink, "503 5.5.1 Error: need MAIL command");
   if (sink->recipients->len == 0)
@@ -372,23 +414,33 @@ handle_command (Sink       *sink,
                 const char *line)
 {
   gsize verb = strcspn (line, " ");
+  guint i;
 
-  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    {
-      if (verb != strlen (commands[i].verb) || g_ascii_strncasecmp (line, commands[i].verb, verb) != 0)
-        continue;
-      if (commands[i].handle != NULL)
-        return commands[i].handle (sink, line);
-      return reply (sink, "%s", commands[i].reply);
-    }
-  return reply (sink, "500 5.5.2 Error: command not recognized");
+  for (i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (verb == strlen (commands[i].verb) && g_ascii_strncasecmp (line, commands[i].verb, verb) == 0)
+      break;
+
+  /* A fault instead of the reply; BDAT reads its chunk first. RSET and
+   * QUIT cannot be refused (RFC 5321 §4.1.1.5, §4.1.1.10). */
+  sink->fault = draw_fault (sink, i == G_N_ELEMENTS (commands) ||
+                                    (commands[i].handle != handle_rset &&
+                                     commands[i].handle != handle_quit));
+  if (sink->fault != SMTPKIT_FAKE_FAULT_NONE &&
+      (i == G_N_ELEMENTS (commands) || commands[i].handle != handle_bdat))
+    return inject (sink, sink->fault);
+  if (i == G_N_ELEMENTS (commands))
+    return reply (sink, "500 5.5.2 Error: command not recognized");
+  if (commands[i].handle != NULL)
+    return commands[i].handle (sink, line);
+  return reply (sink, "%s", commands[i].reply);
 }
 
 /* Serves one client until it quits, goes away or times out. Commands are
  * read one line at a time, so pipelined commands are answered in order.
  * With @implicit_tls the TLS handshake comes first, with @certificate or
  * else the good one; otherwise @certificate, when set, is offered through
- * STARTTLS. */
+ * STARTTLS. With @faults, replies are replaced by faults at random (see
+ * smtpkit_fake_server_set_faults()). */
 void
 smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
                          SmtpkitFakeConn    *conn,
@@ -396,7 +448,8 @@ smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
                          const char         *spool_dir,
                          const char *const  *extensions,
                          GTlsCertificate    *certificate,
-                         gboolean            implicit_tls)
+                         gboolean            implicit_tls,
+                         GRand              *faults)
 {
   g_autoptr (GByteArray) line = g_byte_array_new ();
   g_autoptr (GError) error = NULL;
@@ -414,7 +467,16 @@ smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
   sink.recipients = g_ptr_array_new_null_terminated (4, g_free, TRUE);
   sink.envelope = g_string_new (NULL);
 
-  more = reply (&sink, "220 %s ESMTP smtpkit-fake-server", hostname);
+  sink.faults = faults;
+  sink.fault = draw_fault (&sink, TRUE);
+  if (sink.fault != SMTPKIT_FAKE_FAULT_NONE)
+    {
+      /* A greeting refused ends the session. */
+      inject (&sink, sink.fault);
+      more = FALSE;
+    }
+  else
+    more = reply (&sink, "220 %s ESMTP smtpkit-fake-server", hostname);
   while (more && smtpkit_fake_conn_read_line (conn, line, &error) &&
          !smtpkit_fake_conn_is_eof (conn))
     {
@@ -435,6 +497,8 @@ smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
     }
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     reply (&sink, "421 4.4.2 %s Error: timeout exceeded", hostname);
+  if (sink.stalled)
+    smtpkit_fake_conn_drain (conn);
 
   reset_transaction (&sink);
   g_ptr_array_unref (sink.recipients);

@@ -20,6 +20,7 @@ typedef enum
   SMTPKIT_STEP_EXPECT_BDAT_SIZE, /* BDAT chunks up to LAST, @number bytes in all */
   SMTPKIT_STEP_EXPECT_CLOSE,     /* EOF from the client */
   SMTPKIT_STEP_CLOSE,            /* the server closes */
+  SMTPKIT_STEP_SHUTDOWN,         /* the server stops sending, and reads on */
   SMTPKIT_STEP_DELAY,            /* sleep @number ms */
   SMTPKIT_STEP_STARTTLS,         /* TLS handshake with the certificate @cert */
   SMTPKIT_STEP_STARTTLS_REFUSED, /* ... which the client must refuse */

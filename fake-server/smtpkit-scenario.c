@@ -46,6 +46,7 @@ static const struct
   { "expect-bdat-size", SMTPKIT_STEP_EXPECT_BDAT_SIZE, ARG_NUMBER, "bytes", G_MAXUINT64 },
   { "expect-close", SMTPKIT_STEP_EXPECT_CLOSE, ARG_NONE },
   { "close", SMTPKIT_STEP_CLOSE, ARG_NONE },
+  { "shutdown", SMTPKIT_STEP_SHUTDOWN, ARG_NONE },
   { "delay", SMTPKIT_STEP_DELAY, ARG_NUMBER, "milliseconds", 3600 * 1000 },
   { "starttls", SMTPKIT_STEP_STARTTLS, ARG_CERT },
   { "starttls-refused-by-client", SMTPKIT_STEP_STARTTLS_REFUSED, ARG_CERT },
@@ -349,6 +350,7 @@ typedef struct
   GByteArray *body;
   guint closed_at;                /* line of a 'close' step, or 0 */
   guint refused_at;               /* line of 'starttls-refused-by-client', or 0 */
+  guint shutdown_at;              /* line of 'shutdown', or 0 */
   guint tls_at;                   /* line of 'starttls', or 0 */
 } Parser;
 
@@ -504,6 +506,11 @@ add_server_step (Parser      *p,
                          "'%s' can never run: the client refuses the TLS handshake at line %u "
                          "(only expect-close may follow)",
                          keyword, p->refused_at);
+  if (p->shutdown_at != 0 && step_syntax[i].kind != SMTPKIT_STEP_EXPECT_CLOSE)
+    return syntax_error (p, p->lineno, error,
+                         "'%s' can never run: the server shuts down its side at line %u "
+                         "(only expect-close may follow)",
+                         keyword, p->shutdown_at);
 
   step = g_new0 (SmtpkitScenarioStep, 1);
   g_ptr_array_add (p->scenario->server_steps, step);
@@ -562,6 +569,8 @@ add_server_step (Parser      *p,
     p->closed_at = p->lineno;
   else if (step->kind == SMTPKIT_STEP_STARTTLS_REFUSED)
     p->refused_at = p->lineno;
+  else if (step->kind == SMTPKIT_STEP_SHUTDOWN)
+    p->shutdown_at = p->lineno;
   else if (step->kind == SMTPKIT_STEP_STARTTLS)
     p->tls_at = p->lineno;
 

@@ -248,7 +248,7 @@ test_scenario_file (Fixture       *f,
   g_assert_null (smtpkit_scenario_new_from_file (bad, &error));
   expected = g_strdup_printf ("%s:5: unknown server step 'sned' (known: send, send-raw, "
                               "send-bytewise, expect, expect-raw, expect-data, "
-                              "expect-data-size, expect-bdat-size, expect-close, close, delay, starttls, "
+                              "expect-data-size, expect-bdat-size, expect-close, close, shutdown, delay, starttls, "
                               "starttls-refused-by-client, expect-auth)",
                               bad);
   g_assert_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_SCRIPT);
@@ -291,6 +291,9 @@ test_scenario_syntax_errors (void)
       "t:2: 'expect-close' takes no argument" },
     { "server:\n  close\n\n  send 221\n",
       "t:4: 'send' can never run: the server closes the connection at line 2" },
+    { "server:\n  send 421 bye\n  shutdown\n  expect QUIT\n",
+      "t:4: 'expect' can never run: the server shuts down its side at line 3 "
+      "(only expect-close may follow)" },
     { "server:\n  expect-data\n  |a\n  send 250\n",
       "t:2: the body of expect-data must end with the line '|.'" },
     { "server:\n  expect-data\n  |a\n",
@@ -513,6 +516,42 @@ test_scripted_client_closes (Fixture       *f,
   g_io_stream_close (G_IO_STREAM (f->client), NULL, NULL);
   assert_wait_fails (f, SMTPKIT_FAKE_SERVER_ERROR_MISMATCH,
                      "test.scenario:6: expected 'QUIT', client sent 'QU' and closed the connection");
+}
+
+/* After shutdown the client reads EOF, and what it still sends is seen. */
+static void
+test_scripted_shutdown (Fixture       *f,
+                        gconstpointer  data)
+{
+  start_scripted (f,
+                  "server:\n"
+                  "  send 220 fake.test\n"
+                  "  expect NOOP\n"
+                  "  send 421 4.3.2 closing\n"
+                  "  shutdown\n"
+                  "  expect-close\n",
+                  0);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "220 fake.test\r\n");
+  client_send (f->client, "NOOP\r\n", -1);
+  assert_reply (f->client, "421 4.3.2 closing\r\n");
+  assert_closed (f->client);
+  client_send (f->client, "QUIT\r\n", -1);
+  assert_wait_fails (f, SMTPKIT_FAKE_SERVER_ERROR_MISMATCH,
+                     "test.scenario:6: expected the client to close the connection, "
+                     "client sent 'QUIT'");
+}
+
+static void
+test_scripted_shutdown_closed (Fixture       *f,
+                               gconstpointer  data)
+{
+  start_scripted (f, "server:\n  send 421 4.3.2 closing\n  shutdown\n  expect-close\n", 0);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "421 4.3.2 closing\r\n");
+  assert_closed (f->client);
+  g_io_stream_close (G_IO_STREAM (f->client), NULL, NULL);
+  assert_wait_succeeds (f);
 }
 
 static void
@@ -889,6 +928,119 @@ test_sink_pipelining (Fixture       *f,
   g_assert_cmpuint (smtpkit_fake_server_get_message_count (f->server), ==, 2);
   text = read_file (eml);
   g_assert_cmpstr (text, ==, "two\r\n");
+}
+
+/* ---- the sink's faults ------------------------------------------------ */
+
+static void
+start_faulty_sink (Fixture    *f,
+                   const char *rates,
+                   guint32     seed)
+{
+  g_autofree char *spool = g_build_filename (f->tmpdir, "spool", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_clear_object (&f->server);
+  f->server = smtpkit_fake_server_new_sink (spool, NULL);
+  g_assert_true (smtpkit_fake_server_set_faults (f->server, rates, seed, &error));
+  g_assert_no_error (error);
+  smtpkit_fake_server_listen_tcp (f->server, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_sink_faults_rates (Fixture       *f,
+                        gconstpointer  data)
+{
+  static const char *const bad[] = { "4xx=2", "4xx=-0.1", "bogus=0.1", "4xx", "4xx=",
+                                     "4xx=0.1x", "4xx=0.6,stall=0.6", "4xx=0.1,,stall=0.1" };
+  g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_sink (f->tmpdir, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_test_message ("rates: %s", bad[i]);
+      g_assert_false (smtpkit_fake_server_set_faults (server, bad[i], 1, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    }
+  g_assert_true (smtpkit_fake_server_set_faults (server, "4xx=0.01,disconnect=0.005,stall=0.001",
+                                                 1, NULL));
+}
+
+static void
+test_sink_faults_each (Fixture       *f,
+                       gconstpointer  data)
+{
+  /* Every reply a 451: the greeting, and the session ends. */
+  start_faulty_sink (f, "4xx=1", 1);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "451 4.3.0 Error: fault injected, try again later\r\n");
+  assert_closed (f->client);
+  g_clear_object (&f->client);
+
+  /* No reply: closed at once. */
+  start_faulty_sink (f, "disconnect=1", 1);
+  f->client = connect_tcp (f);
+  assert_closed (f->client);
+  g_clear_object (&f->client);
+
+  /* No reply, and the connection stays open until the client goes. */
+  start_faulty_sink (f, "stall=1", 1);
+  f->client = connect_tcp (f);
+  {
+    GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (f->client));
+    g_autoptr (GError) error = NULL;
+    char c;
+
+    g_socket_set_timeout (g_socket_connection_get_socket (f->client), 1);
+    g_assert_cmpint (g_input_stream_read (in, &c, 1, NULL, &error), ==, -1);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  }
+  g_assert_cmpuint (smtpkit_fake_server_get_fault_count (f->server, SMTPKIT_FAKE_FAULT_STALL), ==, 1);
+  g_assert_cmpuint (smtpkit_fake_server_get_fault_count (f->server, SMTPKIT_FAKE_FAULT_4XX), ==, 0);
+}
+
+/* One session of NOOPs against a sink with 4xx faults: its replies. */
+static char *
+noop_session (Fixture *f,
+              guint32  seed)
+{
+  g_autoptr (GString) replies = g_string_new (NULL);
+
+  start_faulty_sink (f, "4xx=0.3", seed);
+  f->client = connect_tcp (f);
+  for (guint i = 0; i < 30; i++)
+    client_send (f->client, "NOOP\r\n", -1);
+  client_send (f->client, "QUIT\r\n", -1);
+  while (TRUE)
+    {
+      g_autofree char *line = client_read_line (f->client);
+
+      if (*line == '\0')
+        break;
+      g_string_append (replies, line);
+    }
+  g_clear_object (&f->client);
+  return g_string_free (g_steal_pointer (&replies), FALSE);
+}
+
+static void
+test_sink_faults_reproducible (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autofree char *first = noop_session (f, 42);
+  guint n_4xx = smtpkit_fake_server_get_fault_count (f->server, SMTPKIT_FAKE_FAULT_4XX);
+  g_autofree char *again = noop_session (f, 42);
+  g_autofree char *other = noop_session (f, 43);
+  guint n_451 = 0;
+
+  g_assert_cmpstr (first, ==, again);
+  g_assert_cmpstr (first, !=, other);
+  for (const char *p = first; (p = strstr (p, "451 4.3.0")) != NULL; p++)
+    n_451++;
+  g_assert_cmpuint (n_451, ==, n_4xx);
+  g_assert_cmpuint (n_4xx, >, 0);
 }
 
 static void
@@ -1815,6 +1967,8 @@ main (int    argc,
   ADD ("/fake-server/scripted/wrong-line", test_scripted_wrong_line);
   ADD ("/fake-server/scripted/bare-lf", test_scripted_bare_lf);
   ADD ("/fake-server/scripted/client-closes", test_scripted_client_closes);
+  ADD ("/fake-server/scripted/shutdown", test_scripted_shutdown);
+  ADD ("/fake-server/scripted/shutdown-closed", test_scripted_shutdown_closed);
   ADD ("/fake-server/scripted/after-end", test_scripted_after_end);
   ADD ("/fake-server/scripted/timeout", test_scripted_timeout);
   ADD ("/fake-server/scripted/no-client", test_scripted_no_client);
@@ -1832,6 +1986,9 @@ main (int    argc,
   ADD ("/fake-server/sink/message", test_sink_message);
   ADD ("/fake-server/sink/pipelining", test_sink_pipelining);
   ADD ("/fake-server/sink/bad-sequence", test_sink_bad_sequence);
+  ADD ("/fake-server/sink/faults/rates", test_sink_faults_rates);
+  ADD ("/fake-server/sink/faults/each", test_sink_faults_each);
+  ADD ("/fake-server/sink/faults/reproducible", test_sink_faults_reproducible);
   ADD ("/fake-server/sink/large", test_sink_large);
   ADD ("/fake-server/sink/unix", test_sink_unix);
   ADD ("/fake-server/stop/wakes-workers", test_stop_wakes_workers);

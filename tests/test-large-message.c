@@ -13,10 +13,9 @@
 
 #include <smtpkit.h>
 
-#include <fcntl.h>
 #include <glib/gstdio.h>
-#include <unistd.h>
 
+#include "proc-status.h"
 #include "smtpkit-fake-message.h"
 #include "smtpkit-fake-server.h"
 
@@ -30,32 +29,6 @@
 #define PEAK_LIMIT_KB (32 * 1024)
 
 /* ---- measuring --------------------------------------------------------- */
-
-static guint64
-status_kb (const char *field)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return 0;
-  line = strstr (status, field);
-  return line ? g_ascii_strtoull (line + strlen (field), NULL, 10) : 0;
-}
-
-static void
-reset_peak (void)
-{
-  int fd = open ("/proc/self/clear_refs", O_WRONLY);
-
-  /* "5" resets the peak resident size (Linux 4.0 and later). */
-  if (fd >= 0)
-    {
-      if (write (fd, "5", 1) != 1)
-        g_test_message ("could not reset the peak resident size");
-      close (fd);
-    }
-}
 
 static char *
 file_sha256 (const char *path,
@@ -103,13 +76,14 @@ test_hundred_megabytes (void)
   greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
   g_assert_no_error (error);
 
-  reset_peak ();
-  baseline = status_kb ("VmRSS:");
+  if (!proc_reset_peak_rss ())
+    g_test_message ("could not reset the peak resident size");
+  baseline = proc_status_kb ("VmRSS:");
   refused = smtpkit_client_sendmail_stream (client, "sender@example.org", to,
                                             message, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
-  peak = status_kb ("VmHWM:");
+  peak = proc_status_kb ("VmHWM:");
   bye = smtpkit_client_quit (client, NULL, &error);
   g_assert_no_error (error);
   smtpkit_fake_server_stop (server);
