@@ -26,51 +26,6 @@
 /* A client that has not given up by then hangs. */
 #define HANG_SECONDS (CLIENT_TIMEOUT + 4.0)
 
-/* Library defects being fixed: while one stands, the cases it breaks
- * are skipped, with the mismatch. A listed case that behaves correctly
- * passes (and says so): remove its line then. */
-typedef struct
-{
-  const char *pattern; /* a test path; '*' and '?' as in g_pattern_match_simple() */
-  const char *defect;
-} Listed;
-
-#define DEFECT_A "(a) a lost connection after a pipelined BDAT LAST is not DELIVERY_UNKNOWN"
-
-static const Listed known_defects[] = {
-  { "/faults/pipelining+chunking/mail/close", DEFECT_A },
-  { "/faults/pipelining+chunking/mail/partial", DEFECT_A },
-  { "/faults/pipelining+chunking/mail/garbage", DEFECT_A },
-  { "/faults/pipelining+chunking/mail/stall", DEFECT_A },
-  { "/faults/pipelining+chunking/rcpt?/close", DEFECT_A },
-  { "/faults/pipelining+chunking/rcpt?/partial", DEFECT_A },
-  { "/faults/pipelining+chunking/rcpt?/garbage", DEFECT_A },
-  { "/faults/pipelining+chunking/rcpt?/stall", DEFECT_A },
-  { "/faults/pipelining+chunking/bdat-last/close", DEFECT_A },
-  { "/faults/pipelining+chunking/bdat-last/partial", DEFECT_A },
-  { "/faults/pipelining+chunking/bdat-last/garbage", DEFECT_A },
-  { "/faults/pipelining+chunking/bdat-last/stall", DEFECT_A },
-  { "/faults/*/ehlo/421", "(b) a 421 to EHLO is followed by HELO, and is not SMTPKIT_ERROR_HELO" },
-  { "/faults/*/ehlo-tls/421", "(b) a 421 to EHLO is followed by HELO, and is not SMTPKIT_ERROR_HELO" },
-  { "/faults/*/auth/421", "(b) a 421 to AUTH leaves the connection open" },
-  { "/faults/pipelining*/mail/421",
-    "(b) with PIPELINING a 421 to MAIL is SERVER_DISCONNECTED, without the reply" },
-  { "/faults/pipelining*/rcpt?/421",
-    "(b) with PIPELINING a 421 to RCPT is SERVER_DISCONNECTED, without the reply" },
-  { "/faults/*/ehlo/5xx", "(b) tls-mode=starttls and no STARTTLS offered (HELO): no QUIT" },
-  { "/faults/*/starttls/4xx", "(b) tls-mode=starttls and STARTTLS refused: no QUIT" },
-  { "/faults/*/starttls/5xx", "(b) tls-mode=starttls and STARTTLS refused: no QUIT" },
-};
-
-/* Mismatches this test found that are not among the defects above:
- * reported, not fixed yet. Skipped the same way. */
-static const Listed findings[] = {
-  { "/faults/*/ehlo/4xx",
-    "EHLO and HELO refused in connect(): the connection stays open, no QUIT" },
-  { "/faults/*/ehlo-tls/4xx",
-    "EHLO and HELO refused in connect(): the connection stays open, no QUIT" },
-};
-
 typedef struct
 {
   Combo combo;
@@ -310,31 +265,18 @@ check_run (const Run      *run,
   return found->len > 0 ? g_strdup (found->str) : NULL;
 }
 
-static const Listed *
-find_listed (const Listed *table,
-             gsize         n,
-             const char   *path)
-{
-  for (gsize i = 0; i < n; i++)
-    if (table[i].pattern != NULL && g_pattern_match_simple (table[i].pattern, path))
-      return &table[i];
-  return NULL;
-}
-
 /* ---- the test ------------------------------------------------------------------ */
 
 static void
 test_fault (gconstpointer data)
 {
   const Case *c = data;
-  const char *path = g_test_get_path ();
   g_autofree char *text = faults_scenario_text (c->combo, c->step, c->fault);
   g_autoptr (SmtpkitFakeServer) server = faults_server_new (text);
   SmtpkitClient *client = faults_client_new (CLIENT_TIMEOUT);
   g_autoptr (GError) server_error = NULL;
   g_autofree char *found = NULL;
   Expected e = expected_outcome (c);
-  const Listed *defect, *finding;
   Run run;
 
   faults_run (client, server, &run);
@@ -352,21 +294,7 @@ test_fault (gconstpointer data)
   found = check_run (&run, &e, server_error);
   run_clear (&run);
   if (found == NULL)
-    {
-      if (find_listed (known_defects, G_N_ELEMENTS (known_defects), path) ||
-          find_listed (findings, G_N_ELEMENTS (findings), path))
-        g_test_message ("listed as broken, but behaves correctly: remove it from the list");
-      return;
-    }
-
-  defect = find_listed (known_defects, G_N_ELEMENTS (known_defects), path);
-  finding = find_listed (findings, G_N_ELEMENTS (findings), path);
-  if (defect != NULL || finding != NULL)
-    {
-      g_test_skip_printf ("%s %s: %s", defect ? "known defect" : "finding",
-                          (defect ? defect : finding)->defect, found);
-      return;
-    }
+    return;
   g_test_message ("the scenario:\n%s", text);
   g_test_fail_printf ("%s", found);
 }

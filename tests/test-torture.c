@@ -124,27 +124,6 @@ test_torture (gconstpointer data)
                   got_end ? "written" : "not written");
   /* The failure ends the conversation at once: no wait runs out. */
   g_assert_false (g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
-  if (c->write && c->n == end_of_data_write && outcome == OUTCOME_UNKNOWN)
-    {
-      /* A finding, reported and not fixed yet: the engine counts the end
-       * of the data as sent when its write starts, so a write that fails
-       * and sends nothing of it is DELIVERY_UNKNOWN, not "not delivered". */
-      g_test_skip_printf ("finding: a failed write of the end of the data is reported as %s",
-                          run.error->message);
-      run_clear (&run);
-      return;
-    }
-  if (got_end && outcome != OUTCOME_UNKNOWN && outcome != OUTCOME_DELIVERED &&
-      c->combo == (COMBO_PIPELINING | COMBO_CHUNKING))
-    {
-      /* Known defect (a), being fixed: a connection lost after a
-       * pipelined BDAT LAST is not DELIVERY_UNKNOWN. Skipped while it
-       * stands. */
-      g_test_skip_printf ("known defect (a): after a pipelined BDAT LAST, %s",
-                          run.error->message);
-      run_clear (&run);
-      return;
-    }
   if (!got_end)
     {
       g_assert_nonnull (run.error);
