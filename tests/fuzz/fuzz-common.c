@@ -11,9 +11,12 @@
 
 #include "fuzz-common.h"
 
+gboolean fuzz_verbose;
+
 void
 fuzz_setup_environment (void)
 {
+  fuzz_verbose = g_getenv ("FUZZ_VERBOSE") != NULL;
   g_setenv ("SMTPKIT_PLUGIN_PATH", FUZZ_PLUGIN_DIR, FALSE);
   g_setenv ("GSETTINGS_BACKEND", "memory", FALSE);
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", FALSE);

@@ -25,6 +25,10 @@ int LLVMFuzzerTestOneInput (const guint8 *data,
  * first in LLVMFuzzerInitialize(). */
 void fuzz_setup_environment (void);
 
+/* FUZZ_VERBOSE=1 in the environment: targets say what happened, to read
+ * a reproducer. */
+extern gboolean fuzz_verbose;
+
 /* Splits @data at each FUZZ_SEPARATOR: (element-type GBytes), at least
  * one element (maybe empty). */
 GPtrArray *fuzz_split (const guint8 *data,

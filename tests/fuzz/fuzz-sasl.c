@@ -35,8 +35,6 @@
 
 static char **mechanisms;
 static guint n_mechanisms;
-/* FUZZ_VERBOSE=1: say why each step failed (to read a reproducer). */
-static gboolean verbose;
 
 static SmtpkitAuthMechanism *
 new_mechanism (GBytes *head,
@@ -132,7 +130,7 @@ step (SmtpkitAuthMechanism  *mechanism,
 
   if (!smtpkit_auth_mechanism_step (mechanism, challenge, &response, &error))
     {
-      if (verbose && error != NULL)
+      if (fuzz_verbose && error != NULL)
         g_printerr ("fuzz-sasl: %s\n", error->message);
       fuzz_check (error != NULL);
       fuzz_check (error->domain == SMTPKIT_ERROR);
@@ -173,7 +171,6 @@ LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
 {
   fuzz_setup_environment ();
-  verbose = g_getenv ("FUZZ_VERBOSE") != NULL;
   mechanisms = smtpkit_auth_mechanism_list ();
   n_mechanisms = g_strv_length (mechanisms);
   fuzz_check (n_mechanisms > 0);
