@@ -16,7 +16,6 @@ gboolean fuzz_verbose;
 void
 fuzz_setup_environment (void)
 {
-  fuzz_verbose = g_getenv ("FUZZ_VERBOSE") != NULL;
   g_setenv ("SMTPKIT_PLUGIN_PATH", FUZZ_PLUGIN_DIR, FALSE);
   g_setenv ("GSETTINGS_BACKEND", "memory", FALSE);
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", FALSE);
@@ -24,6 +23,12 @@ fuzz_setup_environment (void)
   g_setenv ("G_SLICE", "always-malloc", FALSE);
   /* A message from the library is not a finding; a critical is. */
   g_setenv ("G_DEBUG", "fatal-criticals", FALSE);
+}
+
+void
+fuzz_initialized (void)
+{
+  fuzz_verbose = g_getenv ("FUZZ_VERBOSE") != NULL;
 }
 
 GPtrArray *

@@ -26,8 +26,10 @@ int LLVMFuzzerTestOneInput (const guint8 *data,
 void fuzz_setup_environment (void);
 
 /* FUZZ_VERBOSE=1 in the environment: targets say what happened, to read
- * a reproducer. */
+ * a reproducer. Set by fuzz_initialized(), so that a warm-up in
+ * LLVMFuzzerInitialize() stays quiet. */
 extern gboolean fuzz_verbose;
+void fuzz_initialized (void);
 
 /* Splits @data at each FUZZ_SEPARATOR: (element-type GBytes), at least
  * one element (maybe empty). */

@@ -12,6 +12,11 @@
  * the installed Cyrus SASL client plugins offer: SCRAM-*, DIGEST-MD5,
  * NTLM...).
  *
+ * Cyrus SASL's DIGEST-MD5 client crashes on a first challenge of
+ * "rspauth=" (a NULL strcmp() inside libdigestmd5.so, reproducer
+ * "DIGEST-MD5\0rspauth="), so it is left out unless FUZZ_SASL_ALL=1 is
+ * set: it would stop every run at once.
+ *
  * Whatever the server sends, a step must either answer (a response,
  * except for a missing initial response) or fail with an SMTPKIT_ERROR
  * and a message; once one has failed, the exchange stays failed or
@@ -172,7 +177,15 @@ LLVMFuzzerInitialize (int    *argc,
 {
   fuzz_setup_environment ();
   mechanisms = smtpkit_auth_mechanism_list ();
-  n_mechanisms = g_strv_length (mechanisms);
+  n_mechanisms = 0;
+  for (guint i = 0; mechanisms[i] != NULL; i++)
+    {
+      if (g_getenv ("FUZZ_SASL_ALL") == NULL && strcmp (mechanisms[i], "DIGEST-MD5") == 0)
+        g_free (mechanisms[i]);
+      else
+        mechanisms[n_mechanisms++] = mechanisms[i];
+    }
+  mechanisms[n_mechanisms] = NULL;
   fuzz_check (n_mechanisms > 0);
 
   /* What the mechanisms set up once per process (Cyrus's plugins, their
@@ -185,6 +198,7 @@ LLVMFuzzerInitialize (int    *argc,
 
       run_exchange ((const guint8 *) input, strlen (mechanisms[i]) + 1 + strlen (challenge));
     }
+  fuzz_initialized ();
   return 0;
 }
 

@@ -371,14 +371,10 @@ LLVMFuzzerInitialize (int    *argc,
                                 "250 queued\r\n\0"
                                 "221 bye\r\n";
 
-  gboolean verbose;
-
   fuzz_setup_environment ();
   smtpkit_transport_register ("fuzz", FUZZ_TYPE_TRANSPORT, 100);
   /* Types, quarks and plugins are set up once, outside LeakSanitizer's
    * count: a session of each kind. */
-  verbose = fuzz_verbose;
-  fuzz_verbose = FALSE;
   run_input ((const guint8 *) warm_up, sizeof warm_up - 1);
   for (guint flags = 0; flags < 256; flags++)
     {
@@ -388,7 +384,7 @@ LLVMFuzzerInitialize (int    *argc,
       memcpy (input + 1, warm_up, sizeof warm_up - 1);
       run_input (input, sizeof warm_up);
     }
-  fuzz_verbose = verbose;
+  fuzz_initialized ();
   return 0;
 }
 
