@@ -14,9 +14,12 @@ set -euo pipefail
 
 # Debian 12 package names. gcc's AddressSanitizer and UBSan runtimes
 # (libasan8, libubsan1) come with gcc-12 through libgcc-12-dev; they are
-# listed so that the sanitizer build says what it relies on.
+# listed so that the sanitizer build says what it relies on. clang and
+# its runtimes (libclang-rt-14-dev: libFuzzer) build the fuzz targets
+# that `test` runs through build-aux/fuzz.sh.
 PACKAGES=(
   meson ninja-build pkg-config gcc libasan8 libubsan1
+  clang libclang-rt-14-dev
   libglib2.0-dev glib-networking
   libgnutls28-dev gnutls-bin
   libsasl2-dev libsasl2-modules libsasl2-modules-db sasl2-bin
@@ -373,8 +376,11 @@ run_tests ()
   [ "$total_failed" -eq 0 ] && [ ${#failures[@]} -eq 0 ]
 }
 
-case ${1:-} in
-  demo) demo ;;
-  test) run_tests ;;
-  *) usage ;;
-esac
+# build-aux/fuzz.sh sources this file for its packages and build helpers.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  case ${1:-} in
+    demo) demo ;;
+    test) run_tests ;;
+    *) usage ;;
+  esac
+fi
