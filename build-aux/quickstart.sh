@@ -4,7 +4,8 @@
 #   bash build-aux/quickstart.sh demo   build, then send one message to the
 #                                       fake server and show both sides
 #   bash build-aux/quickstart.sh test   build twice (normal, ASan+UBSan) and
-#                                       run the whole test suite in each
+#                                       run the whole test suite in each,
+#                                       then each fuzz target for 30 s
 #
 # Both first install the Debian packages the build needs, when some are
 # missing (as root, or through sudo). Works from any checkout, with or
@@ -52,7 +53,9 @@ usage: bash build-aux/quickstart.sh demo|test
   demo   build into $BUILD_DIR, send a message to the fake SMTP server with
          smtpkit-send, and print the SMTP transcript and the message received
   test   build into $BUILD_DIR and $ASAN_BUILD_DIR (AddressSanitizer +
-         UndefinedBehaviorSanitizer) and run the test suite in both
+         UndefinedBehaviorSanitizer) and run the test suite in both, then
+         run each fuzz target for 30 s (build-aux/fuzz.sh; FUZZ_SECONDS=N
+         for another time)
 EOF
   exit 2
 }
@@ -334,6 +337,37 @@ run_suite ()
   fi
 }
 
+# run_fuzz: every fuzz target for FUZZ_SECONDS (30 s) when clang is there
+# (it is among PACKAGES): one pass per target that ran clean, one
+# failure per target with a finding (build-aux/fuzz.sh's PASS and FAIL
+# lines).
+run_fuzz ()
+{
+  local seconds=${FUZZ_SECONDS:-30} log status=0 passed failed
+
+  if ! command -v clang >/dev/null 2>&1; then
+    say "clang is not installed: the fuzz targets are skipped (counted as 1 skipped)"
+    total_skipped=$((total_skipped + 1))
+    return 0
+  fi
+
+  log=$(mktemp "${TMPDIR:-/tmp}/smtpkit-fuzz.XXXXXX")
+  say "running each fuzz target for $seconds s"
+  bash build-aux/fuzz.sh "$seconds" 2>&1 | tee "$log" || status=$?
+  passed=$(grep -c '^fuzz: PASS ' "$log" || true)
+  failed=$(grep -c '^fuzz: FAIL ' "$log" || true)
+  rm -f -- "$log"
+
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    failures+=("build-aux/fuzz.sh exited with status $status (counted as 1 failure)")
+    total_failed=$((total_failed + 1))
+  elif [ "$failed" -ne 0 ]; then
+    failures+=("fuzz targets found something: see the FAIL lines above and _build-fuzz/fuzz/findings")
+  fi
+}
+
 build_failed ()
 {
   failures+=("the build in $1 failed (counted as 1 failure)")
@@ -366,6 +400,8 @@ run_tests ()
   else
     build_failed "$ASAN_BUILD_DIR"
   fi
+
+  run_fuzz
 
   echo
   for failure in "${failures[@]}"; do
