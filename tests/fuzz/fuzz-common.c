@@ -25,6 +25,15 @@ fuzz_setup_environment (void)
   g_setenv ("G_DEBUG", "fatal-criticals", FALSE);
 }
 
+__attribute__ ((weak)) int
+LLVMFuzzerInitialize (int    *argc,
+                      char ***argv)
+{
+  fuzz_setup_environment ();
+  fuzz_initialized ();
+  return 0;
+}
+
 void
 fuzz_initialized (void)
 {

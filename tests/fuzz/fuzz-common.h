@@ -9,7 +9,9 @@
 
 G_BEGIN_DECLS
 
-/* libFuzzer's entry points, defined by each target. */
+/* libFuzzer's entry points. Each target defines LLVMFuzzerTestOneInput();
+ * LLVMFuzzerInitialize() only when it has more to do than
+ * fuzz_setup_environment(), which fuzz-common.c's weak default does. */
 int LLVMFuzzerInitialize (int    *argc,
                           char ***argv);
 int LLVMFuzzerTestOneInput (const guint8 *data,

@@ -106,14 +106,6 @@ check_features (const SmtpkitReply *reply,
 }
 
 int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
-{
-  fuzz_setup_environment ();
-  return 0;
-}
-
-int
 LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
 {

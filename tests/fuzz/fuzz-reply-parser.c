@@ -125,14 +125,6 @@ check_same (const char    *what,
 }
 
 int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
-{
-  fuzz_setup_environment ();
-  return 0;
-}
-
-int
 LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
 {
