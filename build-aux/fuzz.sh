@@ -24,7 +24,7 @@ cd "$REPO_ROOT"
 say () { printf 'fuzz: %s\n' "$*" >&2; }
 die () { printf 'fuzz: error: %s\n' "$*" >&2; exit 1; }
 
-ALL_TARGETS=(reply-parser ehlo-parser data-encoder sasl session scenario fake-sink)
+ALL_TARGETS=(reply-parser ehlo-parser data-encoder command sasl session scenario fake-sink)
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
 
 FUZZ_BUILD_DIR=_build-fuzz

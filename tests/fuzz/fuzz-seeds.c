@@ -18,6 +18,8 @@
  *   sasl          the mechanism of an "expect AUTH MECH ..." and the
  *                 decoded 334 challenges that follow it
  *   data-encoder  each DATA body the scenario expects, as a message
+ *   command       each MAIL and RCPT command the scenario expects, its
+ *                 words separated by NUL (verb, argument, options)
  *
  * The input formats are those described at the top of each target.
  *
@@ -51,6 +53,7 @@ typedef struct
   GByteArray *sasl;        /* sasl */
   guint n_challenges;
   GPtrArray *bodies;       /* data-encoder: (element-type GByteArray) */
+  GPtrArray *commands;     /* command: (element-type GByteArray) */
   gboolean after_ehlo;     /* the next sends answer EHLO/LHLO */
   gboolean in_auth;        /* the next 334 replies are challenges */
 } Seeds;
@@ -141,6 +144,16 @@ add_expect (Seeds      *seeds,
     g_byte_array_append (seeds->client, (const guint8 *) (*p == '*' ? "x" : p), 1);
   g_byte_array_append (seeds->client, (const guint8 *) "\r\n", 2);
 
+  if (g_ascii_strncasecmp (pattern, "MAIL ", 5) == 0 ||
+      g_ascii_strncasecmp (pattern, "RCPT ", 5) == 0)
+    {
+      GByteArray *command = g_byte_array_new ();
+
+      for (const char *p = pattern; *p != '\0'; p++)
+        g_byte_array_append (command, (const guint8 *) (*p == ' ' ? "" : p), 1);
+      g_ptr_array_add (seeds->commands, command);
+    }
+
   seeds->after_ehlo = g_ascii_strncasecmp (pattern, "EHLO", 4) == 0 ||
                       g_ascii_strncasecmp (pattern, "LHLO", 4) == 0;
   if (g_ascii_strncasecmp (pattern, "LHLO", 4) == 0)
@@ -225,6 +238,7 @@ write_seeds (const char  *path,
   seeds.client = g_byte_array_new ();
   seeds.sasl = g_byte_array_new ();
   seeds.bodies = g_ptr_array_new_with_free_func ((GDestroyNotify) g_byte_array_unref);
+  seeds.commands = g_ptr_array_new_with_free_func ((GDestroyNotify) g_byte_array_unref);
 
   steps = smtpkit_scenario_get_server_steps (scenario);
   for (guint i = 0; i < steps->len; i++)
@@ -253,6 +267,13 @@ write_seeds (const char  *path,
       g_byte_array_append (seed, body->data, body->len);
       ok = write_seed (out_dir, "data-encoder", body_name, seed->data, seed->len, error);
     }
+  for (guint i = 0; ok && i < seeds.commands->len; i++)
+    {
+      GByteArray *command = seeds.commands->pdata[i];
+      g_autofree char *command_name = g_strdup_printf ("%s-%u", name, i);
+
+      ok = write_seed (out_dir, "command", command_name, command->data, command->len, error);
+    }
 
   g_byte_array_unref (seeds.all_sent);
   g_byte_array_unref (seeds.ehlo);
@@ -261,6 +282,7 @@ write_seeds (const char  *path,
   g_byte_array_unref (seeds.client);
   g_byte_array_unref (seeds.sasl);
   g_ptr_array_unref (seeds.bodies);
+  g_ptr_array_unref (seeds.commands);
   return ok;
 }
 
