@@ -92,7 +92,9 @@ generate_seeds ()
   local dir=$1
 
   rm -rf "$dir/fuzz/seeds"
-  "$dir/tests/fuzz/fuzz-seeds" harness/scenarios "$dir/fuzz/seeds" >/dev/null
+  # (In the coverage build it too writes a profile; not in the work tree.)
+  LLVM_PROFILE_FILE="$dir/fuzz/fuzz-seeds.profraw" \
+    "$dir/tests/fuzz/fuzz-seeds" harness/scenarios "$dir/fuzz/seeds" >/dev/null
 }
 
 # corpus_dirs DIR TARGET: the corpus (where new inputs go), then the seeds.
