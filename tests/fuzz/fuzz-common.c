@@ -20,7 +20,6 @@ fuzz_setup_environment (void)
   g_setenv ("GSETTINGS_BACKEND", "memory", FALSE);
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", FALSE);
   g_setenv ("GIO_USE_VFS", "local", FALSE);
-  g_setenv ("G_SLICE", "always-malloc", FALSE);
   /* A message from the library is not a finding; a critical is. */
   g_setenv ("G_DEBUG", "fatal-criticals", FALSE);
 }

@@ -23,8 +23,9 @@ int LLVMFuzzerTestOneInput (const guint8 *data,
 
 /* The environment of the test suite (tests/meson.build) for what was not
  * set from outside: plugins from the build tree, no proxy resolver, no
- * GSettings, GLib's slices as plain malloc (for LeakSanitizer). Call it
- * first in LLVMFuzzerInitialize(). */
+ * GSettings. Call it first in LLVMFuzzerInitialize(). (G_SLICE=always-malloc,
+ * which LeakSanitizer needs to see GLib's slices, must come from outside:
+ * GLib reads it before main().) */
 void fuzz_setup_environment (void);
 
 /* FUZZ_VERBOSE=1 in the environment: targets say what happened, to read

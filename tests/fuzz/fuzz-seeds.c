@@ -9,10 +9,10 @@
  *   scenario      the file itself
  *   reply-parser  all the server sends, in one piece (header byte 0)
  *   ehlo-parser   what the server answers to EHLO or LHLO
- *   session       the client configuration (LMTP when the scenario
- *                 expects LHLO, login when it expects AUTH), then the
- *                 server's turns: its send steps, grouped between steps
- *                 that wait for the client
+ *   session       the client configuration (two bytes: LMTP when the
+ *                 scenario expects LHLO, login when it expects AUTH),
+ *                 then the server's turns: its send steps, grouped
+ *                 between steps that wait for the client
  *   fake-sink     what the client sends: expected command lines (a '*'
  *                 pattern made concrete), raw bytes and DATA bodies
  *   sasl          the mechanism of an "expect AUTH MECH ..." and the
@@ -83,7 +83,8 @@ end_turn (Seeds *seeds)
 {
   if (seeds->turn->len == 0)
     return;
-  g_byte_array_append (seeds->session, (const guint8 *) "", 1);
+  if (seeds->n_turns > 0)
+    g_byte_array_append (seeds->session, (const guint8 *) "", 1);
   g_byte_array_append (seeds->session, seeds->turn->data, seeds->turn->len);
   g_byte_array_set_size (seeds->turn, 0);
   seeds->n_turns++;
@@ -233,7 +234,7 @@ write_seeds (const char  *path,
 
   seeds.all_sent = g_byte_array_append (g_byte_array_new (), &zero, 1);
   seeds.ehlo = g_byte_array_new ();
-  seeds.session = g_byte_array_append (g_byte_array_new (), &zero, 1);
+  seeds.session = g_byte_array_append (g_byte_array_new (), (const guint8 *) "\0", 2);
   seeds.turn = g_byte_array_new ();
   seeds.client = g_byte_array_new ();
   seeds.sasl = g_byte_array_new ();

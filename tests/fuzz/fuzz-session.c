@@ -1,18 +1,20 @@
 /* fuzz-session.c: a whole client session against a server that sends
  * the input
  *
- * The input is pieces separated by NUL bytes. The first piece configures
- * the client (see the FLAG_ bits: SMTP or LMTP, pipelining, chunking,
- * streaming, newline conversion, login, how many bytes each read gets).
- * Each other piece is what the server sends in one turn: the first is
- * there from the start (the greeting); each further one arrives when the
- * client has read everything and waits for more. After the last, the
- * server closes the connection. The scenario files give such inputs:
+ * The first two bytes of the input configure the client: the FLAG_ bits
+ * (SMTP or LMTP, pipelining, chunking, streaming, newline conversion,
+ * login, how many bytes each read gets), then the MORE_ bits (other
+ * commands, HELO, an envelope with DSN). The rest is what the server
+ * sends, in turns separated by NUL bytes: the first is there from the
+ * start (the greeting); each further one arrives when the client has
+ * read everything and waits for more. After the last, the server closes
+ * the connection. The scenario files give such inputs:
  * their send steps, grouped between expect steps.
  *
  * The client, through the public API over an in-process transport,
- * connects, sends EHLO (LHLO), logs in when asked, sends a message to
- * three recipients and quits. Each call must succeed or fail with a
+ * connects, sends EHLO (LHLO) or HELO, logs in when asked, sends NOOP,
+ * RSET, VRFY, EXPN and HELP when asked, sends a message to three
+ * recipients (with sendmail(), sendmail_stream() or send()) and quits. Each call must succeed or fail with a
  * GError, nothing may wait (every wait is bounded by a short timeout),
  * and once the client is dropped every object must be finalized.
  *
@@ -36,6 +38,10 @@
 #define FLAG_READ_SIZE_SHIFT 6        /* two bits: see read_sizes */
 
 static const gsize read_sizes[] = { G_MAXSIZE, 1, 3, 64 };
+
+#define MORE_COMMANDS (1 << 0) /* NOOP, RSET, VRFY, EXPN, HELP */
+#define MORE_HELO     (1 << 1) /* HELO rather than EHLO */
+#define MORE_ENVELOPE (1 << 2) /* send() with DSN parameters */
 
 /* A bound on each wait, in seconds; the server never makes the client
  * wait, so this only ends a session that would otherwise hang. */
@@ -273,32 +279,74 @@ check_outcome (const char    *call,
   fuzz_check (error->message != NULL);
 }
 
+/* What the client does with a reply: check it, drop it. */
 static void
-run_session (SmtpkitClient *client,
-             guint          flags)
+check_reply (const char   *call,
+             SmtpkitReply *reply,
+             GError       *error)
 {
-  g_autoptr (GBytes) body = g_bytes_new_static (message, sizeof message - 1);
-  g_autoptr (SmtpkitReply) greeting = NULL;
-  g_autoptr (SmtpkitReply) ehlo = NULL;
-  g_autoptr (SmtpkitReply) login = NULL;
-  g_autoptr (GHashTable) refused = NULL;
-  g_autoptr (SmtpkitReply) bye = NULL;
+  check_outcome (call, reply, error);
+  g_clear_pointer (&reply, smtpkit_reply_unref);
+  g_clear_error (&error);
+}
+
+static void
+run_other_commands (SmtpkitClient *client)
+{
+  GError *error = NULL;
+  SmtpkitReply *reply;
+
+  reply = smtpkit_client_noop (client, NULL, &error);
+  check_reply ("noop", reply, g_steal_pointer (&error));
+  reply = smtpkit_client_rset (client, NULL, &error);
+  check_reply ("rset", reply, g_steal_pointer (&error));
+  reply = smtpkit_client_verify (client, "bob", NULL, &error);
+  check_reply ("verify", reply, g_steal_pointer (&error));
+  reply = smtpkit_client_expn (client, "staff", NULL, &error);
+  check_reply ("expn", reply, g_steal_pointer (&error));
+  reply = smtpkit_client_help (client, NULL, NULL, &error);
+  check_reply ("help", reply, g_steal_pointer (&error));
+}
+
+/* send(): DSN parameters, and every part of the result read. */
+static void
+run_send (SmtpkitClient *client,
+          GBytes        *body)
+{
+  g_autoptr (SmtpkitEnvelope) envelope = smtpkit_envelope_new ("alice@example.org");
+  g_autoptr (SmtpkitSendResult) result = NULL;
   g_autoptr (GError) error = NULL;
 
-  greeting = smtpkit_client_connect (client, "mx.example.org", 25, NULL, &error);
-  check_outcome ("connect", greeting, error);
-  g_clear_error (&error);
+  smtpkit_envelope_set_dsn_ret (envelope, SMTPKIT_DSN_RET_HDRS);
+  fuzz_check (smtpkit_envelope_set_dsn_envid (envelope, "fuzz+1", NULL));
+  smtpkit_envelope_add_recipient (envelope, recipients[0],
+                                  SMTPKIT_DSN_NOTIFY_SUCCESS | SMTPKIT_DSN_NOTIFY_FAILURE,
+                                  "rfc822;bob@example.org");
+  smtpkit_envelope_add_recipient (envelope, recipients[1], SMTPKIT_DSN_NOTIFY_NEVER, NULL);
+  smtpkit_envelope_add_recipient (envelope, recipients[2], SMTPKIT_DSN_NOTIFY_UNSET, NULL);
 
-  ehlo = smtpkit_client_ehlo (client, NULL, NULL, &error);
-  check_outcome ("ehlo", ehlo, error);
-  g_clear_error (&error);
-
-  if (flags & FLAG_LOGIN)
+  result = smtpkit_client_send (client, envelope, body, NULL, &error);
+  check_outcome ("send", result, error);
+  if (result == NULL)
+    return;
+  for (guint i = 0; i < smtpkit_send_result_get_n_recipients (result); i++)
     {
-      login = smtpkit_client_login (client, "user@example.org", "pencil", NULL, &error);
-      check_outcome ("login", login, error);
-      g_clear_error (&error);
+      fuzz_check (smtpkit_send_result_get_recipient (result, i) != NULL);
+      (void) smtpkit_send_result_get_rcpt_reply (result, i);
+      (void) smtpkit_send_result_get_final_reply (result, i);
+      (void) smtpkit_send_result_get_delivered (result, i);
+      (void) smtpkit_send_result_get_queue_id (result, i);
     }
+  g_hash_table_unref (smtpkit_send_result_get_refused (result));
+}
+
+static void
+run_sendmail (SmtpkitClient *client,
+              GBytes        *body,
+              guint          flags)
+{
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (flags & FLAG_STREAM)
     {
@@ -311,7 +359,45 @@ run_session (SmtpkitClient *client,
     refused = smtpkit_client_sendmail (client, "alice@example.org", recipients, body, NULL, NULL,
                                        NULL, &error);
   check_outcome ("sendmail", refused, error);
+}
+
+static void
+run_session (SmtpkitClient *client,
+             guint          flags,
+             guint          more)
+{
+  g_autoptr (GBytes) body = g_bytes_new_static (message, sizeof message - 1);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) hello = NULL;
+  g_autoptr (SmtpkitReply) login = NULL;
+  g_autoptr (SmtpkitReply) bye = NULL;
+  g_autoptr (GError) error = NULL;
+
+  greeting = smtpkit_client_connect (client, "mx.example.org", 25, NULL, &error);
+  check_outcome ("connect", greeting, error);
   g_clear_error (&error);
+
+  if (more & MORE_HELO)
+    hello = smtpkit_client_helo (client, NULL, NULL, &error);
+  else
+    hello = smtpkit_client_ehlo (client, NULL, NULL, &error);
+  check_outcome ("hello", hello, error);
+  g_clear_error (&error);
+
+  if (flags & FLAG_LOGIN)
+    {
+      login = smtpkit_client_login (client, "user@example.org", "pencil", NULL, &error);
+      check_outcome ("login", login, error);
+      g_clear_error (&error);
+    }
+
+  if (more & MORE_COMMANDS)
+    run_other_commands (client);
+
+  if (more & MORE_ENVELOPE)
+    run_send (client, body);
+  else
+    run_sendmail (client, body, flags);
 
   bye = smtpkit_client_quit (client, NULL, &error);
   check_outcome ("quit", bye, error);
@@ -321,10 +407,9 @@ static void
 run_input (const guint8 *data,
            gsize         size)
 {
-  g_autoptr (GPtrArray) pieces = fuzz_split (data, size);
-  g_autoptr (GBytes) config = g_ptr_array_steal_index (pieces, 0);
-  const guint8 *config_bytes = g_bytes_get_data (config, NULL);
-  guint flags = g_bytes_get_size (config) > 0 ? config_bytes[0] : 0;
+  guint flags = size > 0 ? data[0] : 0;
+  guint more = size > 1 ? data[1] : 0;
+  g_autoptr (GPtrArray) pieces = fuzz_split (data + MIN (size, 2), size - MIN (size, 2));
   g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
   FuzzTurnStream *in = g_object_new (FUZZ_TYPE_TURN_STREAM, NULL);
   SmtpkitClient *client;
@@ -349,7 +434,7 @@ run_input (const guint8 *data,
   g_object_add_weak_pointer (G_OBJECT (in), &weak_in);
   g_object_add_weak_pointer (G_OBJECT (out), &weak_out);
 
-  run_session (client, flags);
+  run_session (client, flags, more);
 
   g_clear_object (&next_stream); /* if the client never connected */
   g_object_unref (client);
@@ -359,31 +444,75 @@ run_input (const guint8 *data,
   fuzz_check (weak_out == NULL);
 }
 
+/* Sessions that succeed, through each path of the client. */
+#define SCRIPT(flags, more, text) { flags, more, text, sizeof text - 1 }
+static const struct
+{
+  guint8 flags, more;
+  const char *text;
+  gsize len;
+} warm_ups[] = {
+  SCRIPT (FLAG_LOGIN, 0,
+          "220 fake.test ESMTP\r\n\0"
+          "250-fake.test\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n\0"
+          "235 ok\r\n\0"
+          "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\0"
+          "250 queued\r\n\0"
+          "221 bye\r\n"),
+  SCRIPT (0, MORE_COMMANDS | MORE_ENVELOPE,
+          "220 fake.test ESMTP\r\n\0"
+          "250-fake.test\r\n250-PIPELINING\r\n250 DSN\r\n\0"
+          "250 ok\r\n\0250 ok\r\n\0252 maybe\r\n\0550 no\r\n\0214 help\r\n\0"
+          "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\0"
+          "250 queued\r\n\0"
+          "221 bye\r\n"),
+  SCRIPT (FLAG_LMTP, 0,
+          "220 fake.test LMTP\r\n\0"
+          "250-fake.test\r\n250-PIPELINING\r\n250 CHUNKING\r\n\0"
+          "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n\0"
+          "250 bob\r\n250 carol\r\n450 dave\r\n\0"
+          "221 bye\r\n"),
+  SCRIPT (FLAG_STREAM, 0,
+          "220 fake.test ESMTP\r\n\0"
+          "250-fake.test\r\n250-PIPELINING\r\n250 CHUNKING\r\n\0"
+          "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n\0"
+          "250 chunk\r\n\0"
+          "250 queued\r\n\0"
+          "221 bye\r\n"),
+};
+
+static void
+run_script (guint       flags,
+            guint       more,
+            const char *text,
+            gsize       len)
+{
+  g_autofree guint8 *input = g_malloc (len + 2);
+
+  input[0] = flags;
+  input[1] = more;
+  memcpy (input + 2, text, len);
+  run_input (input, len + 2);
+}
+
 int
 LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
 {
-  static const char warm_up[] = "\0"
-                                "220 fake.test ESMTP\r\n\0"
-                                "250-fake.test\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n\0"
-                                "235 ok\r\n\0"
-                                "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\0"
-                                "250 queued\r\n\0"
-                                "221 bye\r\n";
-
   fuzz_setup_environment ();
   smtpkit_transport_register ("fuzz", FUZZ_TYPE_TRANSPORT, 100);
-  /* Types, quarks and plugins are set up once, outside LeakSanitizer's
-   * count: a session of each kind. */
-  run_input ((const guint8 *) warm_up, sizeof warm_up - 1);
-  for (guint flags = 0; flags < 256; flags++)
-    {
-      g_autofree guint8 *input = g_malloc (sizeof warm_up);
 
-      input[0] = flags;
-      memcpy (input + 1, warm_up, sizeof warm_up - 1);
-      run_input (input, sizeof warm_up);
-    }
+  /* Types, quarks and plugins are set up once, outside LeakSanitizer's
+   * count: sessions through every path, then every configuration. */
+  g_type_ensure (SMTPKIT_TYPE_ENVELOPE);
+  g_type_ensure (SMTPKIT_TYPE_SEND_RESULT);
+  g_type_ensure (SMTPKIT_TYPE_DSN_NOTIFY);
+  g_type_ensure (SMTPKIT_TYPE_DSN_RET);
+  for (gsize i = 0; i < G_N_ELEMENTS (warm_ups); i++)
+    run_script (warm_ups[i].flags, warm_ups[i].more, warm_ups[i].text, warm_ups[i].len);
+  for (guint flags = 0; flags < 256; flags++)
+    run_script (flags, flags & 7, warm_ups[0].text, warm_ups[0].len);
+
   fuzz_initialized ();
   return 0;
 }
