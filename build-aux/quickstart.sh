@@ -4,7 +4,8 @@
 #   bash build-aux/quickstart.sh demo   build, then send one message to the
 #                                       fake server and show both sides
 #   bash build-aux/quickstart.sh test   build twice (normal, ASan+UBSan) and
-#                                       run the whole test suite in each
+#                                       run the whole test suite in each,
+#                                       then each fuzz target for 30 s
 #   bash build-aux/quickstart.sh valgrind
 #                                       build for valgrind and run the whole
 #                                       test suite under memcheck
@@ -17,9 +18,12 @@ set -euo pipefail
 
 # Debian 12 package names. gcc's AddressSanitizer and UBSan runtimes
 # (libasan8, libubsan1) come with gcc-12 through libgcc-12-dev; they are
-# listed so that the sanitizer build says what it relies on.
+# listed so that the sanitizer build says what it relies on. clang and
+# its runtimes (libclang-rt-14-dev: libFuzzer) build the fuzz targets
+# that `test` runs through build-aux/fuzz.sh.
 PACKAGES=(
   meson ninja-build pkg-config gcc libasan8 libubsan1
+  clang libclang-rt-14-dev
   libglib2.0-dev glib-networking
   libgnutls28-dev gnutls-bin
   libsasl2-dev libsasl2-modules libsasl2-modules-db sasl2-bin
@@ -64,7 +68,9 @@ usage: bash build-aux/quickstart.sh demo|test|valgrind
   demo   build into $BUILD_DIR, send a message to the fake SMTP server with
          smtpkit-send, and print the SMTP transcript and the message received
   test   build into $BUILD_DIR and $ASAN_BUILD_DIR (AddressSanitizer +
-         UndefinedBehaviorSanitizer) and run the test suite in both
+         UndefinedBehaviorSanitizer) and run the test suite in both, then
+         run each fuzz target for 30 s (build-aux/fuzz.sh; FUZZ_SECONDS=N
+         for another time)
   valgrind
          build into $VALGRIND_BUILD_DIR and run the test suite under
          valgrind's memcheck (meson test --setup valgrind)
@@ -391,6 +397,37 @@ run_suite ()
   fi
 }
 
+# run_fuzz: every fuzz target for FUZZ_SECONDS (30 s) when clang is there
+# (it is among PACKAGES): one pass per target that ran clean, one
+# failure per target with a finding (build-aux/fuzz.sh's PASS and FAIL
+# lines).
+run_fuzz ()
+{
+  local seconds=${FUZZ_SECONDS:-30} log status=0 passed failed
+
+  if ! command -v clang >/dev/null 2>&1; then
+    say "clang is not installed: the fuzz targets are skipped (counted as 1 skipped)"
+    total_skipped=$((total_skipped + 1))
+    return 0
+  fi
+
+  log=$(mktemp "${TMPDIR:-/tmp}/smtpkit-fuzz.XXXXXX")
+  say "running each fuzz target for $seconds s"
+  bash build-aux/fuzz.sh "$seconds" 2>&1 | tee "$log" || status=$?
+  passed=$(grep -c '^fuzz: PASS ' "$log" || true)
+  failed=$(grep -c '^fuzz: FAIL ' "$log" || true)
+  rm -f -- "$log"
+
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    failures+=("build-aux/fuzz.sh exited with status $status (counted as 1 failure)")
+    total_failed=$((total_failed + 1))
+  elif [ "$failed" -ne 0 ]; then
+    failures+=("fuzz targets found something: see the FAIL lines above and _build-fuzz/fuzz/findings")
+  fi
+}
+
 # report_totals: print the failures and the totals; fail if any failed.
 report_totals ()
 {
@@ -436,6 +473,7 @@ run_tests ()
     build_failed "$ASAN_BUILD_DIR"
   fi
 
+  run_fuzz
   report_totals
 }
 
@@ -454,9 +492,12 @@ run_valgrind_tests ()
   report_totals
 }
 
-case ${1:-} in
-  demo) demo ;;
-  test) run_tests ;;
-  valgrind) run_valgrind_tests ;;
-  *) usage ;;
-esac
+# build-aux/fuzz.sh sources this file for its packages and build helpers.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  case ${1:-} in
+    demo) demo ;;
+    test) run_tests ;;
+    valgrind) run_valgrind_tests ;;
+    *) usage ;;
+  esac
+fi

@@ -814,6 +814,10 @@ smtpkit_codec_address_to_ascii (const char *address)
   domain = g_strndup (at + 1, end - (at + 1));
   if (smtpkit_codec_is_ascii (domain))
     return NULL; /* the non-ASCII is in the local part (or the name) */
+  /* g_hostname_to_ascii() wants UTF-8: given other bytes it reads past
+   * the end of the string, or makes ASCII of an overlong form. */
+  if (!g_utf8_validate (domain, -1, NULL))
+    return NULL;
 
   ascii_domain = g_hostname_to_ascii (domain);
   if (ascii_domain == NULL)

@@ -598,6 +598,9 @@ test_codec_address_to_ascii (void)
     { "j\xc3\xb6rg@b\xc3\xbc" "cher.example", NULL },
     { "<j\xc3\xb6rg@example.org>", NULL },
     { "p\xc3\xb6stmaster", NULL },
+    /* Not UTF-8: an overlong ')' and a sequence cut short at the end. */
+    { "user@a\xc0\xa9", NULL },
+    { "user@b\xc3\xbc" "cher.example\xc3", NULL },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
