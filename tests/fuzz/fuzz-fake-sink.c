@@ -139,7 +139,7 @@ serve (const guint8 *data,
   thread = g_thread_new ("fuzz-client", client_thread, &client);
 
   conn = smtpkit_fake_conn_new (connection, cancellable, STEP_TIMEOUT_MS);
-  smtpkit_fake_sink_serve (server, conn, "fake.test", spool_dir, extensions, NULL, FALSE);
+  smtpkit_fake_sink_serve (server, conn, "fake.test", spool_dir, extensions, NULL, FALSE, NULL);
   smtpkit_fake_conn_close (conn);
 
   g_thread_join (thread);
