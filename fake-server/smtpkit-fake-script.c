@@ -200,6 +200,69 @@ line_matches (Player     *pl,
   return g_pattern_match_simple (folded_pattern, folded_text);
 }
 
+/* Where @got first differs from @want ("; first difference at byte
+ * 3: 'e' (0x65) where 'E' (0x45) was expected"), looking at no more than
+ * @want_len bytes of @want; "" when they agree that far. @literal_only:
+ * @want is a pattern's literal start, so @got may go on past it. */
+static char *
+first_difference (const guint8 *got,
+                  gsize         got_len,
+                  const guint8 *want,
+                  gsize         want_len,
+                  gboolean      literal_only)
+{
+  for (gsize i = 0; i < want_len; i++)
+    {
+      if (i == got_len)
+        return g_strdup_printf ("; the client's bytes end at byte %" G_GSIZE_FORMAT
+                                ", where 0x%02x was expected", i, want[i]);
+      if (got[i] != want[i])
+        return g_strdup_printf ("; first difference at byte %" G_GSIZE_FORMAT
+                                ": 0x%02x%s%c%s where 0x%02x%s%c%s was expected", i,
+                                got[i], g_ascii_isprint (got[i]) ? " '" : "",
+                                g_ascii_isprint (got[i]) ? got[i] : ' ',
+                                g_ascii_isprint (got[i]) ? "'" : "",
+                                want[i], g_ascii_isprint (want[i]) ? " '" : "",
+                                g_ascii_isprint (want[i]) ? want[i] : ' ',
+                                g_ascii_isprint (want[i]) ? "'" : "");
+    }
+  if (!literal_only && got_len > want_len)
+    return g_strdup_printf ("; the client sent more from byte %" G_GSIZE_FORMAT, want_len);
+  return g_strdup ("");
+}
+
+/* first_difference() for a line against an expect pattern: as far as the
+ * pattern is literal, folded as line_matches() folds it. */
+static char *
+line_difference (Player     *pl,
+                 GByteArray *line,
+                 const char *pattern)
+{
+  gsize len = line_length (line->data, line->len);
+  g_autofree char *text = NULL;
+  g_autofree char *want = NULL;
+  gsize literal;
+
+  /* What the line says, without its line end (a bare LF, a lone CR: the
+   * message shows those). */
+  while (len > 0 && (line->data[len - 1] == '\n' || line->data[len - 1] == '\r'))
+    len--;
+  text = len > 0 ? g_strndup ((const char *) line->data, len) : g_strdup ("");
+
+  if (smtpkit_fake_server_get_any_case (pl->server))
+    {
+      g_autofree char *folded = fold_command (text);
+      g_free (text);
+      text = g_steal_pointer (&folded);
+      want = fold_command (pattern);
+    }
+  else
+    want = g_strdup (pattern);
+  literal = strcspn (want, "*?");
+  return first_difference ((const guint8 *) text, strlen (text), (const guint8 *) want, literal,
+                           want[literal] != '\0');
+}
+
 static gboolean
 run_send (Player                    *pl,
           const SmtpkitScenarioStep *step,
@@ -270,7 +333,10 @@ run_expect (Player                    *pl,
     {
     case SMTPKIT_STEP_EXPECT:
       if (!line_matches (pl, pl->input, step->arg))
-        return mismatch (pl, step, error, "expected '%s', %s", step->arg, received);
+        {
+          g_autofree char *where = line_difference (pl, pl->input, step->arg);
+          return mismatch (pl, step, error, "expected '%s', %s%s", step->arg, received, where);
+        }
       break;
     case SMTPKIT_STEP_EXPECT_CLOSE:
       if (pl->input->len > 0 || !smtpkit_fake_conn_is_eof (pl->conn))
@@ -281,9 +347,13 @@ run_expect (Player                    *pl,
     case SMTPKIT_STEP_EXPECT_DATA:
       if (smtpkit_fake_conn_is_eof (pl->conn) || pl->total != len ||
           (len > 0 && memcmp (pl->input->data, data, len) != 0))
-        return mismatch (pl, step, error, "expected %s'%s', %s",
-                         step->kind == SMTPKIT_STEP_EXPECT_DATA ? "data " : "",
-                         expected, received);
+        {
+          g_autofree char *where = first_difference (pl->input->data, pl->input->len, data, len,
+                                                     FALSE);
+          return mismatch (pl, step, error, "expected %s'%s', %s%s",
+                           step->kind == SMTPKIT_STEP_EXPECT_DATA ? "data " : "",
+                           expected, received, where);
+        }
       break;
     case SMTPKIT_STEP_EXPECT_DATA_SIZE:
       if (smtpkit_fake_conn_is_eof (pl->conn))
