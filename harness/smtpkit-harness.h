@@ -77,6 +77,9 @@ GPtrArray *smtpkit_harness_load (const char         *scenario_dir,
 gboolean smtpkit_harness_case_matches (const SmtpkitHarnessCase *test_case,
                                        const char               *pattern,
                                        const char               *rfc);
+/* The same @pattern, for any name of the same form (a probe's check). */
+gboolean smtpkit_harness_id_matches (const char *id,
+                                     const char *pattern);
 
 /* ---- the client side ------------------------------------------------------
  *
@@ -181,6 +184,17 @@ SmtpkitHarnessReport *smtpkit_harness_report_new (FILE                 *out,
 void smtpkit_harness_report_add (SmtpkitHarnessReport       *report,
                                  const SmtpkitHarnessCase   *test_case,
                                  const SmtpkitHarnessResult *result);
+/* The same for anything with a name, SUITE/NAME, and a title: a probe's
+ * check. A passed entry's message, when it has one, is shown too. */
+void smtpkit_harness_report_add_entry (SmtpkitHarnessReport       *report,
+                                       const char                 *suite,
+                                       const char                 *id,
+                                       const char                 *title,
+                                       const SmtpkitHarnessResult *result);
+/* Whose view the transcripts are: "the server" (the default) or "the
+ * probe". */
+void smtpkit_harness_report_set_viewpoint (SmtpkitHarnessReport *report,
+                                           const char           *who);
 /* Ends the report (TAP's plan, the summary's counts) and, when @junit is
  * not NULL, writes the JUnit XML there. */
 gboolean smtpkit_harness_report_finish (SmtpkitHarnessReport  *report,
