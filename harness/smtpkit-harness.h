@@ -210,4 +210,39 @@ void smtpkit_harness_report_free (SmtpkitHarnessReport *report);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmtpkitHarnessReport, smtpkit_harness_report_free)
 
+/* ---- the probe: checks of a real server (smtpkit-harness-probe.c) -------- */
+
+typedef struct
+{
+  /* Where: from the URI (smtpkit_harness_probe_parse_uri). */
+  char *host;                   /* NULL for a Unix socket */
+  int port;
+  char *socket;                 /* lmtp:///path */
+  gboolean lmtp;
+  gboolean implicit_tls;        /* smtps:// */
+  /* The options. */
+  gboolean starttls;
+  char *ca_file;
+  char *user;
+  char *password_file;
+  char *from;
+  char **to;
+  gboolean send;                /* the checks that deliver may run */
+  guint timeout;                /* seconds, each wait */
+  char *pattern;                /* only the checks whose name matches */
+} SmtpkitHarnessProbeOptions;
+
+/* smtp://host[:port], smtps://host[:port], lmtp:///path, lmtp://host:port. */
+gboolean smtpkit_harness_probe_parse_uri (SmtpkitHarnessProbeOptions  *options,
+                                          const char                  *uri,
+                                          GError                     **error);
+/* How many checks @pattern (NULL: all) selects. */
+guint smtpkit_harness_probe_count (const char *pattern);
+/* Prints "ID<TAB>TITLE" for each check @pattern selects. */
+void smtpkit_harness_probe_list (const char *pattern);
+/* Runs the selected checks, each on a connection of its own, and adds
+ * each to @report. */
+void smtpkit_harness_probe_run (const SmtpkitHarnessProbeOptions *options,
+                                SmtpkitHarnessReport             *report);
+
 G_END_DECLS
