@@ -207,9 +207,6 @@ session_handshake (Session  *session,
   g_autoptr (GIOStream) tls = NULL;
   g_autoptr (GSocketConnectable) identity = NULL;
   const SmtpkitHarnessProbeOptions *options = session->probe->options;
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  guint timer;
-  gboolean ok;
 
   identity = g_network_address_new (session->probe->host ? session->probe->host : "localhost",
                                     session->probe->port);
@@ -224,12 +221,8 @@ session_handshake (Session  *session,
         return FALSE;
       g_tls_connection_set_database (G_TLS_CONNECTION (tls), database);
     }
-  timer = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, options->timeout,
-                                      (GSourceFunc) (void (*) (void)) g_cancellable_cancel,
-                                      g_object_ref (cancellable), g_object_unref);
-  ok = g_tls_connection_handshake (G_TLS_CONNECTION (tls), cancellable, error);
-  g_source_remove (timer);
-  if (!ok)
+  /* Bounded by the socket's timeout (g_socket_client_set_timeout). */
+  if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, error))
     return FALSE;
   g_set_object (&session->stream, tls);
   SMTPKIT_PRIVATE_CALL (engine_set_stream) (session->engine, tls);
@@ -359,8 +352,9 @@ session_starttls (Session  *session,
 
 /* A connection ready for a check: greeted, EHLO answered, TLS when asked. */
 static Session *
-session_open (Probe   *probe,
-              GError **error)
+session_open (Probe     *probe,
+              gboolean   starttls,
+              GError   **error)
 {
   g_autoptr (Session) session = session_connect (probe, error);
   g_autoptr (SmtpkitReply) greeting = NULL;
@@ -378,7 +372,7 @@ session_open (Probe   *probe,
       return g_steal_pointer (&session);
     }
   hello = session_hello (session, error);
-  if (hello && probe->options->starttls && !session->secure)
+  if (hello && starttls && !session->secure)
     session_starttls (session, error);
   return g_steal_pointer (&session);
 }
@@ -1377,21 +1371,10 @@ run_check (Probe                *probe,
 
   if (check_opens_itself (def->func))
     session = session_connect (probe, &error);
-  else if (check_before_tls (def->func))
-    {
-      /* STARTTLS checks need the plain-text session: no --starttls here. */
-      SmtpkitHarnessProbeOptions plain = *probe->options;
-      const SmtpkitHarnessProbeOptions *saved = probe->options;
-
-      plain.starttls = FALSE;
-      probe->options = &plain;
-      session = session_open (probe, &error);
-      probe->options = saved;
-      if (session)
-        session->probe = probe;
-    }
   else
-    session = session_open (probe, &error);
+    /* The STARTTLS checks start from plain text, whatever --starttls says. */
+    session = session_open (probe, probe->options->starttls && !check_before_tls (def->func),
+                            &error);
   check.session = session;
   if (error)
     fail_error (&check, "the connection", error);
