@@ -34,7 +34,8 @@ check ()
   fi
 }
 
-# serve SCENARIO: the fake server plays it on a free port; sets $port.
+# serve SCENARIO: the fake server plays it on a free port; sets $port,
+# and $ca to the file of the CA of its certificates.
 serve ()
 {
   rm -f "$tmp/port"
@@ -42,10 +43,11 @@ serve ()
     >"$tmp/server.out" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do
-    [ -s "$tmp/port" ] && break
+    [ -s "$tmp/port" ] && grep -q '^listening on' "$tmp/server.out" && break
     sleep 0.1
   done
   port=$(cat "$tmp/port")
+  ca=$(sed -n 's/^ca-file: //p' "$tmp/server.out")
 }
 
 # probe ARGS...: runs the probe, bounded in time; sets $status.
@@ -78,6 +80,14 @@ stop
 check "an over-long line split in two: that check not ok, exit 1" \
   bash -c '[ "$1" -eq 1 ] && grep -q "^not ok 1 - rfc5321/long-line$" "$2" &&
            grep -q "more replies than commands after the over-long line" "$2"' _ "$status" "$tmp/out"
+
+serve starttls-injection.scenario
+probe -k starttls-injection --ca-file "$ca" "smtp://127.0.0.1:$port"
+stop
+check "a NOOP pipelined after STARTTLS answered inside TLS: that check not ok, exit 1" \
+  bash -c '[ "$1" -eq 1 ] && grep -q "^not ok 1 - rfc3207/starttls-injection$" "$2" &&
+           grep -q "^# inside TLS, the server answered the NOOP sent before the handshake (CVE-2011-0411)" "$2" &&
+           grep -q "^#   (TLS handshake done)$" "$2"' _ "$status" "$tmp/out"
 
 serve conformant.scenario
 probe -k rcpt-before-mail --junit "$tmp/probe.xml" "smtp://127.0.0.1:$port"
