@@ -1090,18 +1090,27 @@ auth_offered (Session    *session,
 
 static gboolean
 auth_ready (Check      *check,
-            const char *mechanism)
+            const char *name)
 {
   const SmtpkitHarnessProbeOptions *options = check->session->probe->options;
+  g_autoptr (SmtpkitAuthMechanism) mechanism = NULL;
+  g_autoptr (GError) error = NULL;
 
-  if (!auth_offered (check->session, mechanism))
+  if (!auth_offered (check->session, name))
     {
-      verdict (check, VERDICT_SKIP, "AUTH %s not advertised", mechanism);
+      verdict (check, VERDICT_SKIP, "AUTH %s not advertised", name);
       return FALSE;
     }
   if (options->user == NULL || options->password_file == NULL)
     {
       verdict (check, VERDICT_SKIP, "needs --user and --password-file");
+      return FALSE;
+    }
+  /* The mechanisms are plugins: one may not be installed. */
+  mechanism = smtpkit_auth_mechanism_new_for_name (name, &error);
+  if (mechanism == NULL)
+    {
+      verdict (check, VERDICT_SKIP, "libsmtpkit cannot run %s here: %s", name, error->message);
       return FALSE;
     }
   return TRUE;
