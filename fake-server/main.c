@@ -205,8 +205,9 @@ main (int    argc,
       return EXIT_FAILURE;
     }
 
-  /* The CA file first: once "listening on" is out, a client may connect. */
-  if (starttls || implicit_tls)
+  /* The CA file first: once "listening on" is out, a client may connect.
+   * A scenario may start TLS too (its starttls step). */
+  if (starttls || implicit_tls || scenario != NULL)
     g_print ("ca-file: %s\n", smtpkit_fake_server_get_ca_file ());
   g_print ("listening on %s\n", smtpkit_fake_server_get_listen_address (server));
   fflush (stdout);

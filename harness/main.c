@@ -1,9 +1,12 @@
 /* smtpkit-harness: the conformance harness as a program
  *
  *   smtpkit-harness run [OPTION…] [SUITE|FILE…]
+ *   smtpkit-harness serve --listen ADDRESS:PORT [OPTION…] [SUITE|FILE…]
+ *   smtpkit-harness probe [OPTION…] URI
  *
  * plays the scenario suites against libsmtpkit, the fake server playing
- * the server side byte for byte. See smtpkit-harness(1).
+ * the server side byte for byte; plays the server side for another
+ * client; checks a real server's conformance. See smtpkit-harness(1).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -316,6 +319,114 @@ serve_command (int    argc,
   return smtpkit_harness_report_get_n_failed (report) > 0 ? EXIT_FAILED : EXIT_PASSED;
 }
 
+static void
+probe_options_clear (SmtpkitHarnessProbeOptions *options)
+{
+  g_free (options->host);
+  g_free (options->socket);
+  g_free (options->ca_file);
+  g_free (options->user);
+  g_free (options->password_file);
+  g_free (options->from);
+  g_strfreev (options->to);
+  g_free (options->pattern);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SmtpkitHarnessProbeOptions, probe_options_clear)
+
+/* smtpkit-harness probe: checks of a real server's conformance. */
+static int
+probe_command (int    argc,
+               char **argv)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmtpkitHarnessReport) report = NULL;
+  g_auto (SmtpkitHarnessProbeOptions) options = { 0 };
+  g_autofree char *junit = NULL;
+  g_autofree char *format = NULL;
+  g_auto (GStrv) uris = NULL;
+  gboolean list = FALSE;
+  int timeout = 30;
+  SmtpkitHarnessFormat output;
+  const GOptionEntry entries[] = {
+    { "starttls", 0, 0, G_OPTION_ARG_NONE, &options.starttls,
+      "Run the checks inside TLS, after STARTTLS", NULL },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &options.ca_file,
+      "Trust the certificate authorities of FILE (PEM) for TLS", "FILE" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &options.user, "The user name for AUTH", "NAME" },
+    { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &options.password_file,
+      "The password for AUTH: the first line of FILE", "FILE" },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &options.from,
+      "The sender of the transactions (default: the null sender <>)", "ADDRESS" },
+    { "to", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.to,
+      "A recipient of the transactions, and with --send of the messages (repeatable)", "ADDRESS" },
+    { "send", 0, 0, G_OPTION_ARG_NONE, &options.send,
+      "Run the checks that deliver a test message, to the --to addresses only", NULL },
+    { "keyword", 'k', 0, G_OPTION_ARG_STRING, &options.pattern,
+      "Only the checks whose name holds PATTERN (a glob when it has * or ?)", "PATTERN" },
+    { "list", 'l', 0, G_OPTION_ARG_NONE, &list, "List the selected checks and their titles", NULL },
+    { "junit", 0, 0, G_OPTION_ARG_FILENAME, &junit, "Also write the results as JUnit XML", "FILE" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+      "tap or summary (default: summary on a terminal, else tap)", "FORMAT" },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+      "Wait at most SECONDS for each reply (default 30)", "SECONDS" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &uris, NULL, "URI" },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new ("URI");
+  g_option_context_set_summary (context,
+                                "Checks a real server's conformance to RFC 5321 and the\n"
+                                "extensions it advertises, each check on a connection of its own.");
+  g_option_context_set_description (context,
+                                    "URI is smtp://HOST[:PORT], smtps://HOST[:PORT] (TLS from the\n"
+                                    "first byte), lmtp:///PATH (a Unix socket) or lmtp://HOST:PORT.\n"
+                                    "Without --send nothing is delivered: transactions end with RSET.\n"
+                                    "\n"
+                                    "Exit status: 0 when no check failed, 1 when one failed, 2 for\n"
+                                    "bad usage.\n");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error ("probe", error->message);
+  if (format && !g_str_equal (format, "tap") && !g_str_equal (format, "summary"))
+    return usage_error ("probe", "--format takes tap or summary");
+  if (timeout <= 0)
+    return usage_error ("probe", "--timeout takes a positive number of seconds");
+  options.timeout = timeout;
+  if (list)
+    {
+      smtpkit_harness_probe_list (options.pattern);
+      return EXIT_PASSED;
+    }
+  if (uris == NULL || uris[0] == NULL || uris[1] != NULL)
+    return usage_error ("probe", "give one URI, such as smtp://mx.example.org");
+  if (!smtpkit_harness_probe_parse_uri (&options, uris[0], &error))
+    return usage_error ("probe", error->message);
+  if ((options.user == NULL) != (options.password_file == NULL))
+    return usage_error ("probe", "--user and --password-file go together");
+  if (options.send && (options.to == NULL || options.to[0] == NULL))
+    return usage_error ("probe", "--send needs --to ADDRESS: the only addresses mail is sent to");
+  if (options.starttls && options.implicit_tls)
+    return usage_error ("probe", "--starttls is for smtp:// and lmtp://; smtps:// is TLS already");
+
+  if (format)
+    output = g_str_equal (format, "tap") ? SMTPKIT_HARNESS_FORMAT_TAP
+                                         : SMTPKIT_HARNESS_FORMAT_SUMMARY;
+  else
+    output = isatty (STDOUT_FILENO) ? SMTPKIT_HARNESS_FORMAT_SUMMARY : SMTPKIT_HARNESS_FORMAT_TAP;
+  report = smtpkit_harness_report_new (stdout, output,
+                                       smtpkit_harness_probe_count (options.pattern));
+  smtpkit_harness_report_set_viewpoint (report, "the probe");
+  smtpkit_harness_probe_run (&options, report);
+  if (!smtpkit_harness_report_finish (report, junit, &error))
+    {
+      g_printerr ("smtpkit-harness: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  return smtpkit_harness_report_get_n_failed (report) > 0 ? EXIT_FAILED : EXIT_PASSED;
+}
+
 static int
 print_usage (FILE *out)
 {
@@ -328,6 +439,7 @@ print_usage (FILE *out)
            "  run [SUITE|FILE…]   play scenario suites against libsmtpkit, or another\n"
            "                      client through an adapter (--client)\n"
            "  serve [SUITE|FILE…] play the server side for a client nobody can drive\n"
+           "  probe URI           check a real server's conformance\n"
            "\n"
            "“smtpkit-harness COMMAND --help” describes a command; --version prints the version.\n");
   return out == stdout ? EXIT_PASSED : EXIT_USAGE;
@@ -353,6 +465,8 @@ main (int   argc,
     return run_command (argc - 1, argv + 1);
   if (g_str_equal (argv[1], "serve"))
     return serve_command (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "probe"))
+    return probe_command (argc - 1, argv + 1);
 
   g_printerr ("smtpkit-harness: unknown command “%s”\n", argv[1]);
   print_usage (stderr);

@@ -28,6 +28,7 @@ struct _SmtpkitHarnessReport
   guint n_done;
   guint counts[3];              /* by SmtpkitHarnessStatus */
   GPtrArray *entries;           /* Entry, for the JUnit file */
+  char *viewpoint;              /* whose view the transcripts are */
 };
 
 static void
@@ -52,6 +53,7 @@ smtpkit_harness_report_new (FILE                 *out,
   report->format = format;
   report->n_cases = n_cases;
   report->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
+  report->viewpoint = g_strdup ("the server");
   if (format == SMTPKIT_HARNESS_FORMAT_TAP)
     fprintf (out, "TAP version 13\n1..%u\n", n_cases);
   return report;
@@ -61,7 +63,16 @@ void
 smtpkit_harness_report_free (SmtpkitHarnessReport *report)
 {
   g_ptr_array_unref (report->entries);
+  g_free (report->viewpoint);
   g_free (report);
+}
+
+void
+smtpkit_harness_report_set_viewpoint (SmtpkitHarnessReport *report,
+                                      const char           *who)
+{
+  g_free (report->viewpoint);
+  report->viewpoint = g_strdup (who);
 }
 
 guint
@@ -85,7 +96,7 @@ print_indented (FILE       *out,
 
 static void
 report_tap (SmtpkitHarnessReport       *report,
-            const SmtpkitHarnessCase   *test_case,
+            const Entry                *entry,
             const SmtpkitHarnessResult *result)
 {
   FILE *out = report->out;
@@ -93,17 +104,22 @@ report_tap (SmtpkitHarnessReport       *report,
   switch (result->status)
     {
     case SMTPKIT_HARNESS_PASS:
-      fprintf (out, "ok %u - %s\n", report->n_done, test_case->id);
+      fprintf (out, "ok %u - %s\n", report->n_done, entry->id);
+      if (result->message)
+        {
+          fprintf (out, "# %s\n", entry->title);
+          print_indented (out, "# ", result->message);
+        }
       break;
     case SMTPKIT_HARNESS_SKIP:
-      fprintf (out, "ok %u - %s # SKIP %s\n", report->n_done, test_case->id,
+      fprintf (out, "ok %u - %s # SKIP %s\n", report->n_done, entry->id,
                result->message ? result->message : "");
       break;
     case SMTPKIT_HARNESS_FAIL:
-      fprintf (out, "not ok %u - %s\n", report->n_done, test_case->id);
-      fprintf (out, "# %s\n", smtpkit_scenario_get_title (test_case->scenario));
+      fprintf (out, "not ok %u - %s\n", report->n_done, entry->id);
+      fprintf (out, "# %s\n", entry->title);
       print_indented (out, "# ", result->message);
-      fprintf (out, "# the conversation, as the server saw it:\n");
+      fprintf (out, "# the conversation, as %s saw it:\n", report->viewpoint);
       print_indented (out, "#   ", result->transcript);
       break;
     }
@@ -111,20 +127,19 @@ report_tap (SmtpkitHarnessReport       *report,
 
 static void
 report_summary (SmtpkitHarnessReport       *report,
-                const SmtpkitHarnessCase   *test_case,
+                const Entry                *entry,
                 const SmtpkitHarnessResult *result)
 {
   FILE *out = report->out;
 
   if (result->status == SMTPKIT_HARNESS_PASS)
     return;
-  fprintf (out, "%s %s\n", result->status == SMTPKIT_HARNESS_FAIL ? "FAIL" : "SKIP",
-           test_case->id);
-  fprintf (out, "  %s\n", smtpkit_scenario_get_title (test_case->scenario));
+  fprintf (out, "%s %s\n", result->status == SMTPKIT_HARNESS_FAIL ? "FAIL" : "SKIP", entry->id);
+  fprintf (out, "  %s\n", entry->title);
   print_indented (out, "  ", result->message);
   if (result->status == SMTPKIT_HARNESS_FAIL)
     {
-      fprintf (out, "  the conversation, as the server saw it:\n");
+      fprintf (out, "  the conversation, as %s saw it:\n", report->viewpoint);
       print_indented (out, "    ", result->transcript);
     }
 }
@@ -134,19 +149,30 @@ smtpkit_harness_report_add (SmtpkitHarnessReport       *report,
                             const SmtpkitHarnessCase   *test_case,
                             const SmtpkitHarnessResult *result)
 {
+  smtpkit_harness_report_add_entry (report, test_case->suite, test_case->id,
+                                    smtpkit_scenario_get_title (test_case->scenario), result);
+}
+
+void
+smtpkit_harness_report_add_entry (SmtpkitHarnessReport       *report,
+                                  const char                 *suite,
+                                  const char                 *id,
+                                  const char                 *title,
+                                  const SmtpkitHarnessResult *result)
+{
   Entry *entry = g_new0 (Entry, 1);
 
+  entry->suite = g_strdup (suite);
+  entry->id = g_strdup (id);
+  entry->title = g_strdup (title);
   report->n_done++;
   report->counts[result->status]++;
   if (report->format == SMTPKIT_HARNESS_FORMAT_TAP)
-    report_tap (report, test_case, result);
+    report_tap (report, entry, result);
   else
-    report_summary (report, test_case, result);
+    report_summary (report, entry, result);
   fflush (report->out);
 
-  entry->suite = g_strdup (test_case->suite);
-  entry->id = g_strdup (test_case->id);
-  entry->title = g_strdup (smtpkit_scenario_get_title (test_case->scenario));
   entry->status = result->status;
   entry->message = g_strdup (result->message);
   entry->transcript = g_strdup (result->transcript);
@@ -210,7 +236,8 @@ junit_xml (SmtpkitHarnessReport *report)
               append_escaped (xml, e->message);
               g_string_append (xml, "\">");
               append_escaped (xml, e->message);
-              g_string_append (xml, "\n\nthe conversation, as the server saw it:\n");
+              g_string_append_printf (xml, "\n\nthe conversation, as %s saw it:\n",
+                                      report->viewpoint);
               append_escaped (xml, e->transcript);
               g_string_append (xml, "</failure>\n");
             }

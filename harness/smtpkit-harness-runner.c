@@ -221,15 +221,22 @@ names_rfc (const SmtpkitHarnessCase *test_case,
 }
 
 gboolean
+smtpkit_harness_id_matches (const char *id,
+                            const char *pattern)
+{
+  if (pattern == NULL)
+    return TRUE;
+  if (strpbrk (pattern, "*?"))
+    return g_pattern_match_simple (pattern, id);
+  return strstr (id, pattern) != NULL;
+}
+
+gboolean
 smtpkit_harness_case_matches (const SmtpkitHarnessCase *test_case,
                               const char               *pattern,
                               const char               *rfc)
 {
   if (rfc && !names_rfc (test_case, rfc))
     return FALSE;
-  if (pattern == NULL)
-    return TRUE;
-  if (strpbrk (pattern, "*?"))
-    return g_pattern_match_simple (pattern, test_case->id);
-  return strstr (test_case->id, pattern) != NULL;
+  return smtpkit_harness_id_matches (test_case->id, pattern);
 }

@@ -77,6 +77,9 @@ GPtrArray *smtpkit_harness_load (const char         *scenario_dir,
 gboolean smtpkit_harness_case_matches (const SmtpkitHarnessCase *test_case,
                                        const char               *pattern,
                                        const char               *rfc);
+/* The same @pattern, for any name of the same form (a probe's check). */
+gboolean smtpkit_harness_id_matches (const char *id,
+                                     const char *pattern);
 
 /* ---- the client side ------------------------------------------------------
  *
@@ -181,6 +184,17 @@ SmtpkitHarnessReport *smtpkit_harness_report_new (FILE                 *out,
 void smtpkit_harness_report_add (SmtpkitHarnessReport       *report,
                                  const SmtpkitHarnessCase   *test_case,
                                  const SmtpkitHarnessResult *result);
+/* The same for anything with a name, SUITE/NAME, and a title: a probe's
+ * check. A passed entry's message, when it has one, is shown too. */
+void smtpkit_harness_report_add_entry (SmtpkitHarnessReport       *report,
+                                       const char                 *suite,
+                                       const char                 *id,
+                                       const char                 *title,
+                                       const SmtpkitHarnessResult *result);
+/* Whose view the transcripts are: "the server" (the default) or "the
+ * probe". */
+void smtpkit_harness_report_set_viewpoint (SmtpkitHarnessReport *report,
+                                           const char           *who);
 /* Ends the report (TAP's plan, the summary's counts) and, when @junit is
  * not NULL, writes the JUnit XML there. */
 gboolean smtpkit_harness_report_finish (SmtpkitHarnessReport  *report,
@@ -195,5 +209,40 @@ guint smtpkit_harness_report_get_n_failed (SmtpkitHarnessReport *report);
 void smtpkit_harness_report_free (SmtpkitHarnessReport *report);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmtpkitHarnessReport, smtpkit_harness_report_free)
+
+/* ---- the probe: checks of a real server (smtpkit-harness-probe.c) -------- */
+
+typedef struct
+{
+  /* Where: from the URI (smtpkit_harness_probe_parse_uri). */
+  char *host;                   /* NULL for a Unix socket */
+  int port;
+  char *socket;                 /* lmtp:///path */
+  gboolean lmtp;
+  gboolean implicit_tls;        /* smtps:// */
+  /* The options. */
+  gboolean starttls;
+  char *ca_file;
+  char *user;
+  char *password_file;
+  char *from;
+  char **to;
+  gboolean send;                /* the checks that deliver may run */
+  guint timeout;                /* seconds, each wait */
+  char *pattern;                /* only the checks whose name matches */
+} SmtpkitHarnessProbeOptions;
+
+/* smtp://host[:port], smtps://host[:port], lmtp:///path, lmtp://host:port. */
+gboolean smtpkit_harness_probe_parse_uri (SmtpkitHarnessProbeOptions  *options,
+                                          const char                  *uri,
+                                          GError                     **error);
+/* How many checks @pattern (NULL: all) selects. */
+guint smtpkit_harness_probe_count (const char *pattern);
+/* Prints "ID<TAB>TITLE" for each check @pattern selects. */
+void smtpkit_harness_probe_list (const char *pattern);
+/* Runs the selected checks, each on a connection of its own, and adds
+ * each to @report. */
+void smtpkit_harness_probe_run (const SmtpkitHarnessProbeOptions *options,
+                                SmtpkitHarnessReport             *report);
 
 G_END_DECLS
