@@ -38,6 +38,40 @@ usage_error (const char *command,
   return EXIT_USAGE;
 }
 
+/* The cases of @selectors (all suites when none) in @scenario_dir (NULL:
+ * the default), and in @selected those that @pattern, @rfc and @mode
+ * (sync, async, both or NULL) keep. NULL, the error printed, when a
+ * selector names nothing or a scenario cannot be read. */
+static GPtrArray *
+load_selected (const char *scenario_dir,
+               GStrv       selectors,
+               const char *pattern,
+               const char *rfc,
+               const char *mode,
+               GPtrArray  *selected)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *cases;
+
+  cases = smtpkit_harness_load (scenario_dir ? scenario_dir : smtpkit_harness_get_scenario_dir (),
+                                (const char *const *) selectors, &error);
+  if (cases == NULL)
+    {
+      g_printerr ("smtpkit-harness: %s\n", error->message);
+      return NULL;
+    }
+  for (guint i = 0; i < cases->len; i++)
+    {
+      SmtpkitHarnessCase *test_case = g_ptr_array_index (cases, i);
+
+      if (mode && !g_str_equal (mode, "both") && test_case->async != g_str_equal (mode, "async"))
+        continue;
+      if (smtpkit_harness_case_matches (test_case, pattern, rfc))
+        g_ptr_array_add (selected, test_case);
+    }
+  return cases;
+}
+
 static int
 run_command (int    argc,
              char **argv)
@@ -101,25 +135,12 @@ run_command (int    argc,
   if (rfc && (!g_ascii_isdigit (rfc[0]) || strspn (rfc, "0123456789") != strlen (rfc)))
     return usage_error ("run", "--rfc takes the number of an RFC, such as 5321");
 
-  cases = smtpkit_harness_load (scenario_dir ? scenario_dir : smtpkit_harness_get_scenario_dir (),
-                                (const char *const *) selectors, &error);
-  if (cases == NULL)
-    {
-      g_printerr ("smtpkit-harness: %s\n", error->message);
-      return EXIT_USAGE;
-    }
   /* Another client has one API: each scenario once. */
   if (client && mode == NULL)
     mode = g_strdup ("sync");
-  for (guint i = 0; i < cases->len; i++)
-    {
-      SmtpkitHarnessCase *test_case = g_ptr_array_index (cases, i);
-
-      if (mode && !g_str_equal (mode, "both") && test_case->async != g_str_equal (mode, "async"))
-        continue;
-      if (smtpkit_harness_case_matches (test_case, pattern, rfc))
-        g_ptr_array_add (selected, test_case);
-    }
+  cases = load_selected (scenario_dir, selectors, pattern, rfc, mode, selected);
+  if (cases == NULL)
+    return EXIT_USAGE;
 
   if (list)
     {
@@ -248,21 +269,10 @@ serve_command (int    argc,
   if (wait_seconds <= 0 || step_timeout <= 0)
     return usage_error ("serve", "--wait and --step-timeout take a positive number");
 
-  cases = smtpkit_harness_load (scenario_dir ? scenario_dir : smtpkit_harness_get_scenario_dir (),
-                                (const char *const *) selectors, &error);
-  if (cases == NULL)
-    {
-      g_printerr ("smtpkit-harness: %s\n", error->message);
-      return EXIT_USAGE;
-    }
   /* The server side is the same in both modes: each scenario once. */
-  for (guint i = 0; i < cases->len; i++)
-    {
-      SmtpkitHarnessCase *test_case = g_ptr_array_index (cases, i);
-
-      if (!test_case->async && smtpkit_harness_case_matches (test_case, pattern, rfc))
-        g_ptr_array_add (selected, test_case);
-    }
+  cases = load_selected (scenario_dir, selectors, pattern, rfc, "sync", selected);
+  if (cases == NULL)
+    return EXIT_USAGE;
 
   report = smtpkit_harness_report_new (stdout, SMTPKIT_HARNESS_FORMAT_TAP, selected->len);
   address = g_strdup (listen);
