@@ -19,21 +19,8 @@ data=$(dirname "$0")/data/harness
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/smtpkit-harness-test.XXXXXX")
 trap 'rm -rf -- "$tmp"' EXIT
 
-n=0
-failed=0
-check ()
-{
-  local what=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then
-    echo "ok $n - $what"
-  else
-    failed=1
-    echo "not ok $n - $what"
-    sed 's/^/# /' "$tmp/out" "$tmp/err" 2>/dev/null | head -40
-  fi
-}
+# shellcheck source=tests/tap.sh
+source "$(dirname "$0")/tap.sh"
 
 # harness ARGS...: runs the program, bounded in time; sets $status. Not
 # every check looks at the status: a valgrind error is a failure of its own.
@@ -164,5 +151,4 @@ check "serve: a client that does not match the second, not ok and exit 1" test $
 harness --version
 check "--version" grep -q "^smtpkit-harness [0-9]" "$tmp/out"
 
-echo "1..$n"
-exit "$failed"
+tap_end

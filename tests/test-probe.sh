@@ -18,21 +18,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/smtpkit-probe-test.XXXXXX")
 server_pid=
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf -- "$tmp"' EXIT
 
-n=0
-failed=0
-check ()
-{
-  local what=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then
-    echo "ok $n - $what"
-  else
-    failed=1
-    echo "not ok $n - $what"
-    sed 's/^/# /' "$tmp/out" "$tmp/err" 2>/dev/null | head -40
-  fi
-}
+# shellcheck source=tests/tap.sh
+source "$(dirname "$0")/tap.sh"
 
 # serve SCENARIO: the fake server plays it on a free port; sets $port,
 # and $ca to the file of the CA of its certificates.
@@ -134,5 +121,4 @@ probe -k rfc5321/noop "smtp://127.0.0.1:1"
 check "a server that is not there: the check not ok, exit 1" \
   bash -c '[ "$1" -eq 1 ] && grep -q "^not ok 1 - rfc5321/noop$" "$2"' _ "$status" "$tmp/out"
 
-echo "1..$n"
-exit $failed
+tap_end
