@@ -1031,7 +1031,7 @@ smtpkit_client_data_finish (SmtpkitClient  *client,
  *
  * This blocks; [method@Client.sendmail_async] is the asynchronous form.
  *
- * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ * Returns: (transfer container) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
  */
 GHashTable *
 smtpkit_client_sendmail (SmtpkitClient      *client,
@@ -1094,7 +1094,7 @@ smtpkit_client_sendmail_async (SmtpkitClient       *client,
  *
  * Finishes [method@Client.sendmail_async].
  *
- * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ * Returns: (transfer container) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
  */
 GHashTable *
 smtpkit_client_sendmail_finish (SmtpkitClient  *client,
@@ -1123,7 +1123,7 @@ smtpkit_client_sendmail_finish (SmtpkitClient  *client,
  *
  * This blocks; [method@Client.sendmail_stream_async] is the asynchronous form.
  *
- * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ * Returns: (transfer container) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
  */
 GHashTable *
 smtpkit_client_sendmail_stream (SmtpkitClient      *client,
@@ -1182,7 +1182,7 @@ smtpkit_client_sendmail_stream_async (SmtpkitClient       *client,
  *
  * Finishes [method@Client.sendmail_stream_async].
  *
- * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
+ * Returns: (transfer container) (element-type utf8 SmtpkitReply): the refused recipients, each with the server's reply; empty when all were accepted
  */
 GHashTable *
 smtpkit_client_sendmail_stream_finish (SmtpkitClient  *client,

@@ -170,7 +170,7 @@ prepare_message (GTask   *task,
  *
  * This blocks; [method@Client.send_message_async] is the asynchronous form.
  *
- * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused
+ * Returns: (transfer container) (element-type utf8 SmtpkitReply): the refused
  *   recipients, each with the server's reply; empty when all were accepted
  */
 GHashTable *
@@ -257,7 +257,7 @@ smtpkit_client_send_message_async (SmtpkitClient       *client,
  *
  * Finishes [method@Client.send_message_async].
  *
- * Returns: (transfer full) (element-type utf8 SmtpkitReply): the refused
+ * Returns: (transfer container) (element-type utf8 SmtpkitReply): the refused
  *   recipients, each with the server's reply
  */
 GHashTable *

@@ -509,7 +509,7 @@ smtpkit_send_result_get_delivered (SmtpkitSendResult *result,
  *
  * When an address was given twice, the later recipient's entry wins.
  *
- * Returns: (transfer full) (element-type utf8 SmtpkitReply): a new map
+ * Returns: (transfer container) (element-type utf8 SmtpkitReply): a new map
  *   from address to reply, empty when no recipient was refused
  */
 GHashTable *
