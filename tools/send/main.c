@@ -509,25 +509,28 @@ deliver (const SendAccount  *account,
   g_autoptr (SmtpkitReply) greeting = NULL;
   g_autoptr (SmtpkitReply) bye = NULL;
   g_autoptr (SendProgress) progress = NULL;
-  GHashTable *refused;
+
+  GHashTable *refused = NULL;
 
   if (client == NULL)
     return NULL;
   greeting = smtpkit_client_connect (client, account->socket_path ? account->socket_path
                                                                   : account->host,
                                      account->port, NULL, error);
-  if (greeting == NULL || !smtpkit_client_ehlo_or_helo_if_needed (client, NULL, error) ||
-      !log_in (client, account, error))
-    return NULL;
+  if (greeting != NULL && smtpkit_client_ehlo_or_helo_if_needed (client, NULL, error) &&
+      log_in (client, account, error))
+    {
+      progress = send_progress_start (client, job->size);
+      refused = smtpkit_client_send_message (client, job->message, job->sender,
+                                             (const char *const *) job->recipients,
+                                             dsn_offered (client, job->mail_options),
+                                             dsn_offered (client, job->rcpt_options), NULL,
+                                             error);
+      g_clear_pointer (&progress, send_progress_stop);
+    }
 
-  progress = send_progress_start (client, job->size);
-  refused = smtpkit_client_send_message (client, job->message, job->sender,
-                                         (const char *const *) job->recipients,
-                                         dsn_offered (client, job->mail_options),
-                                         dsn_offered (client, job->rcpt_options), NULL, error);
-  g_clear_pointer (&progress, send_progress_stop);
-
-  /* A failing QUIT does not undo a delivery. */
+  /* Even after a failure the session ends politely; a failing QUIT does
+   * not undo a delivery. */
   if (smtpkit_client_is_connected (client))
     bye = smtpkit_client_quit (client, NULL, NULL);
   return refused;

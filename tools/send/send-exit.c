@@ -194,11 +194,10 @@ send_exit_report (const GError *error)
 {
   SmtpkitReply *reply = smtpkit_error_get_reply (error);
 
-  if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN))
-    g_printerr ("%s: the message may have been delivered: %s\n", g_get_prgname (),
-                error->message);
-  else
-    g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+  g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+  if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DELIVERY_UNKNOWN) &&
+      strstr (error->message, "may have been delivered") == NULL)
+    g_printerr ("%s: the message may have been delivered\n", g_get_prgname ());
   if (reply != NULL)
     print_reply ("server replied: ", reply);
   if (g_error_matches (error, SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED))

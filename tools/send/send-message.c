@@ -96,6 +96,8 @@ send_message_build (const char         *subject,
   GMimeMessage *message = g_mime_message_new (TRUE);
   g_autoptr (GMimeTextPart) part = g_mime_text_part_new_with_subtype ("plain");
   g_autofree char *text = NULL;
+  g_autoptr (GMimeStream) stream = NULL;
+  g_autoptr (GMimeDataWrapper) content = NULL;
 
   for (guint i = 0; to != NULL && to[i] != NULL; i++)
     g_mime_message_add_mailbox (message, GMIME_ADDRESS_TYPE_TO, NULL, to[i]);
@@ -105,7 +107,12 @@ send_message_build (const char         *subject,
   body = body ? body : "";
   text = g_str_has_suffix (body, "\n") || *body == '\0' ? g_strdup (body)
                                                          : g_strconcat (body, "\n", NULL);
-  g_mime_text_part_set_text (part, text);
+  /* UTF-8 whatever the locale: g_mime_text_part_set_text() would pick
+   * the locale's charset. */
+  stream = g_mime_stream_mem_new_with_buffer (text, strlen (text));
+  content = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_mime_part_set_content (GMIME_PART (part), content);
+  g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset", "utf-8");
   /* 8 bits where they are needed: the library decides whether the server
    * takes them (8BITMIME) or they are converted. */
   g_mime_part_set_content_encoding (

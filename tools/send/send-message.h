@@ -14,6 +14,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeTextPart, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeDataWrapper, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddressList, g_object_unref)
 
 /* Parses @input (the whole message, read to its end: a lone dot does not
