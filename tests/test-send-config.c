@@ -12,6 +12,7 @@
 #include "send-config.h"
 
 #include <glib/gstdio.h>
+#include <libsecret/secret.h>
 #include <string.h>
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -650,6 +651,353 @@ test_set_overrides_file (void)
   g_assert_cmpint (account->tls_mode, ==, SMTPKIT_TLS_MODE_STARTTLS);
 }
 
+/* ---- passwords --------------------------------------------------------- */
+
+/* An account with a user and, unless @key is NULL, @key=@value. */
+static SendAccount *
+password_account (const char *key,
+                  const char *value)
+{
+  g_autoptr (SendAccount) account = send_account_load (NULL, NULL, NULL);
+  g_autoptr (GError) error = NULL;
+
+  send_account_set (account, "server", "smtp://mail.example.org:587", &error);
+  g_assert_no_error (error);
+  send_account_set (account, "user", "alice", &error);
+  g_assert_no_error (error);
+  if (key != NULL)
+    send_account_set (account, key, value, &error);
+  g_assert_no_error (error);
+  send_account_finish (account, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&account);
+}
+
+static char *
+write_password_file (const char *text,
+                     int         mode)
+{
+  char *path = write_test_file ("password", text);
+
+  g_assert_cmpint (g_chmod (path, mode), ==, 0);
+  return path;
+}
+
+static void
+assert_password (const SendAccount *account,
+                 const char        *expected)
+{
+  g_autoptr (GError) error = NULL;
+  char *password = send_account_get_password (account, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, expected);
+  send_password_free (password);
+}
+
+static void
+assert_password_error (const SendAccount *account,
+                       int                code,
+                       const char        *fragment)
+{
+  g_autoptr (GError) error = NULL;
+  char *password = send_account_get_password (account, &error);
+
+  g_assert_null (password);
+  g_assert_error (error, SEND_CONFIG_ERROR, code);
+  if (!strstr (error->message, fragment))
+    g_error ("expected \"%s\" in \"%s\"", fragment, error->message);
+}
+
+static void
+test_password_file_private (void)
+{
+  g_autofree char *path = write_password_file ("s3cret pass\nnot this\n", 0600);
+  g_autoptr (SendAccount) account = password_account ("password-file", path);
+
+  assert_password (account, "s3cret pass");
+}
+
+static void
+test_password_file_crlf (void)
+{
+  g_autofree char *path = write_password_file ("s3cret\r\n", 0400);
+  g_autoptr (SendAccount) account = password_account ("password-file", path);
+
+  assert_password (account, "s3cret");
+}
+
+static void
+test_password_file_open_to_others (void)
+{
+  g_autofree char *path = write_password_file ("s3cret\n", 0644);
+  g_autoptr (SendAccount) account = password_account ("password-file", path);
+  g_autofree char *fix = g_strdup_printf ("chmod 600 %s", path);
+
+  assert_password_error (account, SEND_CONFIG_ERROR_UNSAFE, "open to group or others (mode 0644)");
+  assert_password_error (account, SEND_CONFIG_ERROR_UNSAFE, fix);
+}
+
+static void
+test_password_file_open_to_group (void)
+{
+  g_autofree char *path = write_password_file ("s3cret\n", 0640);
+  g_autoptr (SendAccount) account = password_account ("password-file", path);
+
+  assert_password_error (account, SEND_CONFIG_ERROR_UNSAFE, "(mode 0640)");
+  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
+  assert_password (account, "s3cret");
+}
+
+static void
+test_password_file_empty (void)
+{
+  g_autofree char *path = write_password_file ("\nsecond line\n", 0600);
+  g_autoptr (SendAccount) account = password_account ("password-file", path);
+
+  assert_password_error (account, SEND_CONFIG_ERROR_PASSWORD, "has no password on its first line");
+}
+
+static void
+test_password_file_gone (void)
+{
+  g_autofree char *path = write_password_file ("s3cret\n", 0600);
+  g_autoptr (SendAccount) account = password_account ("password-file", path);
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  assert_password_error (account, SEND_CONFIG_ERROR_PASSWORD, "cannot open password-file");
+}
+
+static void
+test_password_command (void)
+{
+  g_autoptr (SendAccount) account = password_account ("password-command",
+                                                      "printf 's3cret pass\\nnot this\\n'");
+
+  assert_password (account, "s3cret pass");
+}
+
+static void
+test_password_command_failing (void)
+{
+  g_autoptr (SendAccount) account = password_account ("password-command",
+                                                      "echo s3cret; echo 'no such entry' >&2; exit 3");
+
+  assert_password_error (account, SEND_CONFIG_ERROR_PASSWORD, "exited with status 3: no such entry");
+}
+
+static void
+test_password_command_killed (void)
+{
+  g_autoptr (SendAccount) account = password_account ("password-command", "kill -TERM $$");
+
+  assert_password_error (account, SEND_CONFIG_ERROR_PASSWORD, "was killed by signal 15");
+}
+
+static void
+test_password_command_silent (void)
+{
+  g_autoptr (SendAccount) account = password_account ("password-command", "true");
+
+  assert_password_error (account, SEND_CONFIG_ERROR_PASSWORD, "printed no password");
+}
+
+/* The command's stdin is /dev/null: cat ends at once, with nothing. */
+static void
+test_password_command_no_stdin (void)
+{
+  g_autoptr (SendAccount) account = password_account ("password-command", "cat");
+
+  assert_password_error (account, SEND_CONFIG_ERROR_PASSWORD, "printed no password");
+}
+
+static void
+test_password_command_first (void)
+{
+  g_autofree char *path = write_password_file ("from the file\n", 0600);
+  g_autoptr (SendAccount) account = password_account ("password-file", path);
+  g_autoptr (GError) error = NULL;
+
+  send_account_set (account, "password-command", "echo from the command", &error);
+  g_assert_no_error (error);
+  assert_password (account, "from the command");
+}
+
+static void
+test_password_error_names_account (void)
+{
+  g_autoptr (SendAccount) account = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = default_config_path ();
+  g_autofree char *prefix = g_strdup_printf ("%s:2: [work] password-command \"exit 1\"", path);
+
+  account = load_text ("\n[work]\nserver=smtp://localhost\nuser=alice\npassword-command=exit 1\n",
+                       NULL, &error);
+  g_assert_no_error (error);
+  assert_password_error (account, SEND_CONFIG_ERROR_PASSWORD, prefix);
+}
+
+static void
+test_password_no_user (void)
+{
+  g_autoptr (SendAccount) account = finished_account ("smtp://localhost");
+
+  assert_password_error (account, SEND_CONFIG_ERROR_PASSWORD, "no user is set");
+}
+
+/* With no session bus the Secret Service is not there: an error that says
+ * so, at once, rather than a hang or an attempt to start a bus. */
+static void
+test_password_no_session_bus (void)
+{
+  g_autoptr (SendAccount) account = password_account (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
+  assert_password_error (account, SEND_CONFIG_ERROR_PASSWORD, "there is no D-Bus session bus");
+  g_assert_false (send_password_store (account, "s3cret", &error));
+  g_assert_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_PASSWORD);
+  g_assert_nonnull (strstr (error->message, "DBUS_SESSION_BUS_ADDRESS is unset"));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+}
+
+static void
+test_password_store_needs_user (void)
+{
+  g_autoptr (SendAccount) account = finished_account ("smtp://localhost");
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (send_password_store (account, "s3cret", &error));
+  g_assert_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_USAGE);
+}
+
+/* ---- the Secret Service (through tests/run-with-keyring.sh) ------------ */
+
+/* What secret-tool, the man page's command, finds for @server and @user. */
+static char *
+secret_tool_lookup (const char *server,
+                    const char *user)
+{
+  const char *argv[] = { "secret-tool", "lookup", "xdg:schema", "org.gnome.Smtpkit.Account",
+                         "server", server, "user", user, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    return NULL;
+  return g_strdup (g_strchomp (out));
+}
+
+static void
+secret_tool_store (const char *server,
+                   const char *user,
+                   const char *password)
+{
+  g_autofree char *command = g_strdup_printf ("printf %%s '%s' | secret-tool store --label=test "
+                                              "xdg:schema org.gnome.Smtpkit.Account server '%s' user '%s'",
+                                              password, server, user);
+  const char *argv[] = { "/bin/sh", "-c", command, NULL };
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_spawn_check_wait_status (status, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_secret_store_lookup (void)
+{
+  g_autoptr (SendAccount) account = password_account (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *found = NULL;
+
+  g_assert_true (send_password_store (account, "s3cret pass", &error));
+  g_assert_no_error (error);
+  assert_password (account, "s3cret pass");
+  found = secret_tool_lookup ("smtp://mail.example.org:587", "alice");
+  g_assert_cmpstr (found, ==, "s3cret pass");
+}
+
+static void
+test_secret_replace (void)
+{
+  g_autoptr (SendAccount) account = password_account (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *found = NULL;
+
+  g_assert_true (send_password_store (account, "first", &error));
+  g_assert_true (send_password_store (account, "second", &error));
+  g_assert_no_error (error);
+  assert_password (account, "second");
+  found = secret_tool_lookup ("smtp://mail.example.org:587", "alice");
+  g_assert_cmpstr (found, ==, "second");
+}
+
+static void
+test_secret_other_user (void)
+{
+  g_autoptr (SendAccount) alice = password_account (NULL, NULL);
+  g_autoptr (SendAccount) bob = password_account ("user", "bob");
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (send_password_store (alice, "alice's", &error));
+  g_assert_no_error (error);
+  assert_password_error (bob, SEND_CONFIG_ERROR_PASSWORD,
+                         "the Secret Service has no password for bob at smtp://mail.example.org:587");
+  assert_password_error (bob, SEND_CONFIG_ERROR_PASSWORD, "--store-password");
+}
+
+/* A password stored by hand as the man page says is found. */
+static void
+test_secret_stored_by_secret_tool (void)
+{
+  g_autoptr (SendAccount) account = password_account ("user", "carol");
+
+  secret_tool_store ("smtp://mail.example.org:587", "carol", "by hand");
+  assert_password (account, "by hand");
+}
+
+static void
+add_password_tests (void)
+{
+  g_test_add_func ("/send-config/password/file-private", test_password_file_private);
+  g_test_add_func ("/send-config/password/file-crlf", test_password_file_crlf);
+  g_test_add_func ("/send-config/password/file-open-to-others", test_password_file_open_to_others);
+  g_test_add_func ("/send-config/password/file-open-to-group", test_password_file_open_to_group);
+  g_test_add_func ("/send-config/password/file-empty", test_password_file_empty);
+  g_test_add_func ("/send-config/password/file-gone", test_password_file_gone);
+  g_test_add_func ("/send-config/password/command", test_password_command);
+  g_test_add_func ("/send-config/password/command-failing", test_password_command_failing);
+  g_test_add_func ("/send-config/password/command-killed", test_password_command_killed);
+  g_test_add_func ("/send-config/password/command-silent", test_password_command_silent);
+  g_test_add_func ("/send-config/password/command-no-stdin", test_password_command_no_stdin);
+  g_test_add_func ("/send-config/password/command-first", test_password_command_first);
+  g_test_add_func ("/send-config/password/error-names-account", test_password_error_names_account);
+  g_test_add_func ("/send-config/password/no-user", test_password_no_user);
+  g_test_add_func ("/send-config/password/store-needs-user", test_password_store_needs_user);
+  /* Under run-with-keyring.sh there is a bus; this one needs none. */
+  if (g_getenv ("SMTPKIT_TEST_SECRET_SERVICE") == NULL)
+    g_test_add_func ("/send-config/password/no-session-bus", test_password_no_session_bus);
+}
+
+/* Only with a Secret Service of the test's own: never the user's. */
+static void
+add_secret_service_tests (void)
+{
+  if (g_getenv ("SMTPKIT_TEST_SECRET_SERVICE") == NULL)
+    return;
+  g_test_add_func ("/send-config/secret-service/store-lookup", test_secret_store_lookup);
+  g_test_add_func ("/send-config/secret-service/replace", test_secret_replace);
+  g_test_add_func ("/send-config/secret-service/other-user", test_secret_other_user);
+  g_test_add_func ("/send-config/secret-service/stored-by-secret-tool", test_secret_stored_by_secret_tool);
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static void
@@ -705,7 +1053,14 @@ int
 main (int   argc,
       char *argv[])
 {
+  int status;
+
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   add_config_tests ();
-  return g_test_run ();
+  add_password_tests ();
+  add_secret_service_tests ();
+  status = g_test_run ();
+  /* libsecret keeps its connection to the service for the process. */
+  secret_service_disconnect ();
+  return status;
 }
