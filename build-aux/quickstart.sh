@@ -30,6 +30,10 @@ PACKAGES=(
   libgmime-3.0-dev
   gobject-introspection libgirepository1.0-dev gi-docgen
   libjson-glib-dev
+  # smtpkit-send keeps passwords in the Secret Service; its test runs a
+  # private gnome-keyring on a private session bus and checks the stored
+  # item with secret-tool (tests/run-with-keyring.sh).
+  libsecret-1-dev gnome-keyring libsecret-tools dbus-daemon
   python3 curl
   valgrind
   # The interop tests (tests/interop/) start private instances of these
