@@ -198,7 +198,7 @@ option_context_new (Options *options)
     { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &options->password_file,
       "Read the password from this file (mode 0600)", "FILE" },
     { "tls", 0, 0, G_OPTION_ARG_STRING, &options->tls,
-      "none, starttls, starttls-opportunistic or implicit", "MODE" },
+      "none, starttls, opportunistic or implicit", "MODE" },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &options->ca_file,
       "Trust the certificate authorities in this PEM file instead of the system's", "FILE" },
     { "auth", 0, 0, G_OPTION_ARG_STRING, &options->auth,
@@ -278,52 +278,6 @@ check_options (const Options  *options,
 
 /* ---- the account --------------------------------------------------------- */
 
-static gboolean
-parse_notify (const char        *text,
-              SmtpkitDsnNotify  *notify,
-              GError           **error)
-{
-  g_auto (GStrv) words = g_strsplit (text, ",", -1);
-
-  *notify = SMTPKIT_DSN_NOTIFY_UNSET;
-  for (guint i = 0; words[i] != NULL; i++)
-    {
-      if (g_ascii_strcasecmp (words[i], "success") == 0)
-        *notify |= SMTPKIT_DSN_NOTIFY_SUCCESS;
-      else if (g_ascii_strcasecmp (words[i], "failure") == 0)
-        *notify |= SMTPKIT_DSN_NOTIFY_FAILURE;
-      else if (g_ascii_strcasecmp (words[i], "delay") == 0)
-        *notify |= SMTPKIT_DSN_NOTIFY_DELAY;
-      else if (g_ascii_strcasecmp (words[i], "never") == 0 && words[1] == NULL)
-        *notify = SMTPKIT_DSN_NOTIFY_NEVER;
-      else
-        {
-          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "-N %s: give never, or some of success,failure,delay", text);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-static gboolean
-parse_return (const char     *text,
-              SmtpkitDsnRet  *ret,
-              GError        **error)
-{
-  if (g_ascii_strcasecmp (text, "full") == 0)
-    *ret = SMTPKIT_DSN_RET_FULL;
-  else if (g_ascii_strcasecmp (text, "hdrs") == 0)
-    *ret = SMTPKIT_DSN_RET_HDRS;
-  else
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "-R %s: give full or hdrs", text);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* The account @name (or the default one) with the command line on top. */
 static SendAccount *
 load_account (const Options  *options,
@@ -340,6 +294,7 @@ load_account (const Options  *options,
     { "ca-file", options->ca_file }, { "from", options->from },
     { "timeout", options->timeout }, { "queue", options->queue },
     { "auth", options->auth },       { "helo", options->local_hostname },
+    { "dsn-notify", options->notify }, { "dsn-return", options->ret },
   };
   g_autoptr (SendAccount) account = send_account_load (options->config, name, error);
 
@@ -349,10 +304,6 @@ load_account (const Options  *options,
     if (keys[i].value != NULL && !send_account_set (account, keys[i].key, keys[i].value, error))
       return NULL;
   if (!send_account_finish (account, error))
-    return NULL;
-  if (options->notify != NULL && !parse_notify (options->notify, &account->dsn_notify, error))
-    return NULL;
-  if (options->ret != NULL && !parse_return (options->ret, &account->dsn_return, error))
     return NULL;
   return g_steal_pointer (&account);
 }
@@ -487,6 +438,16 @@ log_in (SmtpkitClient      *client,
   return ok;
 }
 
+/* Port 0 is the scheme's default. The library's own for LMTP is 2003
+ * (RFC 2033 §5's example); lmtp:// URIs mean IANA's port 24. */
+static guint16
+server_port (const SendAccount *account)
+{
+  if (account->port == 0 && account->lmtp && account->host != NULL)
+    return 24;
+  return account->port;
+}
+
 /* RFC 3461 parameters go only where DSN is offered: elsewhere the server
  * would refuse them, and the message is worth more than the receipt. */
 static const char *const *
@@ -516,7 +477,7 @@ deliver (const SendAccount  *account,
     return NULL;
   greeting = smtpkit_client_connect (client, account->socket_path ? account->socket_path
                                                                   : account->host,
-                                     account->port, NULL, error);
+                                     server_port (account), NULL, error);
   if (greeting != NULL && smtpkit_client_ehlo_or_helo_if_needed (client, NULL, error) &&
       log_in (client, account, error))
     {
