@@ -5,7 +5,9 @@
 #
 # --tls starttls and --tls implicit with --ca-file naming the fake
 # server's CA deliver the message; without --ca-file the certificate is
-# refused, and the error names the host and the failed check.
+# refused (EX_NOPERM, 77), and the error names the host and the failed
+# check. The sink's "message N: … file=PATH" line names the stored
+# message.
 #
 # Under meson test --setup valgrind, SMTPKIT_TEST_WRAPPER holds valgrind's
 # command line (words separated by spaces): both programs run under it,
@@ -71,7 +73,7 @@ stop_server ()
 run_send ()
 {
   status=0
-  timeout 60 "${wrapper[@]}" "$send" --timeout 10 --server "127.0.0.1:$port" --from alice@example.org \
+  timeout 60 "${wrapper[@]}" "$send" --timeout 10 --server "smtp://127.0.0.1:$port" --from alice@example.org \
     --subject "over TLS" --body "hello" "$@" bob@example.net >"$tmp/out" 2>"$tmp/err" \
     || status=$?
 }
@@ -81,15 +83,16 @@ for mode in starttls implicit-tls; do
   start_server "$mode"
 
   run_send --tls "$tls" --ca-file "$ca"
-  if [ "$status" -eq 0 ] && [ "$(ls "$tmp"/spool/*.eml | wc -l)" -eq 1 ] &&
-     grep -q '^hello' "$tmp"/spool/*.eml; then
+  stored=$(sed -n 's/^message [0-9]*: .* file=//p' "$tmp/server.out")
+  if [ "$status" -eq 0 ] && [ "$(printf '%s\n' "$stored" | grep -c .)" -eq 1 ] &&
+     grep -q '^hello' "$stored"; then
     ok "--tls $tls --ca-file: delivered"
   else
     not_ok "--tls $tls --ca-file: delivered (exit $status)"
   fi
 
   run_send --tls "$tls"
-  if [ "$status" -eq 1 ] &&
+  if [ "$status" -eq 77 ] &&
      grep -q "TLS certificate of 127.0.0.1:$port failed verification (unknown issuer" "$tmp/err" &&
      grep -q "set tls-ca-file" "$tmp/err"; then
     ok "--tls $tls without --ca-file: refused, naming host and check"
@@ -98,7 +101,7 @@ for mode in starttls implicit-tls; do
   fi
 
   run_send --tls "$tls" --ca-file "$tmp/nonexistent.pem"
-  if [ "$status" -eq 1 ] && grep -q "tls-ca-file .*nonexistent.pem" "$tmp/err"; then
+  if [ "$status" -eq 64 ] && grep -q "ca-file: .*nonexistent.pem" "$tmp/err"; then
     ok "--tls $tls --ca-file MISSING: fails naming the file"
   else
     not_ok "--tls $tls --ca-file MISSING: fails naming the file (exit $status)"
@@ -113,7 +116,7 @@ for mode in starttls implicit-tls; do
 done
 
 run_send --tls bogus
-if [ "$status" -eq 1 ] && grep -q -- "--tls bogus" "$tmp/err"; then
+if [ "$status" -eq 64 ] && grep -q -- "tls: \"bogus\"" "$tmp/err"; then
   ok "--tls bogus: a usage error"
 else
   not_ok "--tls bogus: a usage error (exit $status)"
