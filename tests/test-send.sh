@@ -338,6 +338,74 @@ stop_server
 check "lmtp:///SOCKET: LMTP over a unix socket" \
   eval 'exited 69 && [ "$server_status" -eq 0 ] && has "delivered to 1 of 2" "$tmp/err"'
 
+start_scenario auth-login
+mailer --user alice --password-file "$tmp/password" --auth LOGIN bob@example.net <"$data/plain.eml"
+stop_server
+check "--auth LOGIN: that mechanism, though the server offers stronger ones" eval 'played 0'
+
+start_scenario auth-none-allowed
+mailer --user alice --password-file "$tmp/password" --auth SCRAM-SHA-256 bob@example.net \
+  <"$data/plain.eml"
+stop_server
+check "--auth with no mechanism the server offers: exit 77, nothing sent" \
+  eval 'played 77 && has "AUTH PLAIN" "$tmp/err"'
+
+# ---- accounts.conf ---------------------------------------------------------------------
+
+conf=$tmp/accounts.conf
+# account FILE-TEXT: writes the accounts file.
+account () { printf '%s\n' "$@" >"$conf"; }
+
+start_sink
+account "[defaults]" "account=work" "helo=client.test" "" \
+  "[work]" "server=smtp://127.0.0.1:$port" "from=work@example.org" "" \
+  "[home]" "server=smtp://127.0.0.1:$port" "from=home@example.net"
+run "$send" --config "$conf" bob@example.net <"$tmp/nofrom.eml"
+check "accounts.conf: the [defaults] account, its server and its from" \
+  eval 'exited 0 && [ "$(envelope)" = "from=<work@example.org> to=<bob@example.net>" ] && has "^From: work@example.org" "$(stored)"'
+run "$send" --config "$conf" --account home bob@example.net <"$tmp/nofrom.eml"
+check "--account: another group of the file" \
+  eval 'exited 0 && [ "$(envelope)" = "from=<home@example.net> to=<bob@example.net>" ]'
+run "$send" --config "$conf" --account home -f cli@example.org bob@example.net <"$tmp/nofrom.eml"
+check "the command line over the account: -f wins over from=" \
+  eval 'exited 0 && [ "$(envelope)" = "from=<cli@example.org> to=<bob@example.net>" ]'
+stop_server sink
+
+account "[work]" "server=smtp://127.0.0.1:1" "servr=smtp://typo"
+run "$send" --config "$conf" bob@example.net <"$data/plain.eml"
+check "accounts.conf: an unknown key is exit 78, naming FILE:LINE" \
+  eval 'exited 78 && has "$conf:3" "$tmp/err"'
+
+account "[work]" "server=smtp://127.0.0.1:1" "timeout=soon"
+run "$send" --config "$conf" bob@example.net <"$data/plain.eml"
+check "accounts.conf: a bad value is exit 78, naming FILE:LINE" \
+  eval 'exited 78 && has "$conf:3" "$tmp/err"'
+
+run "$send" --config "$conf" --account nosuch bob@example.net <"$data/plain.eml"
+check "--account naming no group: a usage error, exit 64" eval 'exited 64 && has "nosuch" "$tmp/err"'
+
+printf 's3cret-p4ss\n' >"$tmp/open-password"
+chmod 644 "$tmp/open-password"
+account "[work]" "server=smtp://127.0.0.1:1" "user=alice" "password-file=$tmp/open-password"
+run "$send" --config "$conf" bob@example.net <"$data/plain.eml"
+check "a password file others can read is refused: exit 78, saying why" \
+  eval 'exited 78 && has "open-password" "$tmp/err" && lacks "s3cret-p4ss" "$tmp/err"'
+
+start_scenario submission
+account "[submission]" "server=smtp://127.0.0.1:$port" "tls=starttls" "ca-file=$ca" \
+  "user=alice" "password-command=printf s3cret-p4ss" "auth=PLAIN" "helo=client.test" \
+  "from=alice@example.org"
+run "$send" --config "$conf" bob@example.net <"$data/plain.eml"
+stop_server
+check "an msmtp-like submission account: STARTTLS, password-command, auth=PLAIN" eval 'played 0'
+
+start_scenario mail-451
+account "[work]" "server=smtp://127.0.0.1:$port" "helo=client.test" "queue=$tmp/account-queue"
+run "$send" --config "$conf" -f alice@example.org bob@example.net <"$data/plain.eml"
+stop_server
+check "the account's queue= keeps a temporary failure: exit 0" \
+  eval 'played 0 && has "queued" "$tmp/err" && [ -n "$(find "$tmp/account-queue" -type f)" ]'
+
 # ---- the queue -------------------------------------------------------------------------
 
 queue=$tmp/queue

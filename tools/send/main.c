@@ -401,6 +401,7 @@ authenticate (SmtpkitClient      *client,
   if (!smtpkit_client_ehlo_or_helo_if_needed (client, NULL, error))
     return FALSE;
   auth = smtpkit_client_get_extension_parameter (client, "auth");
+  auth = auth ? auth + strspn (auth, " ") : "(nothing)";
   for (guint i = 0; account->auth[i] != NULL; i++)
     {
       g_autoptr (SmtpkitAuthMechanism) mechanism = NULL;
@@ -415,27 +416,8 @@ authenticate (SmtpkitClient      *client,
       return reply != NULL;
     }
   g_set_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_AUTHENTICATION,
-               "the server offers AUTH %s, none of the mechanisms the account allows",
-               auth ? auth : "(nothing)");
+               "the server offers AUTH %s, none of the mechanisms the account allows", auth);
   return FALSE;
-}
-
-static gboolean
-log_in (SmtpkitClient      *client,
-        const SendAccount  *account,
-        GError            **error)
-{
-  char *password;
-  gboolean ok;
-
-  if (account->user == NULL)
-    return TRUE;
-  password = send_account_get_password (account, error);
-  if (password == NULL)
-    return FALSE;
-  ok = authenticate (client, account, password, error);
-  send_password_free (password);
-  return ok;
 }
 
 /* Port 0 is the scheme's default. The library's own for LMTP is 2003
@@ -457,20 +439,19 @@ dsn_offered (SmtpkitClient *client,
   return smtpkit_client_has_extn (client, "dsn") ? (const char *const *) options : NULL;
 }
 
-/* The one place a message is sent: for the command line and for each
- * entry of a --flush alike. Returns the refused recipients (empty when
- * all accepted), or NULL with @error set. */
+/* One session: connect, authenticate with @password (NULL: not at
+ * all), send, quit. */
 static GHashTable *
-deliver (const SendAccount  *account,
-         const Job          *job,
-         int                 verbose,
-         GError            **error)
+converse (const SendAccount  *account,
+          const char         *password,
+          const Job          *job,
+          int                 verbose,
+          GError            **error)
 {
   g_autoptr (SmtpkitClient) client = client_new (account, verbose, error);
   g_autoptr (SmtpkitReply) greeting = NULL;
   g_autoptr (SmtpkitReply) bye = NULL;
   g_autoptr (SendProgress) progress = NULL;
-
   GHashTable *refused = NULL;
 
   if (client == NULL)
@@ -479,7 +460,7 @@ deliver (const SendAccount  *account,
                                                                   : account->host,
                                      server_port (account), NULL, error);
   if (greeting != NULL && smtpkit_client_ehlo_or_helo_if_needed (client, NULL, error) &&
-      log_in (client, account, error))
+      (password == NULL || authenticate (client, account, password, error)))
     {
       progress = send_progress_start (client, job->size);
       refused = smtpkit_client_send_message (client, job->message, job->sender,
@@ -494,6 +475,26 @@ deliver (const SendAccount  *account,
    * not undo a delivery. */
   if (smtpkit_client_is_connected (client))
     bye = smtpkit_client_quit (client, NULL, NULL);
+  return refused;
+}
+
+/* The one place a message is sent: for the command line and for each
+ * entry of a --flush alike. The password is had first, so that a missing
+ * or unsafe one fails before any connection. Returns the refused
+ * recipients (empty when all accepted), or NULL with @error set. */
+static GHashTable *
+deliver (const SendAccount  *account,
+         const Job          *job,
+         int                 verbose,
+         GError            **error)
+{
+  char *password = NULL;
+  GHashTable *refused;
+
+  if (account->user != NULL && (password = send_account_get_password (account, error)) == NULL)
+    return NULL;
+  refused = converse (account, password, job, verbose, error);
+  send_password_free (password);
   return refused;
 }
 
