@@ -11,9 +11,12 @@
 
 #include "send-config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <libsecret/secret.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -998,6 +1001,516 @@ add_secret_service_tests (void)
   g_test_add_func ("/send-config/secret-service/stored-by-secret-tool", test_secret_stored_by_secret_tool);
 }
 
+/* ---- the queue --------------------------------------------------------- */
+
+static char *
+queue_dir (void)
+{
+  return g_build_filename (g_get_user_state_dir (), "smtpkit", "queue", NULL);
+}
+
+static SendQueueEntry *
+new_entry (const char *sender,
+           const char *text)
+{
+  SendQueueEntry *entry = g_new0 (SendQueueEntry, 1);
+  const char *recipients[] = { "bob@example.net", "carol;semi@example.net", NULL };
+  const char *rcpt_options[] = { "NOTIFY=FAILURE", NULL };
+  const char *mail_options[] = { "SMTPUTF8", "RET=HDRS", NULL };
+
+  entry->sender = g_strdup (sender);
+  entry->recipients = g_strdupv ((char **) recipients);
+  entry->mail_options = g_strdupv ((char **) mail_options);
+  entry->rcpt_options = g_strdupv ((char **) rcpt_options);
+  entry->account = g_strdup ("work");
+  entry->reason = g_strdup ("451 4.3.0 try again\nlater");
+  entry->message = g_bytes_new (text, strlen (text));
+  return entry;
+}
+
+static char *
+store (const char *dir,
+       const char *sender)
+{
+  g_autoptr (SendQueueEntry) entry = new_entry (sender, "Subject: hi\r\n\r\n.dot\r\n");
+  g_autoptr (GError) error = NULL;
+  char *path = send_queue_store (dir, entry, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (path);
+  return path;
+}
+
+static guint
+count_entries (const char *dir)
+{
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    {
+      if (g_ascii_isdigit (name[0]))
+        n++;
+    }
+  return n;
+}
+
+static char *
+read_text (const char *dir,
+           const char *name,
+           const char *file)
+{
+  g_autofree char *path = g_build_filename (dir, name, file, NULL);
+  g_autoptr (GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+static void
+assert_mode (const char *path,
+             guint       mode)
+{
+  GStatBuf info;
+
+  g_assert_cmpint (g_stat (path, &info), ==, 0);
+  g_assert_cmpuint (info.st_mode & 0777, ==, mode);
+}
+
+/* The deliver callback: each entry's sender says what to answer, and
+ * what it saw is kept. */
+typedef struct
+{
+  GPtrArray *senders;
+  SendQueueEntry *last;
+  const char *dir;
+  gboolean nested_flush_failed;
+} Delivery;
+
+static int
+deliver (const SendQueueEntry *entry,
+         char                **reason,
+         gpointer              user_data)
+{
+  Delivery *delivery = user_data;
+
+  g_ptr_array_add (delivery->senders, g_strdup (entry->sender));
+  g_clear_pointer (&delivery->last, send_queue_entry_free);
+  delivery->last = g_new0 (SendQueueEntry, 1);
+  delivery->last->sender = g_strdup (entry->sender);
+  delivery->last->recipients = g_strdupv (entry->recipients);
+  delivery->last->mail_options = g_strdupv (entry->mail_options);
+  delivery->last->rcpt_options = g_strdupv (entry->rcpt_options);
+  delivery->last->account = g_strdup (entry->account);
+  delivery->last->reason = g_strdup (entry->reason);
+  delivery->last->message = g_bytes_ref (entry->message);
+
+  if (g_str_has_prefix (entry->sender, "temp"))
+    {
+      *reason = g_strdup_printf ("421 4.4.2 %s timed out", entry->sender);
+      return 1;
+    }
+  if (g_str_has_prefix (entry->sender, "perm"))
+    {
+      *reason = g_strdup_printf ("550 5.1.1 %s: no such user", entry->sender);
+      return -1;
+    }
+  if (g_str_has_prefix (entry->sender, "nested"))
+    {
+      g_autoptr (GError) error = NULL;
+
+      delivery->nested_flush_failed = !send_queue_flush (delivery->dir, deliver, delivery,
+                                                         NULL, NULL, NULL, &error);
+      g_assert_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_QUEUE);
+    }
+  return 0;
+}
+
+static void
+delivery_clear (Delivery *delivery)
+{
+  g_clear_pointer (&delivery->senders, g_ptr_array_unref);
+  g_clear_pointer (&delivery->last, send_queue_entry_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Delivery, delivery_clear)
+
+static void
+flush_expecting (const char *dir,
+                 Delivery   *delivery,
+                 guint       delivered,
+                 guint       kept,
+                 guint       buried)
+{
+  g_autoptr (GError) error = NULL;
+  guint n_delivered = 99, n_kept = 99, n_buried = 99;
+
+  if (delivery->senders == NULL)
+    delivery->senders = g_ptr_array_new_with_free_func (g_free);
+  delivery->dir = dir;
+  g_assert_true (send_queue_flush (dir, deliver, delivery, &n_delivered, &n_kept, &n_buried, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_delivered, ==, delivered);
+  g_assert_cmpuint (n_kept, ==, kept);
+  g_assert_cmpuint (n_buried, ==, buried);
+}
+
+static void
+test_queue_store (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *path = store (dir, "alice@example.org");
+  g_autofree char *entry_dir = g_path_get_dirname (path);
+  g_autofree char *envelope = g_build_filename (entry_dir, "envelope", NULL);
+  g_autofree char *tmp = g_build_filename (dir, "tmp", NULL);
+  g_autofree char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, NULL);
+  g_assert_cmpstr (text, ==, "Subject: hi\r\n\r\n.dot\r\n");
+  assert_mode (dir, 0700);
+  assert_mode (entry_dir, 0700);
+  assert_mode (path, 0600);
+  assert_mode (envelope, 0600);
+  g_assert_cmpuint (count_entries (dir), ==, 1);
+  g_assert_cmpuint (count_entries (tmp), ==, 0);
+}
+
+/* Every field comes back as it was stored, separators and line breaks
+ * included. */
+static void
+test_queue_round_trip (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autoptr (SendQueueEntry) entry = new_entry ("", "body\0with a NUL");
+  g_auto (Delivery) delivery = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  g_clear_pointer (&entry->message, g_bytes_unref);
+  entry->message = g_bytes_new ("body\0with a NUL", 15);
+  path = send_queue_store (dir, entry, &error);
+  g_assert_no_error (error);
+  flush_expecting (dir, &delivery, 1, 0, 0);
+  g_assert_cmpstr (delivery.last->sender, ==, "");
+  g_assert_cmpstrv (delivery.last->recipients, entry->recipients);
+  g_assert_cmpstrv (delivery.last->mail_options, entry->mail_options);
+  g_assert_cmpstrv (delivery.last->rcpt_options, entry->rcpt_options);
+  g_assert_cmpstr (delivery.last->account, ==, "work");
+  g_assert_cmpstr (delivery.last->reason, ==, "451 4.3.0 try again\nlater");
+  g_assert_true (g_bytes_equal (delivery.last->message, entry->message));
+}
+
+static void
+test_queue_minimal_entry (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autoptr (SendQueueEntry) entry = g_new0 (SendQueueEntry, 1);
+  g_auto (Delivery) delivery = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  entry->sender = g_strdup ("a@example.org");
+  entry->recipients = g_strsplit ("b@example.org", " ", -1);
+  entry->message = g_bytes_new_static ("x\r\n", 3);
+  path = send_queue_store (dir, entry, &error);
+  g_assert_no_error (error);
+  flush_expecting (dir, &delivery, 1, 0, 0);
+  g_assert_null (delivery.last->mail_options);
+  g_assert_null (delivery.last->rcpt_options);
+  g_assert_null (delivery.last->account);
+  g_assert_null (delivery.last->reason);
+}
+
+static void
+test_queue_oldest_first (void)
+{
+  g_autofree char *dir = queue_dir ();
+  const char *senders[] = { "a@example.org", "b@example.org", "c@example.org", "d@example.org", NULL };
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_auto (Delivery) delivery = { 0 };
+  guint i;
+
+  for (i = 0; senders[i] != NULL; i++)
+    g_ptr_array_add (paths, store (dir, senders[i]));
+  for (i = 1; i < paths->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (paths, i - 1), <, g_ptr_array_index (paths, i));
+  flush_expecting (dir, &delivery, 4, 0, 0);
+  g_ptr_array_add (delivery.senders, NULL);
+  g_assert_cmpstrv ((char **) delivery.senders->pdata, senders);
+}
+
+static void
+test_queue_delivered_removed (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *path = store (dir, "ok@example.org");
+  g_auto (Delivery) delivery = { 0 };
+  g_autofree char *tmp = g_build_filename (dir, "tmp", NULL);
+
+  flush_expecting (dir, &delivery, 1, 0, 0);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_entries (dir), ==, 0);
+  g_assert_cmpuint (count_entries (tmp), ==, 0);
+  /* Sent once: the next flush has nothing. */
+  flush_expecting (dir, &delivery, 0, 0, 0);
+  g_assert_cmpuint (delivery.senders->len, ==, 1);
+}
+
+static void
+test_queue_temporary_kept (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *path = store (dir, "temp@example.org");
+  g_auto (Delivery) delivery = { 0 };
+
+  flush_expecting (dir, &delivery, 0, 1, 0);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_entries (dir), ==, 1);
+  /* The next try sees the reason of the last. */
+  flush_expecting (dir, &delivery, 0, 1, 0);
+  g_assert_cmpstr (delivery.last->reason, ==, "421 4.4.2 temp@example.org timed out");
+}
+
+static void
+test_queue_permanent_buried (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *path = store (dir, "perm@example.org");
+  g_autofree char *entry_dir = g_path_get_dirname (path);
+  g_autofree char *name = g_path_get_basename (entry_dir);
+  g_autofree char *dead = g_build_filename (dir, "dead.letter", NULL);
+  g_autofree char *reason = NULL;
+  g_autofree char *message = NULL;
+  g_auto (Delivery) delivery = { 0 };
+
+  flush_expecting (dir, &delivery, 0, 0, 1);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_entries (dir), ==, 0);
+  g_assert_cmpuint (count_entries (dead), ==, 1);
+  reason = read_text (dead, name, "reason");
+  g_assert_cmpstr (reason, ==, "550 5.1.1 perm@example.org: no such user\n");
+  message = read_text (dead, name, "message");
+  g_assert_cmpstr (message, ==, "Subject: hi\r\n\r\n.dot\r\n");
+  /* Buried, not retried. */
+  flush_expecting (dir, &delivery, 0, 0, 0);
+}
+
+static void
+test_queue_mixed (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *dead = g_build_filename (dir, "dead.letter", NULL);
+  g_auto (Delivery) delivery = { 0 };
+
+  g_free (store (dir, "temp1@example.org"));
+  g_free (store (dir, "ok1@example.org"));
+  g_free (store (dir, "perm1@example.org"));
+  g_free (store (dir, "ok2@example.org"));
+  flush_expecting (dir, &delivery, 2, 1, 1);
+  g_assert_cmpuint (count_entries (dir), ==, 1);
+  g_assert_cmpuint (count_entries (dead), ==, 1);
+}
+
+static void
+assert_buried_unreadable (const char *dir,
+                          const char *path)
+{
+  g_autofree char *entry_dir = g_path_get_dirname (path);
+  g_autofree char *name = g_path_get_basename (entry_dir);
+  g_autofree char *dead = g_build_filename (dir, "dead.letter", NULL);
+  g_autofree char *reason = NULL;
+  g_auto (Delivery) delivery = { 0 };
+
+  flush_expecting (dir, &delivery, 0, 0, 1);
+  g_assert_cmpuint (delivery.senders->len, ==, 0);
+  g_assert_cmpuint (count_entries (dir), ==, 0);
+  reason = read_text (dead, name, "reason");
+  g_assert_true (g_str_has_prefix (reason, "unreadable: "));
+}
+
+static void
+test_queue_corrupt_envelope (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *path = store (dir, "a@example.org");
+  g_autofree char *entry_dir = g_path_get_dirname (path);
+  g_autofree char *envelope = g_build_filename (entry_dir, "envelope", NULL);
+
+  g_assert_true (g_file_set_contents (envelope, "garbage, not a key file\n", -1, NULL));
+  assert_buried_unreadable (dir, path);
+}
+
+static void
+test_queue_no_recipients (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *path = store (dir, "a@example.org");
+  g_autofree char *entry_dir = g_path_get_dirname (path);
+  g_autofree char *envelope = g_build_filename (entry_dir, "envelope", NULL);
+
+  g_assert_true (g_file_set_contents (envelope, "[envelope]\nsender=a@example.org\n", -1, NULL));
+  assert_buried_unreadable (dir, path);
+}
+
+static void
+test_queue_message_missing (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *path = store (dir, "a@example.org");
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  assert_buried_unreadable (dir, path);
+}
+
+static void
+test_queue_lock (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *path = store (dir, "a@example.org");
+  g_autofree char *lock_path = g_build_filename (dir, ".lock", NULL);
+  g_auto (Delivery) delivery = { 0 };
+  g_autoptr (GError) error = NULL;
+  int lock = open (lock_path, O_RDWR | O_CREAT, 0600);
+
+  /* Another open file description of the lock: another flush. */
+  g_assert_cmpint (lock, >=, 0);
+  g_assert_cmpint (flock (lock, LOCK_EX), ==, 0);
+  delivery.senders = g_ptr_array_new_with_free_func (g_free);
+  g_assert_false (send_queue_flush (dir, deliver, &delivery, NULL, NULL, NULL, &error));
+  g_assert_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_QUEUE);
+  g_assert_nonnull (strstr (error->message, "being flushed by another smtpkit-send"));
+  g_assert_cmpuint (delivery.senders->len, ==, 0);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  close (lock);
+  flush_expecting (dir, &delivery, 1, 0, 0);
+}
+
+/* A flush started while one runs sends nothing. */
+static void
+test_queue_flush_in_flush (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_auto (Delivery) delivery = { 0 };
+
+  g_free (store (dir, "nested@example.org"));
+  g_free (store (dir, "b@example.org"));
+  flush_expecting (dir, &delivery, 2, 0, 0);
+  g_assert_true (delivery.nested_flush_failed);
+  g_assert_cmpuint (delivery.senders->len, ==, 2);
+}
+
+static void
+test_queue_missing_dir (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_auto (Delivery) delivery = { 0 };
+
+  flush_expecting (dir, &delivery, 0, 0, 0);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_queue_not_a_dir (void)
+{
+  g_autofree char *dir = write_test_file ("not-a-queue", "x");
+  g_autoptr (SendQueueEntry) entry = new_entry ("a@example.org", "x");
+  g_auto (Delivery) delivery = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *below = g_build_filename (dir, "queue", NULL);
+
+  g_assert_false (send_queue_flush (dir, deliver, &delivery, NULL, NULL, NULL, &error));
+  g_assert_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_QUEUE);
+  g_clear_error (&error);
+  g_assert_null (send_queue_store (below, entry, &error));
+  g_assert_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_QUEUE);
+  g_assert_nonnull (strstr (error->message, below));
+}
+
+static void
+test_queue_strangers_left_alone (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *notes = g_build_filename (dir, "notes.txt", NULL);
+  g_autofree char *odd = g_build_filename (dir, "00000000000000000001.0000000001.000001", NULL);
+  g_auto (Delivery) delivery = { 0 };
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (notes, "mine", -1, NULL));
+  g_assert_true (g_file_set_contents (odd, "a file with an entry's name", -1, NULL));
+  flush_expecting (dir, &delivery, 0, 0, 0);
+  g_assert_true (g_file_test (notes, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (odd, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_queue_bury_direct (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *dead = g_build_filename (dir, "dead.letter", NULL);
+  g_autoptr (SendQueueEntry) entry = new_entry ("a@example.org", "direct\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) listing = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *message = NULL;
+  const char *name;
+
+  g_assert_true (send_queue_bury (dir, NULL, entry, "554 5.7.1 rejected", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_entries (dir), ==, 0);
+  g_assert_cmpuint (count_entries (dead), ==, 1);
+  listing = g_dir_open (dead, 0, NULL);
+  name = g_dir_read_name (listing);
+  reason = read_text (dead, name, "reason");
+  g_assert_cmpstr (reason, ==, "554 5.7.1 rejected\n");
+  message = read_text (dead, name, "message");
+  g_assert_cmpstr (message, ==, "direct\r\n");
+}
+
+static void
+test_queue_bury_queued (void)
+{
+  g_autofree char *dir = queue_dir ();
+  g_autofree char *path = store (dir, "a@example.org");
+  g_autofree char *entry_dir = g_path_get_dirname (path);
+  g_autofree char *name = g_path_get_basename (entry_dir);
+  g_autofree char *dead = g_build_filename (dir, "dead.letter", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *reason = NULL;
+
+  g_assert_true (send_queue_bury (dir, path, NULL, "given up", &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (entry_dir, G_FILE_TEST_EXISTS));
+  reason = read_text (dead, name, "reason");
+  g_assert_cmpstr (reason, ==, "given up\n");
+}
+
+static void
+add_queue_tests (void)
+{
+  g_test_add_func ("/send-config/queue/store", test_queue_store);
+  g_test_add_func ("/send-config/queue/round-trip", test_queue_round_trip);
+  g_test_add_func ("/send-config/queue/minimal-entry", test_queue_minimal_entry);
+  g_test_add_func ("/send-config/queue/oldest-first", test_queue_oldest_first);
+  g_test_add_func ("/send-config/queue/delivered-removed", test_queue_delivered_removed);
+  g_test_add_func ("/send-config/queue/temporary-kept", test_queue_temporary_kept);
+  g_test_add_func ("/send-config/queue/permanent-buried", test_queue_permanent_buried);
+  g_test_add_func ("/send-config/queue/mixed", test_queue_mixed);
+  g_test_add_func ("/send-config/queue/corrupt-envelope", test_queue_corrupt_envelope);
+  g_test_add_func ("/send-config/queue/no-recipients", test_queue_no_recipients);
+  g_test_add_func ("/send-config/queue/message-missing", test_queue_message_missing);
+  g_test_add_func ("/send-config/queue/lock", test_queue_lock);
+  g_test_add_func ("/send-config/queue/flush-in-flush", test_queue_flush_in_flush);
+  g_test_add_func ("/send-config/queue/missing-dir", test_queue_missing_dir);
+  g_test_add_func ("/send-config/queue/not-a-dir", test_queue_not_a_dir);
+  g_test_add_func ("/send-config/queue/strangers-left-alone", test_queue_strangers_left_alone);
+  g_test_add_func ("/send-config/queue/bury-direct", test_queue_bury_direct);
+  g_test_add_func ("/send-config/queue/bury-queued", test_queue_bury_queued);
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static void
@@ -1058,6 +1571,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   add_config_tests ();
   add_password_tests ();
+  add_queue_tests ();
   add_secret_service_tests ();
   status = g_test_run ();
   /* libsecret keeps its connection to the service for the process. */

@@ -108,10 +108,17 @@ typedef gboolean (*KeySetter) (SendAccount  *account,
                                const char   *value,
                                GError      **error);
 
+/* The check of a key that is a plain string. */
+typedef gboolean (*TextCheck) (const char  *value,
+                               GError     **error);
+
 typedef struct
 {
   const char *name;
-  KeySetter set;
+  KeySetter set;       /* a key of its own, or NULL for a string: */
+  TextCheck check;     /* checked by this, */
+  gboolean file_name;  /* with "~/" for the home directory, */
+  goffset field;       /* kept in this char * of SendAccount */
 } AccountKey;
 
 static gboolean
@@ -279,6 +286,19 @@ set_server (SendAccount *account,
 
 /* ---- the other keys ---------------------------------------------------- */
 
+/* ca-file and password-file. Whether a password file is private is
+ * checked when it is read, on the open file (send-password.c). */
+static gboolean
+check_file (const char *path,
+            GError    **error)
+{
+  if (!check_text (path, error))
+    return FALSE;
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return reject (error, "%s is not a file", path);
+  return TRUE;
+}
+
 static gboolean
 set_tls (SendAccount *account,
          const char  *value,
@@ -303,74 +323,6 @@ set_tls (SendAccount *account,
         }
     }
   return reject (error, "\"%s\" is not one of starttls, implicit, opportunistic, none", value);
-}
-
-static gboolean
-set_existing_file (char      **field,
-                   const char *value,
-                   GError    **error)
-{
-  g_autofree char *path = NULL;
-
-  if (!check_text (value, error))
-    return FALSE;
-  path = expand_home (value);
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    return reject (error, "%s is not a file", path);
-  g_free (*field);
-  *field = g_steal_pointer (&path);
-  return TRUE;
-}
-
-static gboolean
-set_ca_file (SendAccount *account,
-             const char  *value,
-             GError     **error)
-{
-  return set_existing_file (&account->ca_file, value, error);
-}
-
-static gboolean
-set_user (SendAccount *account,
-          const char  *value,
-          GError     **error)
-{
-  if (!check_text (value, error))
-    return FALSE;
-  replace_string (&account->user, value);
-  return TRUE;
-}
-
-static gboolean
-set_password_command (SendAccount *account,
-                      const char  *value,
-                      GError     **error)
-{
-  if (!check_text (value, error))
-    return FALSE;
-  replace_string (&account->password_command, value);
-  return TRUE;
-}
-
-/* Whether the file is private is checked when it is read, on the open
- * file (send-password.c); here only that it is there. */
-static gboolean
-set_password_file (SendAccount *account,
-                   const char  *value,
-                   GError     **error)
-{
-  return set_existing_file (&account->password_file, value, error);
-}
-
-static gboolean
-set_from (SendAccount *account,
-          const char  *value,
-          GError     **error)
-{
-  if (!check_word (value, error))
-    return FALSE;
-  replace_string (&account->from, value);
-  return TRUE;
 }
 
 /* RFC 4422 §3.1: a mechanism name is 1 to 20 of A-Z, 0-9, - and _. */
@@ -482,18 +434,6 @@ set_dsn_return (SendAccount *account,
   return TRUE;
 }
 
-static gboolean
-set_queue (SendAccount *account,
-           const char  *value,
-           GError     **error)
-{
-  if (!check_text (value, error))
-    return FALSE;
-  g_free (account->queue);
-  account->queue = expand_home (value);
-  return TRUE;
-}
-
 /* RFC 5321 §4.1.1.1: a domain, or an address literal in brackets. */
 static gboolean
 set_helo (SendAccount *account,
@@ -518,21 +458,44 @@ set_helo (SendAccount *account,
   return TRUE;
 }
 
+#define TEXT_KEY(name, check, file_name, member) \
+  { name, NULL, check, file_name, G_STRUCT_OFFSET (SendAccount, member) }
+
 static const AccountKey account_keys[] = {
   { "server", set_server },
   { "tls", set_tls },
-  { "ca-file", set_ca_file },
-  { "user", set_user },
-  { "password-command", set_password_command },
-  { "password-file", set_password_file },
-  { "from", set_from },
+  TEXT_KEY ("ca-file", check_file, TRUE, ca_file),
+  TEXT_KEY ("user", check_text, FALSE, user),
+  TEXT_KEY ("password-command", check_text, FALSE, password_command),
+  TEXT_KEY ("password-file", check_file, TRUE, password_file),
+  TEXT_KEY ("from", check_word, FALSE, from),
   { "auth", set_auth },
   { "timeout", set_timeout },
   { "dsn-notify", set_dsn_notify },
   { "dsn-return", set_dsn_return },
-  { "queue", set_queue },
+  TEXT_KEY ("queue", check_text, TRUE, queue),
   { "helo", set_helo },
 };
+
+static gboolean
+apply_key (SendAccount      *account,
+           const AccountKey *key,
+           const char       *value,
+           GError          **error)
+{
+  g_autofree char *text = NULL;
+  char **field;
+
+  if (key->set != NULL)
+    return key->set (account, value, error);
+  text = key->file_name ? expand_home (value) : g_strdup (value);
+  if (!key->check (text, error))
+    return FALSE;
+  field = G_STRUCT_MEMBER_P (account, key->field);
+  g_free (*field);
+  *field = g_steal_pointer (&text);
+  return TRUE;
+}
 
 static const AccountKey *
 find_key (const char *name)
@@ -607,7 +570,7 @@ send_account_set (SendAccount *account,
                    "unknown key \"%s\"; the keys are %s", key, names);
       return FALSE;
     }
-  if (!known->set (account, value, &local_error))
+  if (!apply_key (account, known, value, &local_error))
     {
       g_set_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_USAGE,
                    "%s: %s", key, local_error->message);
@@ -843,7 +806,7 @@ apply_group (SendAccount        *account,
         continue; /* "account" in [defaults] */
       /* An invalid escape gives a value and an error: the error wins. */
       value = g_key_file_get_string (file->keys, group, *key, &local_error);
-      if (local_error != NULL || !known->set (account, value, &local_error))
+      if (local_error != NULL || !apply_key (account, known, value, &local_error))
         return reject_in_file (file, group, *key, error, "%s: %s", *key, local_error->message);
     }
   return TRUE;

@@ -139,7 +139,8 @@ password_from_command (const SendAccount *account,
     }
   data = g_bytes_unref_to_data (g_steal_pointer (&out), &size);
   password = first_line ((const char *) data, size);
-  explicit_bzero (data, size);
+  if (data != NULL)
+    explicit_bzero (data, size);
   g_free (data);
 
   if (!g_subprocess_get_successful (process))
