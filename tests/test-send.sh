@@ -409,8 +409,14 @@ check "the account's queue= keeps a temporary failure: exit 0" \
 # ---- the queue -------------------------------------------------------------------------
 
 queue=$tmp/queue
-queued () { find "$queue" -path "$queue/dead.letter" -prune -o -type f -print | grep -c . ; }
-buried () { find "$queue/dead.letter" -type f 2>/dev/null | grep -c . ; }
+# The entries of the queue and of its dead.letter/ (the layout of
+# send-queue.c: one directory per entry, holding "message").
+queued ()
+{
+  find "$queue" \( -path "$queue/dead.letter" -o -path "$queue/tmp" \) -prune -o \
+    -type f -name message -print 2>/dev/null | grep -c .
+}
+buried () { find "$queue/dead.letter" -type f -name message 2>/dev/null | grep -c . ; }
 
 scenario mail-451 --queue "$queue" -t <"$tmp/bcc.eml"
 check "--queue, a temporary failure: exit 0, queued" \
