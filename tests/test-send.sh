@@ -14,84 +14,16 @@
 
 set -u
 
-# As in test-send-tls.sh: GIO's dummy proxy resolver makes LeakSanitizer's
-# tracer crash at exit; the mailer runs with GIO's default, as for users.
-unset GIO_USE_PROXY_RESOLVER
-
-send=$1
-server=$2
+# shellcheck source=tests/tap.sh
+source "$(dirname "$0")/tap.sh"
+# shellcheck source=tests/send-common.sh
+source "$(dirname "$0")/send-common.sh"
 data=$3
 man_page=$4
-read -r -a wrapper <<<"${SMTPKIT_TEST_WRAPPER:-}"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/smtpkit-send.XXXXXX")
-server_pid=
 
-cleanup ()
-{
-  if [ -n "$server_pid" ]; then
-    kill -TERM "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-  fi
-  rm -rf -- "$tmp"
-}
-trap cleanup EXIT
-
-n=0
-failed=0
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
 skip () { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-not_ok ()
-{
-  n=$((n + 1))
-  failed=1
-  echo "not ok $n - $1 (exit $status)"
-  sed 's/^/# stderr: /' "$tmp/err" 2>/dev/null
-  sed 's/^/# server: /' "$tmp/server.out" 2>/dev/null
-}
-# check NAME COMMAND...: ok when COMMAND succeeds.
-check () { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
-
-# start_server ARGS...: the fake server on a free port (or on --unix
-# PATH); sets $port, $ca.
-start_server ()
-{
-  local listen=(--listen 127.0.0.1:0 --port-file "$tmp/port")
-
-  [[ " $* " = *" --unix "* ]] && listen=()
-  rm -f "$tmp/port" "$tmp/server.out"
-  "${wrapper[@]}" "$server" "${listen[@]}" "$@" >"$tmp/server.out" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 100); do
-    grep -q '^listening on' "$tmp/server.out" 2>/dev/null && break
-    sleep 0.1
-  done
-  port=$(cat "$tmp/port" 2>/dev/null)
-  ca=$(sed -n 's/^ca-file: //p' "$tmp/server.out")
-}
 start_sink () { rm -rf "$tmp/spool"; mkdir -p "$tmp/spool"; start_server --sink "$tmp/spool" "$@"; }
 start_scenario () { start_server --scenario "$data/$1.scenario" "${@:2}"; }
-
-# stop_server [sink]: a sink is stopped at once; a scenario is given 5 s
-# to end by itself once played. Sets $server_status.
-stop_server ()
-{
-  server_status=0
-  [ -n "$server_pid" ] || return
-  if [ "${1:-}" != sink ]; then
-    for _ in $(seq 50); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-  fi
-  kill -TERM "$server_pid" 2>/dev/null
-  wait "$server_pid" 2>/dev/null || server_status=$?
-  server_pid=
-}
-
-# The file the sink stored the last message in.
-stored () { sed -n 's/^message [0-9]*: .* file=//p' "$tmp/server.out" | tail -n 1; }
-# The envelope of the last message the sink took: "from=<…> to=<…>,<…>".
-envelope () { sed -n 's/^message [0-9]*: \(from=.* to=[^ ]*\) size=.*/\1/p' "$tmp/server.out" | tail -n 1; }
 
 # run PROGRAM ARGS... <INPUT: bounded in time; sets $status.
 run ()
@@ -242,8 +174,15 @@ scenario ()
   mailer "$@"
   stop_server
 }
-# played STATUS: the mailer exited with STATUS, and the scenario was played.
-played () { exited "$1" && [ "$server_status" -eq 0 ]; }
+# played STATUS: the mailer exited with STATUS, and the scenario was
+# played; when not, what the fake server said goes with the failure.
+played ()
+{
+  exited "$1" && [ "$server_status" -eq 0 ] && return 0
+  echo "expected exit $1, got $status; the fake server's exit: $server_status" >>"$tmp/err"
+  cat "$tmp/server.out" >>"$tmp/err"
+  return 1
+}
 
 scenario rcpt-550 -f alice@example.org bob@example.net <"$data/plain.eml"
 check "every recipient refused (550): exit 69, naming the recipient and its reply" \
@@ -446,6 +385,11 @@ stop_server sink
 check "--flush: the one recipient left gets it, not the one who had it" \
   eval 'exited 0 && [ "$(envelope)" = "from=<alice@example.org> to=<carol@example.net>" ]'
 
+scenario partial-550 --queue "$queue" bob@example.net carol@example.net <"$data/plain.eml"
+check "--queue, one recipient refused for good: only that one buried, with its reply, exit 69" \
+  eval 'played 69 && [ "$(buried)" -eq 1 ] && grep -rq "carol@example.net: 550 5.1.1" "$queue/dead.letter" && [ "$(queued)" -eq 0 ]'
+rm -rf "$queue/dead.letter"
+
 scenario mail-550 --queue "$queue" bob@example.net <"$data/plain.eml"
 check "--queue, a permanent failure: exit 69, buried in dead.letter/ with the reason" \
   eval 'played 69 && [ "$(buried)" -ge 1 ] && grep -rq "sender rejected" "$queue/dead.letter" && [ "$(queued)" -eq 0 ]'
@@ -466,5 +410,4 @@ else
   skip "groff is not installed: the man page is not rendered"
 fi
 
-echo "1..$n"
-exit "$failed"
+tap_end

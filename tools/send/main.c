@@ -526,43 +526,33 @@ entry_new (const Context       *context,
   return entry;
 }
 
-/* Keeps @recipients of @job for a later --flush: 0, or the status of a
- * queue that cannot be written. */
+/* Keeps @recipients of @job in the queue for a later --flush (status 0),
+ * or, @for_good, buries them in its dead.letter/ (EX_UNAVAILABLE all the
+ * same: the refusal stands). A queue that cannot be written has a status
+ * of its own. */
 static int
-keep (const Context       *context,
-      const Job           *job,
-      const char *const   *recipients,
-      const char          *reason)
+shelve (const Context       *context,
+        const Job           *job,
+        const char *const   *recipients,
+        const char          *reason,
+        gboolean             for_good)
 {
   g_autoptr (SendQueueEntry) entry = entry_new (context, job, recipients, reason);
   g_autoptr (GError) error = NULL;
-  g_autofree char *path = send_queue_store (context->queue, entry, &error);
+  g_autofree char *path = NULL;
+  gboolean ok = for_good ? send_queue_bury (context->queue, NULL, entry, reason, &error)
+                         : (path = send_queue_store (context->queue, entry, &error)) != NULL;
 
-  if (path == NULL)
+  if (!ok)
     {
       send_exit_report (error);
-      return send_exit_status (error);
+      return for_good ? EX_UNAVAILABLE : send_exit_status (error);
     }
-  g_printerr ("%s: queued in %s for a later --flush\n", g_get_prgname (), context->queue);
-  return EX_OK;
-}
-
-/* Puts @recipients of @job in the queue's dead.letter/: EX_UNAVAILABLE
- * all the same, for the refusal stands. */
-static int
-bury (const Context       *context,
-      const Job           *job,
-      const char *const   *recipients,
-      const char          *reason)
-{
-  g_autoptr (SendQueueEntry) entry = entry_new (context, job, recipients, reason);
-  g_autoptr (GError) error = NULL;
-
-  if (!send_queue_bury (context->queue, NULL, entry, reason, &error))
-    send_exit_report (error);
-  else
+  if (for_good)
     g_printerr ("%s: kept in %s/dead.letter/\n", g_get_prgname (), context->queue);
-  return EX_UNAVAILABLE;
+  else
+    g_printerr ("%s: queued in %s for a later --flush\n", g_get_prgname (), context->queue);
+  return for_good ? EX_UNAVAILABLE : EX_OK;
 }
 
 /* The refused recipients of one class (4xx/no reply, or 5xx). */
@@ -579,6 +569,27 @@ refused_of_class (GHashTable *refused,
     if (send_exit_status_of_reply (reply) == status)
       g_strv_builder_add (builder, address);
   return g_strv_builder_end (builder);
+}
+
+/* Why @recipients were refused: "ADDRESS: CODE TEXT; …". */
+static char *
+refusal_reason (GHashTable  *refused,
+                char       **recipients)
+{
+  g_autoptr (GString) reason = g_string_new (NULL);
+
+  for (guint i = 0; recipients[i] != NULL; i++)
+    {
+      SmtpkitReply *reply = g_hash_table_lookup (refused, recipients[i]);
+
+      g_string_append_printf (reason, "%s%s: ", i > 0 ? "; " : "", recipients[i]);
+      if (reply != NULL)
+        g_string_append_printf (reason, "%u %s", smtpkit_reply_get_code (reply),
+                                smtpkit_reply_get_text (reply));
+      else
+        g_string_append (reason, "no reply");
+    }
+  return g_string_free (g_steal_pointer (&reason), FALSE);
 }
 
 /* Some recipients refused, the others accepted: those refused for now
@@ -599,13 +610,19 @@ settle_refused (const Context *context,
   g_printerr ("%s: delivered to %u of %u recipients\n", g_get_prgname (),
               n - g_hash_table_size (refused), n);
   if (later[0] != NULL)
-    status = context->queue ? keep (context, job, (const char *const *) later,
-                                    "recipients refused for now")
-                            : EX_TEMPFAIL;
+    {
+      g_autofree char *reason = refusal_reason (refused, later);
+
+      status = context->queue ? shelve (context, job, (const char *const *) later, reason, FALSE)
+                              : EX_TEMPFAIL;
+    }
   if (never[0] != NULL)
-    status = context->queue ? bury (context, job, (const char *const *) never,
-                                    "recipients refused")
-                            : EX_UNAVAILABLE;
+    {
+      g_autofree char *reason = refusal_reason (refused, never);
+
+      status = context->queue ? shelve (context, job, (const char *const *) never, reason, TRUE)
+                              : EX_UNAVAILABLE;
+    }
   return status;
 }
 
@@ -627,10 +644,9 @@ settle (const Context *context,
   status = send_exit_status (error);
   if (context->queue == NULL || context->flushing)
     return status;
-  if (status == EX_TEMPFAIL)
-    return keep (context, job, (const char *const *) job->recipients, error->message);
-  if (status == EX_UNAVAILABLE)
-    return bury (context, job, (const char *const *) job->recipients, error->message);
+  if (status == EX_TEMPFAIL || status == EX_UNAVAILABLE)
+    return shelve (context, job, (const char *const *) job->recipients, error->message,
+                   status == EX_UNAVAILABLE);
   return status;
 }
 
