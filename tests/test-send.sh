@@ -38,6 +38,29 @@ has () { grep -q -- "$1" "$2"; }
 lacks () { ! grep -q -- "$1" "$2"; }
 exited () { [ "$status" -eq "$1" ]; }
 
+# ---- the Secret Service -----------------------------------------------------------
+#
+# Under tests/run-with-keyring.sh (SMTPKIT_TEST_SECRET_SERVICE=1: a
+# gnome-keyring of its own on a private session bus) only these cases run:
+# --store-password, then a submission that takes the password from there.
+
+if [ "${SMTPKIT_TEST_SECRET_SERVICE:-}" = 1 ]; then
+  start_scenario submission
+  printf '%s\n' "[work]" "server=smtp://127.0.0.1:$port" "tls=starttls" "ca-file=$ca" \
+    "user=alice" "helo=client.test" "from=alice@example.org" >"$tmp/keyring.conf"
+  status=0
+  printf 's3cret-p4ss\n' | timeout 60 "${wrapper[@]}" "$send" --config "$tmp/keyring.conf" \
+    --store-password work >"$tmp/out" 2>"$tmp/err" || status=$?
+  check "--store-password ACCOUNT: the password from stdin into the Secret Service" \
+    eval '[ "$status" -eq 0 ] && [ "$(secret-tool lookup xdg:schema org.gnome.Smtpkit.Account server "smtp://127.0.0.1:$port" user alice)" = s3cret-p4ss ]'
+  timeout 60 "${wrapper[@]}" "$send" --config "$tmp/keyring.conf" bob@example.net \
+    <"$data/plain.eml" >"$tmp/out" 2>"$tmp/err" || status=$?
+  stop_server
+  check "an account with a user and no password source: the Secret Service's password" \
+    eval '[ "$status" -eq 0 ] && [ "$server_status" -eq 0 ]'
+  tap_end
+fi
+
 # ---- plain options -------------------------------------------------------------
 
 run "$send" --version
@@ -210,6 +233,11 @@ scenario partial-450 bob@example.net carol@example.net <"$data/plain.eml"
 check "one refused for now, one accepted, no queue: exit 75" \
   eval 'played 75 && has "refused carol@example.net: 450 4.2.1" "$tmp/err"'
 
+start_server --scenario "$data/greeting-slow.scenario"
+run "$send" --timeout 0.5 --server "smtp://127.0.0.1:$port" bob@example.net <"$data/plain.eml"
+stop_server
+check "a server slower than --timeout: exit 75" eval 'exited 75'
+
 # ---- DSN -----------------------------------------------------------------------------
 
 scenario dsn -N success,delay -R full bob@example.net carol@example.net <"$data/plain.eml"
@@ -379,11 +407,15 @@ check "--flush: the queued message is delivered to all its recipients, the queue
 scenario partial-450 --queue "$queue" bob@example.net carol@example.net <"$data/plain.eml"
 check "--queue, one recipient refused for now: only that one queued, exit 0" \
   eval 'played 0 && has "refused carol@example.net: 450" "$tmp/err" && [ "$(queued)" -ge 1 ]'
+scenario delivery-unknown --queue "$queue" bob@example.net <"$data/plain.eml"
+check "--queue, the outcome unknown after the final dot: queued (a duplicate before a loss)" \
+  eval 'played 0 && has "may have been delivered" "$tmp/err" && [ "$(queued)" -eq 2 ]'
+
 start_sink
 run "$send" --timeout 10 --server "smtp://127.0.0.1:$port" --queue "$queue" --flush
 stop_server sink
-check "--flush: the one recipient left gets it, not the one who had it" \
-  eval 'exited 0 && [ "$(envelope)" = "from=<alice@example.org> to=<carol@example.net>" ]'
+check "--flush: the one recipient left gets it, not the one who had it; the other queued one too" \
+  eval 'exited 0 && grep -q "to=<carol@example.net> size" "$tmp/server.out" && grep -q "to=<bob@example.net> size" "$tmp/server.out" && [ "$(grep -c "^message " "$tmp/server.out")" -eq 2 ] && [ "$(queued)" -eq 0 ]'
 
 scenario partial-550 --queue "$queue" bob@example.net carol@example.net <"$data/plain.eml"
 check "--queue, one recipient refused for good: only that one buried, with its reply, exit 69" \
