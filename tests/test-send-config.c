@@ -571,6 +571,20 @@ test_default_file_missing (void)
   g_assert_cmpfloat (account->timeout, <, 0);
 }
 
+/* --account NAME needs the file that has it. */
+static void
+test_default_file_missing_named (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = default_config_path ();
+  SendAccount *account;
+
+  account = send_account_load (NULL, "work", &error);
+  g_assert_null (account);
+  g_assert_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, path));
+}
+
 static void
 test_config_file_missing (void)
 {
@@ -1548,6 +1562,7 @@ add_config_tests (void)
   g_test_add_func ("/send-config/file/parse-error", test_parse_error);
   g_test_add_func ("/send-config/file/bad-escape", test_bad_escape);
   g_test_add_func ("/send-config/file/default-missing", test_default_file_missing);
+  g_test_add_func ("/send-config/file/default-missing-named", test_default_file_missing_named);
   g_test_add_func ("/send-config/file/config-missing", test_config_file_missing);
   g_test_add_func ("/send-config/file/config-given", test_config_file_given);
   g_test_add_func ("/send-config/groups/inherit-defaults", test_inherit_defaults);

@@ -22,6 +22,8 @@
  *   server=lmtp:///run/dovecot/lmtp
  *
  * Groups. Every group but [defaults] is one account, named by the group.
+ * --account NAME picks one (an error when the file has no [NAME], or when
+ * there is no file).
  * [defaults] may hold "account=NAME", the account used when --account is
  * not given (with no account= and a single account, that one is used), and
  * any account key: each account inherits it unless it sets the key itself.
@@ -30,6 +32,9 @@
  * Keys. An unknown key, in any group, is an error, so that a typo does not
  * pass silently. The values of the account in use and of [defaults] are
  * checked; every error names the file and the line: "FILE:LINE: key: why".
+ * A key given twice in a group: the last one counts. The command-line
+ * options of the same names set the same keys, over the file's, with the
+ * same checks.
  *
  *   server            the server, as a URI:
  *                       smtp://HOST[:PORT]     SMTP, port 25 by default
@@ -69,7 +74,8 @@
  *                     default NOTIFY= of each recipient (RFC 3461)
  *   dsn-return        full | hdrs: the default RET= of the message
  *   queue             a directory: a message that fails temporarily is kept
- *                     there for smtpkit-send --flush (created 0700)
+ *                     there for smtpkit-send --flush (created 0700; its
+ *                     layout is described at the top of send-queue.c)
  *   helo              the name to give in EHLO/LHLO instead of the
  *                     machine's
  *
