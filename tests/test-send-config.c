@@ -431,6 +431,12 @@ test_parse_error (void)
 
   account = load_text ("[a]\nserver=smtp://localhost\nthis is not a key file line\n", NULL, &error);
   g_assert_null (account);
+  assert_config_error_at (error, 3, "this is not a key file line");
+
+  /* A message that quotes no line still names the file. */
+  g_clear_error (&error);
+  account = load_text ("server=smtp://localhost\n", NULL, &error);
+  g_assert_null (account);
   g_assert_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_CONFIG);
   g_assert_true (g_str_has_prefix (error->message, prefix));
 }

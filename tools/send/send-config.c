@@ -873,6 +873,35 @@ account_from_file (const AccountsFile *file,
   return g_steal_pointer (&account);
 }
 
+/* GKeyFile quotes the line it cannot parse ("Key file contains line “…”
+ * which is not ...") but gives no number: find the line it quotes. 0 when
+ * the message quotes none (or is translated otherwise). */
+static guint
+parse_error_line (const char *text,
+                  const char *message)
+{
+  const char *open = strstr (message, "“");
+  const char *close = open != NULL ? strstr (open, "”") : NULL;
+  g_autofree char *quoted = NULL;
+  g_auto (GStrv) lines = NULL;
+  guint i;
+
+  if (close == NULL)
+    return 0;
+  quoted = g_strndup (open + strlen ("“"), close - open - strlen ("“"));
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 0; lines[i] != NULL; i++)
+    {
+      gsize length = strlen (lines[i]);
+
+      if (length > 0 && lines[i][length - 1] == '\r')
+        lines[i][length - 1] = '\0';
+      if (strcmp (lines[i], quoted) == 0)
+        return i + 1;
+    }
+  return 0;
+}
+
 static AccountsFile *
 accounts_file_read (const char *path,
                     GError    **error)
@@ -889,8 +918,14 @@ accounts_file_read (const char *path,
     }
   if (!g_key_file_load_from_data (file->keys, file->text, -1, G_KEY_FILE_NONE, &local_error))
     {
-      g_set_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_CONFIG,
-                   "%s: %s", path, local_error->message);
+      guint line = parse_error_line (file->text, local_error->message);
+
+      if (line != 0)
+        g_set_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_CONFIG,
+                     "%s:%u: %s", path, line, local_error->message);
+      else
+        g_set_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_CONFIG,
+                     "%s: %s", path, local_error->message);
       return NULL;
     }
   if (!check_key_names (file, error))
