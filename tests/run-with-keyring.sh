@@ -10,6 +10,9 @@
 # test-send-config register its /send-config/secret-service/ cases. The
 # daemon exits with the session bus, when PROGRAM has; the directory is
 # removed whatever happens. PROGRAM's exit status is this script's.
+#
+# Under meson test --setup valgrind, SMTPKIT_TEST_WRAPPER holds valgrind's
+# command line (words separated by spaces): PROGRAM runs under it.
 
 set -eu
 
@@ -33,6 +36,7 @@ dbus-run-session -- sh -c '
     echo "Bail out! gnome-keyring-daemon --unlock did not start" 
     exit 1
   fi
-  exec "$@"
+  # shellcheck disable=SC2086 # the wrapper is words
+  exec ${SMTPKIT_TEST_WRAPPER:-} "$@"
 ' run-with-keyring "$@" || status=$?
 exit "$status"

@@ -431,6 +431,12 @@ test_parse_error (void)
 
   account = load_text ("[a]\nserver=smtp://localhost\nthis is not a key file line\n", NULL, &error);
   g_assert_null (account);
+  assert_config_error_at (error, 3, "this is not a key file line");
+
+  /* A message that quotes no line still names the file. */
+  g_clear_error (&error);
+  account = load_text ("server=smtp://localhost\n", NULL, &error);
+  g_assert_null (account);
   g_assert_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_CONFIG);
   g_assert_true (g_str_has_prefix (error->message, prefix));
 }
@@ -569,6 +575,20 @@ test_default_file_missing (void)
   g_assert_null (account->origin);
   g_assert_null (account->server);
   g_assert_cmpfloat (account->timeout, <, 0);
+}
+
+/* --account NAME needs the file that has it. */
+static void
+test_default_file_missing_named (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = default_config_path ();
+  SendAccount *account;
+
+  account = send_account_load (NULL, "work", &error);
+  g_assert_null (account);
+  g_assert_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, path));
 }
 
 static void
@@ -1548,6 +1568,7 @@ add_config_tests (void)
   g_test_add_func ("/send-config/file/parse-error", test_parse_error);
   g_test_add_func ("/send-config/file/bad-escape", test_bad_escape);
   g_test_add_func ("/send-config/file/default-missing", test_default_file_missing);
+  g_test_add_func ("/send-config/file/default-missing-named", test_default_file_missing_named);
   g_test_add_func ("/send-config/file/config-missing", test_config_file_missing);
   g_test_add_func ("/send-config/file/config-given", test_config_file_given);
   g_test_add_func ("/send-config/groups/inherit-defaults", test_inherit_defaults);

@@ -22,6 +22,8 @@
  *   server=lmtp:///run/dovecot/lmtp
  *
  * Groups. Every group but [defaults] is one account, named by the group.
+ * --account NAME picks one (an error when the file has no [NAME], or when
+ * there is no file).
  * [defaults] may hold "account=NAME", the account used when --account is
  * not given (with no account= and a single account, that one is used), and
  * any account key: each account inherits it unless it sets the key itself.
@@ -30,6 +32,9 @@
  * Keys. An unknown key, in any group, is an error, so that a typo does not
  * pass silently. The values of the account in use and of [defaults] are
  * checked; every error names the file and the line: "FILE:LINE: key: why".
+ * A key given twice in a group: the last one counts. The command-line
+ * options of the same names set the same keys, over the file's, with the
+ * same checks.
  *
  *   server            the server, as a URI:
  *                       smtp://HOST[:PORT]     SMTP, port 25 by default
@@ -69,7 +74,8 @@
  *                     default NOTIFY= of each recipient (RFC 3461)
  *   dsn-return        full | hdrs: the default RET= of the message
  *   queue             a directory: a message that fails temporarily is kept
- *                     there for smtpkit-send --flush (created 0700)
+ *                     there for smtpkit-send --flush (created 0700; its
+ *                     layout is described at the top of send-queue.c)
  *   helo              the name to give in EHLO/LHLO instead of the
  *                     machine's
  *
@@ -867,6 +873,35 @@ account_from_file (const AccountsFile *file,
   return g_steal_pointer (&account);
 }
 
+/* GKeyFile quotes the line it cannot parse ("Key file contains line “…”
+ * which is not ...") but gives no number: find the line it quotes. 0 when
+ * the message quotes none (or is translated otherwise). */
+static guint
+parse_error_line (const char *text,
+                  const char *message)
+{
+  const char *open = strstr (message, "“");
+  const char *close = open != NULL ? strstr (open, "”") : NULL;
+  g_autofree char *quoted = NULL;
+  g_auto (GStrv) lines = NULL;
+  guint i;
+
+  if (close == NULL)
+    return 0;
+  quoted = g_strndup (open + strlen ("“"), close - open - strlen ("“"));
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 0; lines[i] != NULL; i++)
+    {
+      gsize length = strlen (lines[i]);
+
+      if (length > 0 && lines[i][length - 1] == '\r')
+        lines[i][length - 1] = '\0';
+      if (strcmp (lines[i], quoted) == 0)
+        return i + 1;
+    }
+  return 0;
+}
+
 static AccountsFile *
 accounts_file_read (const char *path,
                     GError    **error)
@@ -883,8 +918,14 @@ accounts_file_read (const char *path,
     }
   if (!g_key_file_load_from_data (file->keys, file->text, -1, G_KEY_FILE_NONE, &local_error))
     {
-      g_set_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_CONFIG,
-                   "%s: %s", path, local_error->message);
+      guint line = parse_error_line (file->text, local_error->message);
+
+      if (line != 0)
+        g_set_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_CONFIG,
+                     "%s:%u: %s", path, line, local_error->message);
+      else
+        g_set_error (error, SEND_CONFIG_ERROR, SEND_CONFIG_ERROR_CONFIG,
+                     "%s: %s", path, local_error->message);
       return NULL;
     }
   if (!check_key_names (file, error))
