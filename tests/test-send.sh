@@ -426,6 +426,15 @@ scenario mail-550 --queue "$queue" bob@example.net <"$data/plain.eml"
 check "--queue, a permanent failure: exit 69, buried in dead.letter/ with the reason" \
   eval 'played 69 && [ "$(buried)" -ge 1 ] && grep -rq "sender rejected" "$queue/dead.letter" && [ "$(queued)" -eq 0 ]'
 
+queue=$tmp/queue2
+scenario mail-451 --queue "$queue" bob@example.net carol@example.net <"$data/plain.eml"
+start_scenario partial-550
+run "$send" --timeout 10 --local-hostname client.test --server "smtp://127.0.0.1:$port" \
+  --queue "$queue" --flush
+stop_server
+check "--flush, one recipient refused for good: it alone is buried, with its reply; exit 69" \
+  eval 'played 69 && [ "$(queued)" -eq 0 ] && [ "$(buried)" -eq 1 ] && grep -rq "carol@example.net: 550 5.1.1" "$queue/dead.letter" && grep -rq "^recipients=carol@example.net;\?$" "$queue/dead.letter"'
+
 run "$send" --server smtp://127.0.0.1:1 --flush
 check "--flush without a queue: exit 64" eval 'exited 64'
 

@@ -506,6 +506,8 @@ typedef struct
   const SendAccount *account;
   const char *queue;
   gboolean flushing;
+  guint partly_buried;     /* --flush: entries some of whose recipients
+                            * were refused for good */
 } Context;
 
 static SendQueueEntry *
@@ -733,7 +735,7 @@ run_send (const Options *options)
   g_autoptr (GError) error = NULL;
   g_autoptr (SendAccount) account = load_account (options, options->account, &error);
   g_auto (Job) job = { 0 };
-  Context context = { options, account, NULL, FALSE };
+  Context context = { options, account, NULL, FALSE, 0 };
 
   if (account == NULL || !job_init (&job, options, account, &error))
     return fail (error);
@@ -752,6 +754,7 @@ deliver_queued (const SendQueueEntry  *entry,
   g_autoptr (GError) error = NULL;
   g_autoptr (SendAccount) account = load_account (context->options, entry->account, &error);
   g_auto (Job) job = { 0 };
+  g_autoptr (GHashTable) refused = NULL;
   Context mine = *context;
   int status;
 
@@ -773,12 +776,18 @@ deliver_queued (const SendQueueEntry  *entry,
   job.size = g_bytes_get_size (entry->message);
   mine.account = account;
 
-  status = send_job (&mine, &job);
-  if (status == EX_OK)
+  refused = deliver (account, &job, context->options->verbose, &error);
+  status = settle (&mine, &job, refused, error);
+  /* Accepted by some: the entry has done its work, and settle() queued
+   * or buried the refused ones anew. Burying the whole entry would put
+   * the accepted recipients in dead.letter/ too. */
+  if (refused != NULL && status == EX_UNAVAILABLE)
+    context->partly_buried++;
+  if (refused != NULL || status == EX_OK)
     return 0;
   if (status == EX_UNAVAILABLE || status == EX_DATAERR)
     {
-      *reason = g_strdup_printf ("refused (exit status %d)", status);
+      *reason = g_strdup (error->message);
       return -1;
     }
   return 1;
@@ -789,7 +798,7 @@ run_flush (const Options *options)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (SendAccount) account = NULL;
-  Context context = { options, NULL, NULL, TRUE };
+  Context context = { options, NULL, NULL, TRUE, 0 };
   guint delivered = 0, kept = 0, buried = 0;
 
   if (options->queue != NULL)
@@ -809,7 +818,12 @@ run_flush (const Options *options)
     return fail (error);
   g_printerr ("%s: %u delivered, %u kept, %u buried in dead.letter/\n", g_get_prgname (),
               delivered, kept, buried);
-  return kept > 0 ? EX_TEMPFAIL : buried > 0 ? EX_UNAVAILABLE : EX_OK;
+  if (context.partly_buried > 0)
+    g_printerr ("%s: %u of the delivered refused by some recipients for good\n",
+                g_get_prgname (), context.partly_buried);
+  if (kept > 0)
+    return EX_TEMPFAIL;
+  return buried > 0 || context.partly_buried > 0 ? EX_UNAVAILABLE : EX_OK;
 }
 
 /* ---- --store-password ------------------------------------------------------------ */
