@@ -440,6 +440,14 @@ check "--flush without a queue: exit 64" eval 'exited 64'
 
 # ---- the man page -------------------------------------------------------------------------
 
+# Every long option of --help is in the man page (written \-\-name there).
+missing=
+for option in $("$send" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+  grep -qF -- "$(printf '%s' "$option" | sed 's/-/\\-/g')" "$man_page" || missing="$missing $option"
+done
+echo "missing from the man page:$missing" >"$tmp/err"
+check "the man page documents every option of --help" eval '[ -z "$missing" ]'
+
 if command -v groff >/dev/null; then
   status=0
   LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$man_page" >"$tmp/out" 2>"$tmp/err" || status=$?
