@@ -101,6 +101,12 @@ mailer erin@example.net <"$tmp/bcc.eml"
 check "without -t: only the arguments, and Bcc is still stripped" \
   eval 'exited 0 && [ "$(envelope)" = "from=<alice@example.org> to=<erin@example.net>" ] && lacks "^Bcc:" "$(stored)"'
 
+printf 'From: Alice <alice@example.org>\nTo: bob@example.net\nSubject: resent\nResent-Date: Tue, 01 Dec 2026 12:00:00 +0000\nResent-From: carol@example.net\nResent-To: erin@example.net\nResent-Bcc: frank@example.net\n\nHi.\n' \
+  >"$tmp/resent.eml"
+mailer erin@example.net frank@example.net <"$tmp/resent.eml"
+check "Resent-Bcc does not leave the machine either; Resent-To stays" \
+  eval 'exited 0 && [ "$(envelope)" = "from=<alice@example.org> to=<erin@example.net>,<frank@example.net>" ] && lacks "^Resent-Bcc:" "$(stored)" && lacks "frank" "$(stored)" && has "^Resent-To: erin@example.net" "$(stored)"'
+
 printf 'To: bob@example.net\nSubject: no From\n\nHi.\n' >"$tmp/nofrom.eml"
 mailer -f alice@example.org -F "Alice Liddell" bob@example.net <"$tmp/nofrom.eml"
 check "-f and -F: the envelope sender, and a From header with the full name" \
