@@ -30,6 +30,10 @@ PACKAGES=(
   libgmime-3.0-dev
   gobject-introspection libgirepository1.0-dev gi-docgen
   libjson-glib-dev
+  # smtpkit-send keeps passwords in the Secret Service; its test runs a
+  # private gnome-keyring on a private session bus and checks the stored
+  # item with secret-tool (tests/run-with-keyring.sh).
+  libsecret-1-dev gnome-keyring libsecret-tools dbus-daemon
   python3 curl
   valgrind
   # The interop tests (tests/interop/) start private instances of these
@@ -298,7 +302,7 @@ demo ()
   # --timeout bounds each wait for the server; timeout(1) bounds the whole
   # run, so that the demo ends whatever happens.
   SMTPKIT_PLUGIN_PATH="$REPO_ROOT/$BUILD_DIR/plugins" \
-    timeout 120 "$send" --debug 1 --timeout 30 --server "127.0.0.1:$port" \
+    timeout 120 "$send" -v --timeout 30 --server "smtp://127.0.0.1:$port" \
       --from alice@example.org \
       --subject "Hello from libsmtpkit" \
       --body "Hi Bob, hi Carol,
@@ -338,10 +342,10 @@ this message went through libsmtpkit's smtpkit-send to its fake server.
 
   echo
   echo "== message as the server received it =="
-  shopt -s nullglob
-  messages=("$demo_tmp"/spool/*.eml)
-  shopt -u nullglob
-  if [ ${#messages[@]} -eq 1 ]; then
+  # The sink names the file of each message it stored on a line of its
+  # own: "message N: from=<…> to=<…> size=S file=PATH".
+  mapfile -t messages < <(sed -n 's/^message [0-9]*: .* file=//p' "$demo_tmp/server.log")
+  if [ ${#messages[@]} -eq 1 ] && [ -f "${messages[0]}" ]; then
     cat "${messages[0]}"
   else
     show_server_log

@@ -50,6 +50,8 @@ typedef struct
                             * give: starttls for smtp:// to a host that is
                             * not loopback, implicit for smtps://, none
                             * for loopback and unix sockets */
+  gboolean tls_mode_set;   /* "tls" was given: send_account_finish()
+                            * keeps tls_mode instead of the default */
   char *ca_file;
   char *user;
   char *password_command;  /* run with /bin/sh -c; first line of stdout */
