@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # run-with-keyring.sh PROGRAM [ARGS...]: run PROGRAM against a real Secret
 # Service, a gnome-keyring of its own.
 #
