@@ -339,7 +339,7 @@ this message went through libsmtpkit's smtpkit-send to its fake server.
   echo
   echo "== message as the server received it =="
   shopt -s nullglob
-  messages=("$demo_tmp"/spool/*.eml)
+  messages=("$demo_tmp"/spool/new/*)
   shopt -u nullglob
   if [ ${#messages[@]} -eq 1 ]; then
     cat "${messages[0]}"

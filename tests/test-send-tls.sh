@@ -81,8 +81,8 @@ for mode in starttls implicit-tls; do
   start_server "$mode"
 
   run_send --tls "$tls" --ca-file "$ca"
-  if [ "$status" -eq 0 ] && [ "$(ls "$tmp"/spool/*.eml | wc -l)" -eq 1 ] &&
-     grep -q '^hello' "$tmp"/spool/*.eml; then
+  if [ "$status" -eq 0 ] && [ "$(ls "$tmp"/spool/new/* | wc -l)" -eq 1 ] &&
+     grep -q '^hello' "$tmp"/spool/new/*; then
     ok "--tls $tls --ca-file: delivered"
   else
     not_ok "--tls $tls --ca-file: delivered (exit $status)"
