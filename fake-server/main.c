@@ -77,34 +77,25 @@ usage_error (GOptionContext *context,
   return 2;
 }
 
-/* --refuse-rcpt and --tempfail-rcpt: "PATTERN=REPLY" is the rule
- * "rcpt:PATTERN=REPLY", and PATTERN alone has the @fallback reply. */
+/* --reply "STEP[:PATTERN]=REPLY", with @prefix "" and no @fallback; or
+ * --refuse-rcpt and --tempfail-rcpt, "PATTERN=REPLY" with @prefix
+ * "rcpt:", where PATTERN alone has the @fallback reply. */
 static gboolean
-add_rcpt_rules (SmtpkitFakeServer  *server,
-                char              **items,
-                const char         *fallback,
-                GError            **error)
+add_replies (SmtpkitFakeServer  *server,
+             char              **items,
+             const char         *prefix,
+             const char         *fallback,
+             GError            **error)
 {
   for (guint i = 0; items != NULL && items[i] != NULL; i++)
     {
-      g_autofree char *rule = g_strconcat ("rcpt:", items[i], NULL);
+      g_autofree char *rule = g_strconcat (prefix, items[i], NULL);
       g_autofree char *with_fallback = g_strconcat (rule, "=", fallback, NULL);
 
-      if (!smtpkit_fake_server_add_reply (server, rule, NULL) &&
-          !smtpkit_fake_server_add_reply (server, with_fallback, error))
+      if (!smtpkit_fake_server_add_reply (server, rule, fallback != NULL ? NULL : error) &&
+          (fallback == NULL || !smtpkit_fake_server_add_reply (server, with_fallback, error)))
         return FALSE;
     }
-  return TRUE;
-}
-
-static gboolean
-add_replies (SmtpkitFakeServer  *server,
-             char              **rules,
-             GError            **error)
-{
-  for (guint i = 0; rules != NULL && rules[i] != NULL; i++)
-    if (!smtpkit_fake_server_add_reply (server, rules[i], error))
-      return FALSE;
   return TRUE;
 }
 
@@ -290,9 +281,9 @@ main (int    argc,
   if (fault_rates != NULL && !smtpkit_fake_server_set_faults (server, fault_rates, seed, &error))
     return usage_error (context, error->message);
   if (sink_dir != NULL &&
-      (!add_rcpt_rules (server, refuse_rcpt, "550 5.1.1 No such user", &error) ||
-       !add_rcpt_rules (server, tempfail_rcpt, "450 4.2.0 Try again later", &error) ||
-       !add_replies (server, replies, &error) ||
+      (!add_replies (server, refuse_rcpt, "rcpt:", "550 5.1.1 No such user", &error) ||
+       !add_replies (server, tempfail_rcpt, "rcpt:", "450 4.2.0 Try again later", &error) ||
+       !add_replies (server, replies, "", NULL, &error) ||
        !smtpkit_fake_server_set_close_after (server, close_after, &error) ||
        (auth != NULL && !set_auth (server, auth, user, password, accept_any, &error))))
     return usage_error (context, error->message);

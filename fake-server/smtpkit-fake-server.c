@@ -660,6 +660,12 @@ static gboolean
 check_auth (SmtpkitFakeServer  *self,
             GError            **error)
 {
+  if (self->auth_mechanisms == NULL && self->require_auth)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "require-auth is set, but AUTH is not offered: no client could send");
+      return FALSE;
+    }
   if (self->auth_mechanisms == NULL)
     return TRUE;
   if (g_hash_table_size (self->users) == 0 && !self->any_credentials)

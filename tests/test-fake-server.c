@@ -2372,7 +2372,8 @@ test_sink_auth_extension (Fixture       *f,
   assert_auth_user (f, "anyone");
 }
 
-/* Mistakes in the AUTH configuration are told when listening. */
+/* Mistakes in the AUTH configuration are told when listening: AUTH with
+ * no user, require-auth without AUTH, SCRAM with any credentials. */
 static void
 test_sink_auth_misconfigured (Fixture       *f,
                               gconstpointer  data)
@@ -2383,6 +2384,13 @@ test_sink_auth_misconfigured (Fixture       *f,
 
   new_sink (f, NULL);
   g_assert_true (smtpkit_fake_server_set_auth_mechanisms (f->server, plain, &error));
+  g_assert_false (smtpkit_fake_server_listen_tcp (f->server, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* AUTH required, and not offered. */
+  new_sink (f, NULL);
+  g_object_set (f->server, "require-auth", TRUE, NULL);
   g_assert_false (smtpkit_fake_server_listen_tcp (f->server, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
