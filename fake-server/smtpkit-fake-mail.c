@@ -96,9 +96,9 @@ parameters_to_json (const char *const *parameters)
 
   for (guint i = 0; parameters[i] != NULL; i++)
     {
-      const char *eq = strchr (parameters[i], '=');
-      g_autofree char *keyword = g_ascii_strup (parameters[i],
-                                                eq != NULL ? eq - parameters[i] : -1);
+      g_autofree char *parameter = g_utf8_make_valid (parameters[i], -1);
+      const char *eq = strchr (parameter, '=');
+      g_autofree char *keyword = g_ascii_strup (parameter, eq != NULL ? eq - parameter : -1);
 
       if (eq != NULL)
         json_object_set_string_member (object, keyword, eq + 1);
@@ -118,8 +118,9 @@ recipients_to_json (SmtpkitFakeMail *self)
   for (guint i = 0; i < self->rcpt_parameters->len; i++)
     {
       g_autoptr (JsonObject) recipient = json_object_new ();
+      g_autofree char *address = g_utf8_make_valid (self->recipients->pdata[i], -1);
 
-      json_object_set_string_member (recipient, "address", self->recipients->pdata[i]);
+      json_object_set_string_member (recipient, "address", address);
       json_object_set_member (recipient, "parameters",
                               parameters_to_json (self->rcpt_parameters->pdata[i]));
       json_array_add_object_element (array, g_steal_pointer (&recipient));

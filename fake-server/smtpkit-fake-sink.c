@@ -514,9 +514,30 @@ set_errno_error (GError     **error,
   return FALSE;
 }
 
+/* link() rather than rename(), as Maildir has it: it never replaces a
+ * message already there. Where the filesystem has no hard links, the
+ * unique name has to do. */
+static gboolean
+move_into_new (const char *from,
+               const char *to)
+{
+  if (link (from, to) == 0)
+    {
+      g_unlink (from);
+      return TRUE;
+    }
+  if (errno != EPERM && errno != ENOTSUP && errno != ENOSYS)
+    return FALSE;
+  if (g_file_test (to, G_FILE_TEST_EXISTS))
+    {
+      errno = EEXIST;
+      return FALSE;
+    }
+  return g_rename (from, to) == 0;
+}
+
 /* The envelope first, then the message into new/: a reader that finds a
- * message finds its envelope. link() rather than rename(): it never
- * replaces a message already there. */
+ * message finds its envelope. */
 static gboolean
 deliver (Spool            *spool,
          SmtpkitFakeMail  *mail,
@@ -526,13 +547,12 @@ deliver (Spool            *spool,
 
   if (!g_file_set_contents (mail->envelope_path, json, -1, error))
     return FALSE;
-  if (link (spool->tmp_path, mail->path) < 0)
+  if (!move_into_new (spool->tmp_path, mail->path))
     {
-      set_errno_error (error, "link the message into", mail->path);
+      set_errno_error (error, "move the message into", mail->path);
       g_unlink (mail->envelope_path);
       return FALSE;
     }
-  g_unlink (spool->tmp_path);
   return TRUE;
 }
 

@@ -2214,7 +2214,8 @@ test_sink_envelope_json (Fixture       *f,
   assert_reply (f->client, greeting);
   client_send (f->client, "HELO plain.test\r\n", -1);
   assert_reply (f->client, "250 sink.test\r\n");
-  send_message (f->client, "d@w", "x\r\n");
+  /* An 8-bit address without SMTPUTF8: the JSON stays valid. */
+  send_message (f->client, "d\xff@w", "x\r\n");
   g_clear_pointer (&received, g_ptr_array_unref);
   received = smtpkit_fake_server_get_received (f->server);
   g_assert_cmpuint (received->len, ==, 2);
@@ -2223,6 +2224,10 @@ test_sink_envelope_json (Fixture       *f,
   g_assert_true (json_object_get_null_member (envelope, "auth_user"));
   g_assert_false (json_object_get_boolean_member (envelope, "tls"));
   g_assert_cmpstr (json_object_get_string_member (envelope, "helo"), ==, "plain.test");
+  recipients = json_object_get_array_member (envelope, "recipients");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (recipients, 0), "address"),
+                   ==, "d\xef\xbf\xbd@w");
+  g_assert_cmpstr (smtpkit_fake_mail_get_recipients (received->pdata[1])[0], ==, "d\xff@w");
   g_assert_null (smtpkit_fake_mail_get_auth_user (received->pdata[1]));
 }
 
