@@ -112,27 +112,42 @@ sink_start (Sink               *sink,
 {
   sink->spool = g_build_filename (spool_root, name, NULL);
   sink->server = smtpkit_fake_server_new_sink (sink->spool, extensions);
+  /* Counted, not kept in memory: the memory measured is the client's. */
+  g_object_set (sink->server, "keep-received", FALSE, NULL);
   if (!smtpkit_fake_server_listen_tcp (sink->server, error))
     return FALSE;
   sink->host = g_strdup_printf ("127.0.0.1:%u", smtpkit_fake_server_get_port (sink->server));
   return TRUE;
 }
 
-/* Stops the server and removes what it spooled. */
+static void
+remove_dir_files (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      g_remove (child);
+    }
+  g_rmdir (path);
+}
+
+/* Stops the server and removes what it spooled: a Maildir, and the
+ * envelopes. */
 static void
 sink_finish (Sink *sink)
 {
-  g_autoptr (GDir) dir = NULL;
-  const char *name;
+  static const char *const subdirs[] = { "tmp", "new", "cur", "envelopes" };
 
   if (sink->server != NULL)
     smtpkit_fake_server_stop (sink->server);
   g_clear_object (&sink->server);
-  dir = g_dir_open (sink->spool, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
     {
-      g_autofree char *path = g_build_filename (sink->spool, name, NULL);
-      g_remove (path);
+      g_autofree char *path = g_build_filename (sink->spool, subdirs[i], NULL);
+      remove_dir_files (path);
     }
   g_rmdir (sink->spool);
   g_clear_pointer (&sink->spool, g_free);

@@ -3,9 +3,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <glib-unix.h>
 
@@ -29,7 +31,11 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* In a worker thread. */
+/* In a worker thread. The addresses are written as the client sent
+ * them, UTF-8 with SMTPUTF8: not through g_print(), which turns what the
+ * locale's charset lacks (everything but ASCII in the C locale) into
+ * '?'. One write per line, so that lines of concurrent clients do not
+ * mix. */
 static void
 on_message_received (SmtpkitFakeServer *server,
                      guint              index,
@@ -39,12 +45,13 @@ on_message_received (SmtpkitFakeServer *server,
                      guint64            size,
                      gpointer           user_data)
 {
-  g_autoptr (GString) to = g_string_new (NULL);
+  g_autoptr (GString) line = g_string_new (NULL);
 
+  g_string_append_printf (line, "message %u: from=<%s> to=", index, sender);
   for (guint i = 0; recipients[i] != NULL; i++)
-    g_string_append_printf (to, "%s<%s>", i > 0 ? "," : "", recipients[i]);
-  g_print ("message %u: from=<%s> to=%s size=%" G_GUINT64_FORMAT " file=%s\n",
-           index, sender, to->str, size, path);
+    g_string_append_printf (line, "%s<%s>", i > 0 ? "," : "", recipients[i]);
+  g_string_append_printf (line, " size=%" G_GUINT64_FORMAT " file=%s\n", size, path);
+  fwrite (line->str, 1, line->len, stdout);
   fflush (stdout);
 }
 
@@ -70,6 +77,48 @@ usage_error (GOptionContext *context,
   return 2;
 }
 
+/* --reply "STEP[:PATTERN]=REPLY", with @prefix "" and no @fallback; or
+ * --refuse-rcpt and --tempfail-rcpt, "PATTERN=REPLY" with @prefix
+ * "rcpt:", where PATTERN alone has the @fallback reply. */
+static gboolean
+add_replies (SmtpkitFakeServer  *server,
+             char              **items,
+             const char         *prefix,
+             const char         *fallback,
+             GError            **error)
+{
+  for (guint i = 0; items != NULL && items[i] != NULL; i++)
+    {
+      g_autofree char *rule = g_strconcat (prefix, items[i], NULL);
+      g_autofree char *with_fallback = g_strconcat (rule, "=", fallback, NULL);
+
+      if (!smtpkit_fake_server_add_reply (server, rule, fallback != NULL ? NULL : error) &&
+          (fallback == NULL || !smtpkit_fake_server_add_reply (server, with_fallback, error)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* --auth PLAIN,LOGIN with --user and --password, or
+ * --accept-any-credentials. */
+static gboolean
+set_auth (SmtpkitFakeServer  *server,
+          const char         *mechanisms,
+          const char         *user,
+          const char         *password,
+          gboolean            accept_any,
+          GError            **error)
+{
+  g_auto (GStrv) names = g_strsplit (mechanisms, ",", -1);
+
+  if (!smtpkit_fake_server_set_auth_mechanisms (server, (const char *const *) names, error))
+    return FALSE;
+  if (user != NULL)
+    smtpkit_fake_server_add_user (server, user, password);
+  smtpkit_fake_server_set_accept_any_credentials (server, accept_any);
+  return TRUE;
+}
+
 int
 main (int    argc,
       char **argv)
@@ -82,6 +131,18 @@ main (int    argc,
   g_autofree char *port_file = NULL;
   g_auto (GStrv) extensions = NULL;
   g_autofree char *fault_rates = NULL;
+  g_autofree char *auth = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *close_after = NULL;
+  g_auto (GStrv) refuse_rcpt = NULL;
+  g_auto (GStrv) tempfail_rcpt = NULL;
+  g_auto (GStrv) replies = NULL;
+  g_auto (GStrv) args = NULL;
+  gboolean accept_any = FALSE;
+  gboolean require_tls = FALSE;
+  gboolean require_auth = FALSE;
+  int delay = 0;
   gint64 seed = 0;
   int max_messages = 0;
   int step_timeout = 0;
@@ -115,6 +176,34 @@ main (int    argc,
       "RATES" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
       "The seed of --fault-rate's random choices (default 0)", "N" },
+    { "auth", 0, 0, G_OPTION_ARG_STRING, &auth,
+      "Offer AUTH with these SASL mechanisms, e.g. PLAIN,LOGIN,CRAM-MD5,SCRAM-SHA-256 (sink)",
+      "MECHANISMS" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user,
+      "The user AUTH accepts, with --password (sink)", "NAME" },
+    { "password", 0, 0, G_OPTION_ARG_STRING, &password,
+      "The password of --user (sink)", "PASSWORD" },
+    { "accept-any-credentials", 0, 0, G_OPTION_ARG_NONE, &accept_any,
+      "AUTH accepts any user and password (PLAIN, LOGIN, CRAM-MD5; sink)", NULL },
+    { "require-tls", 0, 0, G_OPTION_ARG_NONE, &require_tls,
+      "Refuse MAIL and AUTH with 530 before STARTTLS (sink)", NULL },
+    { "require-auth", 0, 0, G_OPTION_ARG_NONE, &require_auth,
+      "Refuse MAIL with 530 before AUTH (sink)", NULL },
+    { "refuse-rcpt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &refuse_rcpt,
+      "Refuse recipients matching PATTERN (a glob), by default with "
+      "550 5.1.1 No such user (sink; repeatable)", "PATTERN[=REPLY]" },
+    { "tempfail-rcpt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &tempfail_rcpt,
+      "Refuse recipients matching PATTERN for now, by default with "
+      "450 4.2.0 Try again later (sink; repeatable)", "PATTERN[=REPLY]" },
+    { "reply", 0, 0, G_OPTION_ARG_STRING_ARRAY, &replies,
+      "Answer STEP (greeting, ehlo, mail, rcpt, data, dot) with REPLY instead; ehlo, mail and "
+      "rcpt take :PATTERN, e.g. mail:*@spam.test=550 5.7.1 Go away (sink; repeatable)",
+      "STEP[:PATTERN]=REPLY" },
+    { "delay", 0, 0, G_OPTION_ARG_INT, &delay,
+      "Wait MS milliseconds before each reply; other connections are not held up (sink)", "MS" },
+    { "close-after", 0, 0, G_OPTION_ARG_STRING, &close_after,
+      "Close the connection after the reply to STEP: greeting, ehlo, mail, rcpt, data, dot (sink)",
+      "STEP" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -125,14 +214,20 @@ main (int    argc,
   State state = { NULL, };
   gboolean ok;
 
+  /* The options are taken as UTF-8 whatever the locale (parse_strv does
+   * not convert them), and so are the addresses printed. */
+  setlocale (LC_ALL, "");
+  args = g_strdupv (argv);
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
                                 "A fake SMTP server for tests: a sink that stores every message,\n"
                                 "or a scripted server that plays a scenario file. It listens on\n"
                                 "loopback addresses and unix sockets only.");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!g_option_context_parse_strv (context, &args, &error))
     return usage_error (context, error->message);
+  if (args[1] != NULL)
+    return usage_error (context, "this program takes no arguments but options");
   if ((sink_dir == NULL) == (scenario_path == NULL))
     return usage_error (context, "give one of --sink DIR and --scenario FILE");
   if (listen != NULL && unix_path != NULL)
@@ -141,8 +236,20 @@ main (int    argc,
     return usage_error (context, "--port-file needs a TCP port, not --unix");
   if ((starttls || implicit_tls) && sink_dir == NULL)
     return usage_error (context, "--starttls and --implicit-tls are for --sink");
-  if (fault_rates != NULL && sink_dir == NULL)
-    return usage_error (context, "--fault-rate is for --sink");
+  if (sink_dir == NULL && (fault_rates != NULL || auth != NULL || user != NULL || accept_any ||
+                           require_tls || require_auth || refuse_rcpt != NULL ||
+                           tempfail_rcpt != NULL || replies != NULL || delay != 0 ||
+                           close_after != NULL))
+    return usage_error (context, "--fault-rate, --auth, --require-*, --refuse-rcpt, "
+                                 "--tempfail-rcpt, --reply, --delay and --close-after are for --sink");
+  if ((user == NULL) != (password == NULL))
+    return usage_error (context, "give --user and --password together");
+  if ((user != NULL || accept_any) && auth == NULL)
+    return usage_error (context, "--user and --accept-any-credentials need --auth");
+  if (require_tls && !starttls && !implicit_tls)
+    return usage_error (context, "--require-tls needs --starttls or --implicit-tls");
+  if (delay < 0)
+    return usage_error (context, "--delay takes a positive number");
   if (seed < 0 || seed > G_MAXUINT32)
     return usage_error (context, "--seed takes a number from 0 to 4294967295");
   if (max_messages < 0 || step_timeout < 0)
@@ -159,7 +266,11 @@ main (int    argc,
       server = smtpkit_fake_server_new_scripted (scenario);
     }
   else
-    server = smtpkit_fake_server_new_sink (sink_dir, (const char *const *) extensions);
+    {
+      server = smtpkit_fake_server_new_sink (sink_dir, (const char *const *) extensions);
+      /* The program may run for long: what it received is on disk. */
+      g_object_set (server, "keep-received", FALSE, NULL);
+    }
 
   if (hostname != NULL)
     g_object_set (server, "hostname", hostname, NULL);
@@ -169,6 +280,16 @@ main (int    argc,
     g_object_set (server, "step-timeout", (guint) step_timeout, NULL);
   if (fault_rates != NULL && !smtpkit_fake_server_set_faults (server, fault_rates, seed, &error))
     return usage_error (context, error->message);
+  if (sink_dir != NULL &&
+      (!add_replies (server, refuse_rcpt, "rcpt:", "550 5.1.1 No such user", &error) ||
+       !add_replies (server, tempfail_rcpt, "rcpt:", "450 4.2.0 Try again later", &error) ||
+       !add_replies (server, replies, "", NULL, &error) ||
+       !smtpkit_fake_server_set_close_after (server, close_after, &error) ||
+       (auth != NULL && !set_auth (server, auth, user, password, accept_any, &error))))
+    return usage_error (context, error->message);
+  if (sink_dir != NULL)
+    g_object_set (server, "require-tls", require_tls, "require-auth", require_auth,
+                  "reply-delay", (guint) delay, NULL);
   if (starttls || implicit_tls)
     {
       GTlsCertificate *certificate = smtpkit_fake_server_get_certificate ("good");

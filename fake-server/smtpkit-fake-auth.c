@@ -28,8 +28,9 @@ struct _SmtpkitFakeAuth
 {
   Mechanism mechanism;
   char *name;
-  char *user;
-  char *password;
+  GHashTable *users;   /* user name → password */
+  gboolean any;        /* any user, any password (not for Cyrus) */
+  char *authenticated; /* the user verified */
   guint step;        /* responses taken so far */
   char *login_user;  /* LOGIN: the user name given */
   char *challenge;   /* CRAM-MD5 */
@@ -132,8 +133,7 @@ cyrus_ready (GError **error)
  * in parallel never share an entry of the sasldb. */
 static sasl_conn_t *
 cyrus_new (const char  *mechanism,
-           const char  *user,
-           const char  *password,
+           GHashTable  *users,
            GError     **error)
 {
   static gint serial;
@@ -155,7 +155,12 @@ cyrus_new (const char  *mechanism,
     ret = SASL_NOMECH;
   if (ret == SASL_OK)
     {
-      ret = sasl_setpass (sasl, user, password, strlen (password), NULL, 0, SASL_SET_CREATE);
+      GHashTableIter iter;
+      gpointer user, password;
+
+      g_hash_table_iter_init (&iter, users);
+      while (ret == SASL_OK && g_hash_table_iter_next (&iter, &user, &password))
+        ret = sasl_setpass (sasl, user, password, strlen (password), NULL, 0, SASL_SET_CREATE);
       if (ret == SASL_OK)
         return sasl;
     }
@@ -194,7 +199,13 @@ cyrus_step (SmtpkitFakeAuth  *auth,
       *challenge = g_bytes_new (out, out_len);
       return SMTPKIT_FAKE_AUTH_CONTINUE;
     case SASL_OK:
-      return SMTPKIT_FAKE_AUTH_OK;
+      {
+        const void *user = NULL;
+
+        sasl_getprop (auth->sasl, SASL_USERNAME, &user);
+        auth->authenticated = g_strdup (user);
+        return SMTPKIT_FAKE_AUTH_OK;
+      }
     case SASL_BADPROT:
     case SASL_BADPARAM:
     case SASL_TOOWEAK:
@@ -254,17 +265,57 @@ text_of (GBytes *bytes)
   return memchr (data, '\0', len) == NULL ? g_strndup (data, len) : NULL;
 }
 
+/* With one user, who was expected: for messages. */
+static const char *
+only_user (SmtpkitFakeAuth *auth)
+{
+  GHashTableIter iter;
+  gpointer user = NULL;
+
+  g_hash_table_iter_init (&iter, auth->users);
+  if (g_hash_table_size (auth->users) != 1 || !g_hash_table_iter_next (&iter, &user, NULL))
+    return NULL;
+  return user;
+}
+
+static SmtpkitFakeAuthResult
+unknown_user (SmtpkitFakeAuth  *auth,
+              const char       *user,
+              char            **message)
+{
+  const char *expected = only_user (auth);
+
+  *message = expected != NULL ? g_strdup_printf ("user '%s' is not '%s'", user, expected)
+                              : g_strdup_printf ("no user '%s'", user);
+  return SMTPKIT_FAKE_AUTH_FAILED;
+}
+
+static SmtpkitFakeAuthResult
+verified (SmtpkitFakeAuth *auth,
+          const char      *user)
+{
+  auth->authenticated = g_strdup (user);
+  return SMTPKIT_FAKE_AUTH_OK;
+}
+
 static SmtpkitFakeAuthResult
 check_credentials (SmtpkitFakeAuth  *auth,
                    const char       *user,
                    const char       *password,
                    char            **message)
 {
-  if (strcmp (user, auth->user) != 0)
-    *message = g_strdup_printf ("user '%s' is not '%s'", user, auth->user);
-  else if (strcmp (password, auth->password) != 0)
-    *message = g_strdup_printf ("wrong password for '%s'", user);
-  return *message == NULL ? SMTPKIT_FAKE_AUTH_OK : SMTPKIT_FAKE_AUTH_FAILED;
+  const char *expected = g_hash_table_lookup (auth->users, user);
+
+  if (auth->any)
+    return verified (auth, user);
+  if (expected == NULL)
+    return unknown_user (auth, user, message);
+  if (strcmp (password, expected) != 0)
+    {
+      *message = g_strdup_printf ("wrong password for '%s'", user);
+      return SMTPKIT_FAKE_AUTH_FAILED;
+    }
+  return verified (auth, user);
 }
 
 /* RFC 4616: authzid NUL authcid NUL passwd. */
@@ -278,6 +329,8 @@ plain_step (SmtpkitFakeAuth  *auth,
   const char *data;
   const char *nul1, *nul2;
   g_autofree char *authzid = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
 
   if (response == NULL)
     {
@@ -296,18 +349,16 @@ plain_step (SmtpkitFakeAuth  *auth,
       return SMTPKIT_FAKE_AUTH_ERROR;
     }
   authzid = g_strndup (data, nul1 - data);
-  if (*authzid != '\0' && strcmp (authzid, auth->user) != 0)
+  user = g_strndup (nul1 + 1, nul2 - nul1 - 1);
+  password = g_strndup (nul2 + 1, data + len - nul2 - 1);
+  /* No acting for another user: the fake server has no authorization. */
+  if (*authzid != '\0' && strcmp (authzid, user) != 0)
     {
       *message = g_strdup_printf ("authorization identity '%s' is neither empty nor '%s'",
-                                  authzid, auth->user);
+                                  authzid, user);
       return SMTPKIT_FAKE_AUTH_FAILED;
     }
-  {
-    g_autofree char *user = g_strndup (nul1 + 1, nul2 - nul1 - 1);
-    g_autofree char *password = g_strndup (nul2 + 1, data + len - nul2 - 1);
-
-    return check_credentials (auth, user, password, message);
-  }
+  return check_credentials (auth, user, password, message);
 }
 
 /* draft-murchison-sasl-login: "Username:", "Password:"; the user name may
@@ -350,6 +401,7 @@ cram_md5_step (SmtpkitFakeAuth  *auth,
 {
   g_autofree char *text = NULL;
   g_autofree char *digest = NULL;
+  const char *password;
   char *space;
 
   if (auth->challenge == NULL)
@@ -377,43 +429,90 @@ cram_md5_step (SmtpkitFakeAuth  *auth,
       return SMTPKIT_FAKE_AUTH_ERROR;
     }
   *space = '\0';
-  digest = g_compute_hmac_for_string (G_CHECKSUM_MD5, (const guint8 *) auth->password,
-                                      strlen (auth->password), auth->challenge, -1);
-  if (strcmp (text, auth->user) != 0)
-    *message = g_strdup_printf ("user '%s' is not '%s'", text, auth->user);
-  else if (strcmp (space + 1, digest) != 0)
-    *message = g_strdup_printf ("wrong digest for '%s' (the password is wrong): '%s', expected '%s'",
-                                text, space + 1, digest);
-  return *message == NULL ? SMTPKIT_FAKE_AUTH_OK : SMTPKIT_FAKE_AUTH_FAILED;
+  password = g_hash_table_lookup (auth->users, text);
+  if (auth->any)
+    return verified (auth, text);
+  if (password == NULL)
+    return unknown_user (auth, text, message);
+  digest = g_compute_hmac_for_string (G_CHECKSUM_MD5, (const guint8 *) password,
+                                      strlen (password), auth->challenge, -1);
+  if (strcmp (space + 1, digest) != 0)
+    {
+      *message = g_strdup_printf ("wrong digest for '%s' (the password is wrong): '%s', expected '%s'",
+                                  text, space + 1, digest);
+      return SMTPKIT_FAKE_AUTH_FAILED;
+    }
+  return verified (auth, text);
 }
 
 /* ---- the exchange ----------------------------------------------------- */
 
-/* A new exchange that accepts @user with @password only. %NULL when the
- * mechanism cannot be checked. */
+/* A new exchange that accepts the @users (user name → password), or with
+ * @any every user with any password. %NULL when the mechanism cannot be
+ * checked: Cyrus's mechanisms need the passwords, so not @any. */
+SmtpkitFakeAuth *
+smtpkit_fake_auth_new_for_users (const char  *mechanism,
+                                 GHashTable  *users,
+                                 gboolean     any,
+                                 GError     **error)
+{
+  static const char *const builtin[] = { "PLAIN", "LOGIN", "CRAM-MD5" };
+  g_autoptr (SmtpkitFakeAuth) auth = g_new0 (SmtpkitFakeAuth, 1);
+
+  auth->name = g_ascii_strup (mechanism, -1);
+  auth->users = g_hash_table_ref (users);
+  auth->any = any;
+  auth->mechanism = MECH_CYRUS;
+  for (guint i = 0; i < G_N_ELEMENTS (builtin); i++)
+    if (strcmp (auth->name, builtin[i]) == 0)
+      auth->mechanism = i;
+  if (auth->mechanism == MECH_CYRUS && any)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "%s cannot accept any credentials: the server side needs the password "
+                   "(give the users and their passwords)", auth->name);
+      return NULL;
+    }
+  if (auth->mechanism == MECH_CYRUS)
+    {
+      auth->sasl = cyrus_new (auth->name, users, error);
+      if (auth->sasl == NULL)
+        return NULL;
+    }
+  return g_steal_pointer (&auth);
+}
+
+/* A new exchange that accepts @user with @password only. */
 SmtpkitFakeAuth *
 smtpkit_fake_auth_new (const char  *mechanism,
                        const char  *user,
                        const char  *password,
                        GError     **error)
 {
-  static const char *const builtin[] = { "PLAIN", "LOGIN", "CRAM-MD5" };
-  g_autoptr (SmtpkitFakeAuth) auth = g_new0 (SmtpkitFakeAuth, 1);
+  g_autoptr (GHashTable) users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-  auth->name = g_ascii_strup (mechanism, -1);
-  auth->user = g_strdup (user);
-  auth->password = g_strdup (password);
-  auth->mechanism = MECH_CYRUS;
-  for (guint i = 0; i < G_N_ELEMENTS (builtin); i++)
-    if (strcmp (auth->name, builtin[i]) == 0)
-      auth->mechanism = i;
-  if (auth->mechanism == MECH_CYRUS)
-    {
-      auth->sasl = cyrus_new (auth->name, user, password, error);
-      if (auth->sasl == NULL)
-        return NULL;
-    }
-  return g_steal_pointer (&auth);
+  g_hash_table_insert (users, g_strdup (user), g_strdup (password));
+  return smtpkit_fake_auth_new_for_users (mechanism, users, FALSE, error);
+}
+
+/* The user the exchange verified, once it is OK. */
+const char *
+smtpkit_fake_auth_get_user (SmtpkitFakeAuth *auth)
+{
+  return auth->authenticated;
+}
+
+/* Strict base64 of a response; in an initial response "=" stands for
+ * none, and the empty string is invalid (RFC 4954 §4). */
+GBytes *
+smtpkit_fake_auth_decode_response (const char *text,
+                                   gboolean    initial)
+{
+  if (initial && strcmp (text, "=") == 0)
+    return g_bytes_new (NULL, 0);
+  if (initial && *text == '\0')
+    return NULL;
+  return smtpkit_fake_auth_decode_base64 (text);
 }
 
 /*
@@ -452,8 +551,8 @@ smtpkit_fake_auth_free (SmtpkitFakeAuth *auth)
       sasl_dispose (&auth->sasl);
     }
   g_free (auth->name);
-  g_free (auth->user);
-  g_free (auth->password);
+  g_hash_table_unref (auth->users);
+  g_free (auth->authenticated);
   g_free (auth->login_user);
   g_free (auth->challenge);
   g_free (auth);

@@ -449,19 +449,6 @@ read_line (Player                    *pl,
   return TRUE;
 }
 
-/* Strict base64 of a response; in an initial response "=" stands for
- * none, and the empty string is invalid (RFC 4954 §4). */
-static GBytes *
-decode_response (const char *text,
-                 gboolean    initial)
-{
-  if (initial && strcmp (text, "=") == 0)
-    return g_bytes_new (NULL, 0);
-  if (initial && *text == '\0')
-    return NULL;
-  return smtpkit_fake_auth_decode_base64 (text);
-}
-
 static gboolean
 not_base64 (Player                    *pl,
             const SmtpkitScenarioStep *step,
@@ -502,7 +489,7 @@ run_expect_auth (Player                    *pl,
 
       return mismatch (pl, step, error, "expected %s, %s", expected, received);
     }
-  if (words[2] != NULL && (response = decode_response (words[2], TRUE)) == NULL)
+  if (words[2] != NULL && (response = smtpkit_fake_auth_decode_response (words[2], TRUE)) == NULL)
     return not_base64 (pl, step, "initial response", words[2], error);
 
   auth = smtpkit_fake_auth_new (step->mechanism, step->user, step->password, &local_error);
@@ -531,7 +518,7 @@ run_expect_auth (Player                    *pl,
                (!step->auth_ok ||
                 mismatch (pl, step, error, "AUTH failed: the client cancelled the exchange"));
       g_clear_pointer (&response, g_bytes_unref);
-      response = decode_response (line, FALSE);
+      response = smtpkit_fake_auth_decode_response (line, FALSE);
       if (response == NULL)
         return not_base64 (pl, step, "response", line, error);
     }

@@ -3,6 +3,8 @@
  * smtpkit-fake-conn.c    blocking, buffered I/O on one client connection
  * smtpkit-fake-script.c  plays the server side of a scenario
  * smtpkit-fake-sink.c    the sink: a minimal SMTP server that spools mail
+ * smtpkit-fake-rules.c   the sink's steps and the replies set for them
+ * smtpkit-fake-mail.c    a message the sink received, and its envelope
  * smtpkit-fake-server.c  the object: listener thread, worker pool, results
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -76,15 +78,92 @@ gboolean smtpkit_fake_script_play (SmtpkitFakeServer  *server,
                                    SmtpkitFakeConn    *conn,
                                    GError            **error);
 
+/* ---- smtpkit-fake-rules.c --------------------------------------------- */
+
+/* The points of a session where a reply can be set or the sink close. */
+typedef enum
+{
+  SMTPKIT_FAKE_STEP_NONE,
+  SMTPKIT_FAKE_STEP_GREETING,
+  SMTPKIT_FAKE_STEP_EHLO, /* and HELO */
+  SMTPKIT_FAKE_STEP_MAIL,
+  SMTPKIT_FAKE_STEP_RCPT,
+  SMTPKIT_FAKE_STEP_DATA, /* the reply to DATA itself, 354 */
+  SMTPKIT_FAKE_STEP_DOT,  /* the reply after the data, or to BDAT LAST */
+  SMTPKIT_FAKE_N_STEPS
+} SmtpkitFakeStep;
+
+/* "rcpt:*@bad.test=550 5.1.1 No such user": see
+ * smtpkit_fake_server_add_reply(). */
+typedef struct
+{
+  SmtpkitFakeStep step;
+  GPatternSpec *pattern; /* casefolded; NULL: any */
+  char *reply;
+} SmtpkitFakeRule;
+
+gboolean smtpkit_fake_step_parse (const char       *name,
+                                  SmtpkitFakeStep  *step,
+                                  GError          **error);
+SmtpkitFakeRule *smtpkit_fake_rule_parse (const char  *text,
+                                          GError     **error);
+void smtpkit_fake_rule_free (SmtpkitFakeRule *rule);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmtpkitFakeRule, smtpkit_fake_rule_free)
+const char *smtpkit_fake_rules_match (GPtrArray       *rules,
+                                      SmtpkitFakeStep  step,
+                                      const char      *subject);
+
+/* ---- smtpkit-fake-mail.c ---------------------------------------------- */
+
+struct _SmtpkitFakeMail
+{
+  GObject parent_instance;
+  guint index;
+  char *path;            /* SPOOL/new/NAME */
+  char *envelope_path;   /* SPOOL/envelopes/NAME.json */
+  char *sender;
+  GStrv mail_parameters;
+  GPtrArray *recipients;      /* NULL-terminated: a GStrv */
+  GPtrArray *rcpt_parameters; /* a GStrv per recipient */
+  char *auth_user;
+  gboolean tls;
+  char *helo;
+  guint64 size;
+  GDateTime *received;
+};
+
+SmtpkitFakeMail *smtpkit_fake_mail_new (const char *sender,
+                                        const char *parameters);
+void smtpkit_fake_mail_add_recipient (SmtpkitFakeMail *mail,
+                                      const char      *address,
+                                      const char      *parameters);
+char *smtpkit_fake_mail_to_json (SmtpkitFakeMail *mail);
+
 /* ---- smtpkit-fake-sink.c ---------------------------------------------- */
 
+/* What the sink does, fixed once the server listens. */
+typedef struct
+{
+  const char *hostname;
+  const char *spool_dir;
+  const char *const *extensions;      /* AUTH left out: the sink offers it */
+  GTlsCertificate *certificate;       /* offers STARTTLS, or for implicit TLS */
+  gboolean implicit_tls;
+  const char *const *auth_mechanisms; /* upper case; NULL: no AUTH */
+  GHashTable *users;                  /* user name → password */
+  gboolean any_credentials;
+  gboolean require_tls;
+  gboolean require_auth;
+  guint reply_delay;                  /* ms before each reply */
+  SmtpkitFakeStep close_after;
+  GPtrArray *rules;                   /* of SmtpkitFakeRule */
+} SmtpkitFakeSinkConfig;
+
+/* Makes SPOOL/tmp, new, cur and envelopes. */
+gboolean smtpkit_fake_sink_make_spool (const char  *spool_dir,
+                                       GError     **error);
 void smtpkit_fake_sink_serve (SmtpkitFakeServer  *server,
                               SmtpkitFakeConn    *conn,
-                              const char         *hostname,
-                              const char         *spool_dir,
-                              const char *const  *extensions,
-                              GTlsCertificate    *certificate,
-                              gboolean            implicit_tls,
                               GRand              *faults);
 
 /* ---- smtpkit-fake-tls.c ----------------------------------------------- */
@@ -110,6 +189,13 @@ SmtpkitFakeAuth *smtpkit_fake_auth_new (const char  *mechanism,
                                         const char  *user,
                                         const char  *password,
                                         GError     **error);
+SmtpkitFakeAuth *smtpkit_fake_auth_new_for_users (const char  *mechanism,
+                                                  GHashTable  *users,
+                                                  gboolean     any,
+                                                  GError     **error);
+const char *smtpkit_fake_auth_get_user (SmtpkitFakeAuth *auth);
+GBytes *smtpkit_fake_auth_decode_response (const char *text,
+                                           gboolean    initial);
 SmtpkitFakeAuthResult smtpkit_fake_auth_step (SmtpkitFakeAuth  *auth,
                                               GBytes           *response,
                                               GBytes          **challenge,
@@ -131,11 +217,10 @@ SmtpkitFakeFault smtpkit_fake_server_draw_fault (SmtpkitFakeServer *server,
                                                  GRand             *faults,
                                                  gboolean           may_refuse);
 void smtpkit_fake_server_message_received (SmtpkitFakeServer *server,
-                                           guint              index,
-                                           const char        *path,
-                                           const char        *sender,
-                                           char             **recipients,
-                                           guint64            size);
+                                           SmtpkitFakeMail   *mail);
+gboolean smtpkit_fake_server_prepare_sink (SmtpkitFakeServer  *server,
+                                           GError            **error);
+const SmtpkitFakeSinkConfig *smtpkit_fake_server_get_sink_config (SmtpkitFakeServer *server);
 
 gboolean smtpkit_fake_server_get_any_case (SmtpkitFakeServer *server);
 

@@ -21,7 +21,14 @@
  *   [struct@Scenario] on the first connection and checks every byte the
  *   client sends; [method@FakeServer.wait] gives the outcome;
  * - sink ([ctor@FakeServer.new_sink]): accepts any number of clients and
- *   messages, and stores each message in a spool directory.
+ *   messages, and stores each message in a spool directory, a Maildir,
+ *   with its envelope as JSON beside it; [method@FakeServer.get_received]
+ *   lists them. For the error paths of an application, a sink can refuse
+ *   what matches a pattern ([method@FakeServer.add_reply]), close after
+ *   a step ([method@FakeServer.set_close_after]), answer slowly
+ *   ([property@FakeServer:reply-delay]) or fail at random
+ *   ([method@FakeServer.set_faults]); it can require AUTH
+ *   ([method@FakeServer.set_auth_mechanisms]) and TLS.
  *
  * Scenarios can switch to TLS (`starttls`) with certificates generated
  * for the tests ([func@FakeServer.get_ca_file]) and check SASL
@@ -45,6 +52,8 @@ struct _SmtpkitFakeServer
   /* Configuration: fixed once listening. */
   SmtpkitScenario *scenario; /* scripted mode */
   char *spool_dir;           /* sink mode */
+  gboolean own_spool;        /* made by the server, removed with it */
+  GError *spool_error;       /* why it could not be made */
   GStrv extensions;
   char *hostname;
   char *address;
@@ -52,6 +61,17 @@ struct _SmtpkitFakeServer
   GTlsCertificate *tls_certificate; /* sink: offers STARTTLS */
   gboolean implicit_tls;            /* sink */
   gboolean any_case;                /* scripted: verbs match in any case */
+  GStrv auth_mechanisms;            /* sink: AUTH offered; NULL: not */
+  GHashTable *users;                /* sink: user name → password */
+  gboolean any_credentials;         /* sink */
+  gboolean require_tls;             /* sink */
+  gboolean require_auth;            /* sink */
+  guint reply_delay;                /* sink */
+  gboolean keep_received;           /* sink: the list of @received */
+  SmtpkitFakeStep close_after;      /* sink */
+  GPtrArray *rules;                 /* sink: of SmtpkitFakeRule */
+  GStrv offered_extensions;         /* sink: @extensions but AUTH */
+  SmtpkitFakeSinkConfig sink_config; /* made from all that by start() */
 
   GSocketListener *listener;
   char *listen_address;
@@ -84,6 +104,7 @@ struct _SmtpkitFakeServer
   gboolean finished;
   GError *result;
   GString *transcript;
+  GPtrArray *received; /* sink: of SmtpkitFakeMail */
 };
 
 G_DEFINE_FINAL_TYPE (SmtpkitFakeServer, smtpkit_fake_server, G_TYPE_OBJECT)
@@ -96,6 +117,10 @@ enum
   PROP_STEP_TIMEOUT,
   PROP_TLS_CERTIFICATE,
   PROP_IMPLICIT_TLS,
+  PROP_REQUIRE_TLS,
+  PROP_REQUIRE_AUTH,
+  PROP_REPLY_DELAY,
+  PROP_KEEP_RECEIVED,
   N_PROPS
 };
 
@@ -123,6 +148,28 @@ smtpkit_fake_server_init (SmtpkitFakeServer *self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->transcript = g_string_new (NULL);
+  self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) smtpkit_fake_rule_free);
+  self->received = g_ptr_array_new_with_free_func (g_object_unref);
+  self->keep_received = TRUE;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
 }
 
 static void
@@ -140,8 +187,16 @@ smtpkit_fake_server_finalize (GObject *object)
   SmtpkitFakeServer *self = SMTPKIT_FAKE_SERVER (object);
 
   g_clear_pointer (&self->scenario, smtpkit_scenario_unref);
+  if (self->own_spool)
+    remove_tree (self->spool_dir);
   g_free (self->spool_dir);
+  g_clear_error (&self->spool_error);
   g_strfreev (self->extensions);
+  g_strfreev (self->offered_extensions);
+  g_strfreev (self->auth_mechanisms);
+  g_hash_table_unref (self->users);
+  g_ptr_array_unref (self->rules);
+  g_ptr_array_unref (self->received);
   g_free (self->hostname);
   g_free (self->address);
   g_clear_object (&self->tls_certificate);
@@ -182,6 +237,18 @@ smtpkit_fake_server_get_property (GObject    *object,
     case PROP_IMPLICIT_TLS:
       g_value_set_boolean (value, self->implicit_tls);
       break;
+    case PROP_REQUIRE_TLS:
+      g_value_set_boolean (value, self->require_tls);
+      break;
+    case PROP_REQUIRE_AUTH:
+      g_value_set_boolean (value, self->require_auth);
+      break;
+    case PROP_REPLY_DELAY:
+      g_value_set_uint (value, self->reply_delay);
+      break;
+    case PROP_KEEP_RECEIVED:
+      g_value_set_boolean (value, self->keep_received);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -216,6 +283,18 @@ smtpkit_fake_server_set_property (GObject      *object,
       break;
     case PROP_IMPLICIT_TLS:
       self->implicit_tls = g_value_get_boolean (value);
+      break;
+    case PROP_REQUIRE_TLS:
+      self->require_tls = g_value_get_boolean (value);
+      break;
+    case PROP_REQUIRE_AUTH:
+      self->require_auth = g_value_get_boolean (value);
+      break;
+    case PROP_REPLY_DELAY:
+      self->reply_delay = g_value_get_uint (value);
+      break;
+    case PROP_KEEP_RECEIVED:
+      self->keep_received = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -286,22 +365,66 @@ smtpkit_fake_server_class_init (SmtpkitFakeServerClass *klass)
   properties[PROP_IMPLICIT_TLS] =
     g_param_spec_boolean ("implicit-tls", NULL, NULL, FALSE, flags);
 
+  /**
+   * SmtpkitFakeServer:require-tls:
+   *
+   * Sink only: MAIL and AUTH are refused with `530 5.7.0` until the
+   * client has started TLS, and AUTH is offered only under TLS. Set it
+   * before listening.
+   */
+  properties[PROP_REQUIRE_TLS] =
+    g_param_spec_boolean ("require-tls", NULL, NULL, FALSE, flags);
+
+  /**
+   * SmtpkitFakeServer:require-auth:
+   *
+   * Sink only: MAIL is refused with `530 5.7.0` until the client has
+   * authenticated (see [method@FakeServer.set_auth_mechanisms]). Set it
+   * before listening.
+   */
+  properties[PROP_REQUIRE_AUTH] =
+    g_param_spec_boolean ("require-auth", NULL, NULL, FALSE, flags);
+
+  /**
+   * SmtpkitFakeServer:reply-delay:
+   *
+   * Sink only: how long the sink waits before each reply, in
+   * milliseconds, to add latency. Each connection waits in its own
+   * worker: other connections are not slowed down. Set it before
+   * listening.
+   */
+  properties[PROP_REPLY_DELAY] =
+    g_param_spec_uint ("reply-delay", NULL, NULL, 0, G_MAXUINT / 1000, 0, flags);
+
+  /**
+   * SmtpkitFakeServer:keep-received:
+   *
+   * Sink only: whether the sink keeps a [class@FakeMail] of every message
+   * for [method@FakeServer.get_received], as it does by default. A sink
+   * that runs for long or takes very many messages turns it off, so that
+   * its memory does not grow; the messages are on disk all the same. Set
+   * it before listening.
+   */
+  properties[PROP_KEEP_RECEIVED] =
+    g_param_spec_boolean ("keep-received", NULL, NULL, TRUE, flags);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
    * SmtpkitFakeServer::message-received:
    * @server: the server
-   * @index: the message number, from 1, as in its file name
-   * @path: the file that holds the message: SPOOL/NNNNNN.eml
+   * @index: the message number, from 1, as in the reply `250 2.0.0 Ok:
+   *   queued as 000001`
+   * @path: the file that holds the message: `SPOOL/new/NAME`
    * @sender: the reverse-path of MAIL FROM, without angle brackets
    * @recipients: the forward-paths of RCPT TO, without angle brackets
    * @size: the size of the message in bytes, after un-dot-stuffing
    *
-   * A sink has stored a message (and SPOOL/NNNNNN.envelope with the MAIL
-   * and RCPT commands). Emitted **in the worker thread** that serves the
-   * client, before the final 250 reply is sent: when a client has its
-   * 250, the handler has run. Numbers are given out when DATA starts, so
-   * a message cut short leaves a gap.
+   * A sink has stored a message in `SPOOL/new/`, and its envelope in
+   * `SPOOL/envelopes/NAME.json` (see [class@FakeMail]). Emitted **in the
+   * worker thread** that serves the client, before the final 250 reply
+   * is sent: when a client has its 250, the handler has run. Numbers are
+   * given out when DATA starts, so a message cut short leaves a gap.
    */
   signals[MESSAGE_RECEIVED] =
     g_signal_new ("message-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -342,16 +465,24 @@ smtpkit_fake_server_new_scripted (SmtpkitScenario *scenario)
 
 /**
  * smtpkit_fake_server_new_sink:
- * @spool_dir: where to store messages; created when missing
+ * @spool_dir: (nullable): where to store messages, a Maildir; created
+ *   when missing. %NULL: a new temporary directory, removed with the
+ *   server (see [method@FakeServer.get_spool_dir])
  * @extensions: (array zero-terminated=1) (nullable): EHLO keywords with
  *   their parameters, such as `"SIZE 1000000"`, `"PIPELINING"`
  *
  * A server that accepts any mail from any number of clients. It answers
- * EHLO, HELO, MAIL, RCPT, DATA, RSET, NOOP, VRFY, EXPN, HELP and QUIT,
- * and stores each message as SPOOL/NNNNNN.eml (un-dot-stuffed, streamed to
- * disk) beside SPOOL/NNNNNN.envelope (the MAIL and RCPT commands). With
- * `SIZE n` among @extensions, MAIL with a larger SIZE= parameter gets
- * 552. See [signal@FakeServer::message-received].
+ * EHLO, HELO, MAIL, RCPT, DATA, BDAT, RSET, NOOP, VRFY, EXPN, HELP, QUIT,
+ * STARTTLS (with [property@FakeServer:tls-certificate]) and AUTH (with
+ * [method@FakeServer.set_auth_mechanisms]). Each message is written
+ * (un-dot-stuffed, streamed to disk) in `SPOOL/tmp/` under a unique
+ * Maildir name, its envelope in `SPOOL/envelopes/NAME.json`, and then
+ * the message is moved into `SPOOL/new/NAME`: a sink never overwrites a
+ * message, even one left by an earlier run. With `SIZE n` among
+ * @extensions, MAIL with a larger SIZE= parameter gets 552; `AUTH MECH
+ * ...` among them is the same as
+ * [method@FakeServer.set_auth_mechanisms], accepting any credentials
+ * unless users are added. See [signal@FakeServer::message-received].
  *
  * Returns: (transfer full): a new server; call a `listen` method next
  */
@@ -362,9 +493,13 @@ smtpkit_fake_server_new_sink (const char        *spool_dir,
   SmtpkitFakeServer *self = g_object_new (SMTPKIT_TYPE_FAKE_SERVER, NULL);
   const char *const none[] = { NULL };
 
-  g_return_val_if_fail (spool_dir != NULL, self);
-
-  self->spool_dir = g_strdup (spool_dir);
+  if (spool_dir != NULL)
+    self->spool_dir = g_strdup (spool_dir);
+  else
+    {
+      self->spool_dir = g_dir_make_tmp ("smtpkit-fake-sink-XXXXXX", &self->spool_error);
+      self->own_spool = self->spool_dir != NULL;
+    }
   self->extensions = g_strdupv ((char **) (extensions != NULL ? extensions : none));
   return self;
 }
@@ -414,9 +549,7 @@ serve_connection (gpointer data,
   if (self->scenario != NULL)
     play (self, conn);
   else
-    smtpkit_fake_sink_serve (self, conn, self->hostname, self->spool_dir,
-                             (const char *const *) self->extensions, self->tls_certificate,
-                             self->implicit_tls, faults);
+    smtpkit_fake_sink_serve (self, conn, faults);
   g_clear_pointer (&faults, g_rand_free);
   smtpkit_fake_conn_close (conn);
   g_signal_emit (self, signals[CONNECTION_CLOSED], 0);
@@ -485,18 +618,116 @@ stop_accepting (gpointer user_data)
 }
 
 static gboolean
+is_auth_extension (const char *extension)
+{
+  return g_ascii_strncasecmp (extension, "AUTH", 4) == 0 &&
+         (extension[4] == '\0' || extension[4] == ' ');
+}
+
+/* "AUTH PLAIN LOGIN" among the extensions offers AUTH as
+ * smtpkit_fake_server_set_auth_mechanisms() does: the sink answers it. */
+static gboolean
+take_auth_extension (SmtpkitFakeServer  *self,
+                     GError            **error)
+{
+  g_autoptr (GStrvBuilder) offered = g_strv_builder_new ();
+
+  for (guint i = 0; self->extensions[i] != NULL; i++)
+    {
+      g_auto (GStrv) words = NULL;
+
+      if (!is_auth_extension (self->extensions[i]))
+        {
+          g_strv_builder_add (offered, self->extensions[i]);
+          continue;
+        }
+      if (self->auth_mechanisms != NULL)
+        continue;
+      words = g_strsplit (self->extensions[i] + 4, " ", -1);
+      for (guint j = 0; words[j] != NULL; j++)
+        if (*words[j] != '\0' && !smtpkit_fake_server_set_auth_mechanisms (
+                                     self, (const char *const[]){ words[j], NULL }, error))
+          return FALSE;
+      self->any_credentials |= g_hash_table_size (self->users) == 0;
+    }
+  self->offered_extensions = g_strv_builder_end (offered);
+  return TRUE;
+}
+
+/* Every mechanism can be checked with the users given: a mistake is
+ * told at once, not as a 454 to the client. */
+static gboolean
+check_auth (SmtpkitFakeServer  *self,
+            GError            **error)
+{
+  if (self->auth_mechanisms == NULL && self->require_auth)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "require-auth is set, but AUTH is not offered: no client could send");
+      return FALSE;
+    }
+  if (self->auth_mechanisms == NULL)
+    return TRUE;
+  if (g_hash_table_size (self->users) == 0 && !self->any_credentials)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "AUTH is offered, but no user can log in: add a user and password, "
+                   "or accept any credentials");
+      return FALSE;
+    }
+  for (guint i = 0; self->auth_mechanisms[i] != NULL; i++)
+    {
+      g_autoptr (SmtpkitFakeAuth) auth = smtpkit_fake_auth_new_for_users (
+        self->auth_mechanisms[i], self->users, self->any_credentials, error);
+
+      if (auth == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Fixes the sink's configuration, once: by start(), or by a caller that
+ * serves a connection itself (the fuzz target). */
+gboolean
+smtpkit_fake_server_prepare_sink (SmtpkitFakeServer  *self,
+                                  GError            **error)
+{
+  SmtpkitFakeSinkConfig *config = &self->sink_config;
+
+  if (self->offered_extensions != NULL)
+    return TRUE;
+
+  if (self->spool_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->spool_error));
+      return FALSE;
+    }
+  if (!smtpkit_fake_sink_make_spool (self->spool_dir, error) ||
+      !take_auth_extension (self, error) || !check_auth (self, error))
+    return FALSE;
+
+  config->hostname = self->hostname;
+  config->spool_dir = self->spool_dir;
+  config->extensions = (const char *const *) self->offered_extensions;
+  config->certificate = self->tls_certificate;
+  config->implicit_tls = self->implicit_tls;
+  config->auth_mechanisms = (const char *const *) self->auth_mechanisms;
+  config->users = self->users;
+  config->any_credentials = self->any_credentials;
+  config->require_tls = self->require_tls;
+  config->require_auth = self->require_auth;
+  config->reply_delay = self->reply_delay;
+  config->close_after = self->close_after;
+  config->rules = self->rules;
+  return TRUE;
+}
+
+static gboolean
 start (SmtpkitFakeServer  *self,
        GError            **error)
 {
-  if (self->spool_dir != NULL && g_mkdir_with_parents (self->spool_dir, 0700) < 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "cannot create the spool directory %s: %s", self->spool_dir,
-                   g_strerror (errsv));
-      return FALSE;
-    }
+  if (self->scenario == NULL && !smtpkit_fake_server_prepare_sink (self, error))
+    return FALSE;
 
   self->pool = g_thread_pool_new (serve_connection, self, MAX_WORKERS, FALSE, error);
   if (self->pool == NULL)
@@ -870,14 +1101,22 @@ smtpkit_fake_server_next_message_index (SmtpkitFakeServer *self)
 
 void
 smtpkit_fake_server_message_received (SmtpkitFakeServer *self,
-                                      guint              index,
-                                      const char        *path,
-                                      const char        *sender,
-                                      char             **recipients,
-                                      guint64            size)
+                                      SmtpkitFakeMail   *mail)
 {
+  g_mutex_lock (&self->lock);
+  if (self->keep_received)
+    g_ptr_array_add (self->received, g_object_ref (mail));
   g_atomic_int_inc (&self->message_count);
-  g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, index, path, sender, recipients, size);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, mail->index, mail->path, mail->sender,
+                 mail->recipients->pdata, mail->size);
+}
+
+const SmtpkitFakeSinkConfig *
+smtpkit_fake_server_get_sink_config (SmtpkitFakeServer *self)
+{
+  return &self->sink_config;
 }
 
 /* ---- the private directory -------------------------------------------- */
@@ -946,4 +1185,248 @@ gboolean
 smtpkit_fake_server_get_any_case (SmtpkitFakeServer *self)
 {
   return self->any_case;
+}
+
+/* ---- sink configuration and results ----------------------------------- */
+
+/**
+ * smtpkit_fake_server_set_auth_mechanisms:
+ * @server: a sink server, not listening yet
+ * @mechanisms: (array zero-terminated=1): SASL mechanisms, such as
+ *   `PLAIN`, `LOGIN`, `CRAM-MD5`, `SCRAM-SHA-256`
+ * @error: return location for a #GError
+ *
+ * Offers AUTH with @mechanisms in the EHLO reply (with
+ * [property@FakeServer:require-tls], only under TLS) and checks the
+ * client's credentials against the users of
+ * [method@FakeServer.add_user], or accepts any with
+ * [method@FakeServer.set_accept_any_credentials]: `235` when they
+ * verify, `535 5.7.8` when they do not. PLAIN, LOGIN and CRAM-MD5 are
+ * checked by the fake server itself; other mechanisms by Cyrus SASL (see
+ * [func@FakeServer.supports_auth]), which needs the passwords. The user
+ * who authenticated is in the envelope of each message
+ * ([method@FakeMail.get_auth_user]). Calling it again adds mechanisms.
+ *
+ * Returns: %TRUE, or %FALSE with %G_IO_ERROR_NOT_SUPPORTED when a
+ *   mechanism cannot be checked
+ */
+gboolean
+smtpkit_fake_server_set_auth_mechanisms (SmtpkitFakeServer  *self,
+                                         const char *const  *mechanisms,
+                                         GError            **error)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), FALSE);
+  g_return_val_if_fail (mechanisms != NULL, FALSE);
+  g_return_val_if_fail (self->thread == NULL, FALSE);
+
+  if (self->auth_mechanisms != NULL)
+    g_strv_builder_addv (builder, (const char **) self->auth_mechanisms);
+  for (guint i = 0; mechanisms[i] != NULL; i++)
+    {
+      g_autofree char *name = g_ascii_strup (mechanisms[i], -1);
+
+      if (!smtpkit_fake_server_supports_auth (name, error))
+        return FALSE;
+      if (self->auth_mechanisms == NULL ||
+          !g_strv_contains ((const char *const *) self->auth_mechanisms, name))
+        g_strv_builder_add (builder, name);
+    }
+  g_strfreev (self->auth_mechanisms);
+  self->auth_mechanisms = g_strv_builder_end (builder);
+  return TRUE;
+}
+
+/**
+ * smtpkit_fake_server_add_user:
+ * @server: a sink server, not listening yet
+ * @user: a user name
+ * @password: its password
+ *
+ * Lets @user authenticate with @password (see
+ * [method@FakeServer.set_auth_mechanisms]). Adding a user again changes
+ * the password.
+ */
+void
+smtpkit_fake_server_add_user (SmtpkitFakeServer *self,
+                              const char        *user,
+                              const char        *password)
+{
+  g_return_if_fail (SMTPKIT_IS_FAKE_SERVER (self));
+  g_return_if_fail (user != NULL && password != NULL);
+  g_return_if_fail (self->thread == NULL);
+
+  g_hash_table_insert (self->users, g_strdup (user), g_strdup (password));
+}
+
+/**
+ * smtpkit_fake_server_set_accept_any_credentials:
+ * @server: a sink server, not listening yet
+ * @accept_any: whether any user name and password are accepted
+ *
+ * With @accept_any, AUTH succeeds whatever the credentials, for the
+ * mechanisms that do not need the password on the server's side (PLAIN,
+ * LOGIN, CRAM-MD5); the user name the client gave is the authenticated
+ * user.
+ */
+void
+smtpkit_fake_server_set_accept_any_credentials (SmtpkitFakeServer *self,
+                                                gboolean           accept_any)
+{
+  g_return_if_fail (SMTPKIT_IS_FAKE_SERVER (self));
+  g_return_if_fail (self->thread == NULL);
+
+  self->any_credentials = accept_any;
+}
+
+/**
+ * smtpkit_fake_server_add_reply:
+ * @server: a sink server, not listening yet
+ * @rule: `STEP=REPLY` or `STEP:PATTERN=REPLY`, such as
+ *   `rcpt:*@bad.test=550 5.1.1 No such user`
+ * @error: return location for a #GError
+ *
+ * Makes the sink answer a step with REPLY, a 4xx or 5xx reply code and
+ * its text, instead of carrying it out. The steps are `greeting`, `ehlo`
+ * (EHLO and HELO), `mail`, `rcpt`, `data` (the reply to DATA itself) and
+ * `dot` (the reply after the data, or to BDAT LAST: the message is not
+ * stored). For `ehlo`, `mail` and `rcpt`, a #GPatternSpec glob (`*` and
+ * `?`) may choose which EHLO names or addresses the rule is for, compared
+ * without regard to case. The first rule that matches wins. After a
+ * greeting that starts with 421 the sink closes.
+ *
+ * Returns: %TRUE, or %FALSE with %G_IO_ERROR_INVALID_ARGUMENT when @rule
+ *   cannot be read
+ */
+gboolean
+smtpkit_fake_server_add_reply (SmtpkitFakeServer  *self,
+                               const char         *rule,
+                               GError            **error)
+{
+  SmtpkitFakeRule *parsed;
+
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), FALSE);
+  g_return_val_if_fail (rule != NULL, FALSE);
+  g_return_val_if_fail (self->thread == NULL, FALSE);
+
+  parsed = smtpkit_fake_rule_parse (rule, error);
+  if (parsed == NULL)
+    return FALSE;
+  g_ptr_array_add (self->rules, parsed);
+  return TRUE;
+}
+
+/**
+ * smtpkit_fake_server_set_close_after:
+ * @server: a sink server, not listening yet
+ * @step: (nullable): `greeting`, `ehlo`, `mail`, `rcpt`, `data` or
+ *   `dot` (as in [method@FakeServer.add_reply]); %NULL: never
+ * @error: return location for a #GError
+ *
+ * Makes the sink close the connection right after its reply to @step,
+ * whatever that reply was: after `data`, the client is cut off while it
+ * sends the message; after `dot`, the message is stored but the client
+ * finds the connection closed when it goes on.
+ *
+ * Returns: %TRUE, or %FALSE with %G_IO_ERROR_INVALID_ARGUMENT for an
+ *   unknown step
+ */
+gboolean
+smtpkit_fake_server_set_close_after (SmtpkitFakeServer  *self,
+                                     const char         *step,
+                                     GError            **error)
+{
+  SmtpkitFakeStep parsed = SMTPKIT_FAKE_STEP_NONE;
+
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), FALSE);
+  g_return_val_if_fail (self->thread == NULL, FALSE);
+
+  if (step != NULL && !smtpkit_fake_step_parse (step, &parsed, error))
+    return FALSE;
+  self->close_after = parsed;
+  return TRUE;
+}
+
+/**
+ * smtpkit_fake_server_get_spool_dir:
+ * @server: a sink server
+ *
+ * The Maildir the sink stores messages in: the one given to
+ * [ctor@FakeServer.new_sink], or the temporary one the server made,
+ * which it removes when it is finalized.
+ *
+ * Returns: (nullable): the directory, or %NULL for a scripted server (or
+ *   when a temporary directory could not be made: listening says why)
+ */
+const char *
+smtpkit_fake_server_get_spool_dir (SmtpkitFakeServer *self)
+{
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), NULL);
+
+  return self->spool_dir;
+}
+
+static gpointer
+ref_mail (gconstpointer mail,
+          gpointer      user_data)
+{
+  return g_object_ref ((gpointer) mail);
+}
+
+/**
+ * smtpkit_fake_server_get_received:
+ * @server: a sink server
+ *
+ * The messages the sink has stored so far, in the order their final
+ * reply was sent (none when [property@FakeServer:keep-received] is
+ * off). Safe from any thread.
+ *
+ * Returns: (transfer full) (element-type SmtpkitFakeMail): a new array
+ */
+GPtrArray *
+smtpkit_fake_server_get_received (SmtpkitFakeServer *self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), NULL);
+
+  locker = g_mutex_locker_new (&self->lock);
+  return g_ptr_array_copy (self->received, ref_mail, NULL);
+}
+
+/**
+ * smtpkit_fake_server_wait_for_messages:
+ * @server: a sink server
+ * @count: how many messages
+ * @timeout_ms: how long to wait at most
+ * @error: return location for a #GError
+ *
+ * Blocks until the sink has stored @count messages in all, for a test
+ * whose application sends in the background. A client that has its
+ * final 250 need not wait: the message is stored by then.
+ *
+ * Returns: %TRUE, or %FALSE with %SMTPKIT_FAKE_SERVER_ERROR_TIMEOUT
+ */
+gboolean
+smtpkit_fake_server_wait_for_messages (SmtpkitFakeServer  *self,
+                                       guint               count,
+                                       guint               timeout_ms,
+                                       GError            **error)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (SMTPKIT_IS_FAKE_SERVER (self), FALSE);
+
+  locker = g_mutex_locker_new (&self->lock);
+  while ((guint) g_atomic_int_get (&self->message_count) < count &&
+         g_cond_wait_until (&self->cond, &self->lock, deadline))
+    ;
+  if ((guint) g_atomic_int_get (&self->message_count) >= count)
+    return TRUE;
+  g_set_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_TIMEOUT,
+               "the sink received %d messages of %u within %u ms",
+               g_atomic_int_get (&self->message_count), count, timeout_ms);
+  return FALSE;
 }

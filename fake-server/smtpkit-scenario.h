@@ -7,7 +7,13 @@
 
 #pragma once
 
+#if !defined(__SMTPKIT_FAKE_SERVER_INSIDE__) && !defined(SMTPKIT_FAKE_SERVER_COMPILATION)
+#error "Only <smtpkit-fake-server.h> can be included directly."
+#endif
+
 #include <glib.h>
+
+#include "smtpkit-fake-server-macros.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +42,7 @@ typedef enum
   SMTPKIT_FAKE_SERVER_ERROR_SCRIPT,
 } SmtpkitFakeServerError;
 
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 GQuark smtpkit_fake_server_error_quark (void);
 
 /**
@@ -53,25 +60,37 @@ typedef struct
 
 typedef struct _SmtpkitScenario SmtpkitScenario;
 
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 SmtpkitScenario *smtpkit_scenario_new_from_file (const char  *path,
                                                  GError     **error);
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 SmtpkitScenario *smtpkit_scenario_new_from_data (const char  *name,
                                                  const char  *text,
                                                  GError     **error);
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 SmtpkitScenario *smtpkit_scenario_ref (SmtpkitScenario *scenario);
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 void smtpkit_scenario_unref (SmtpkitScenario *scenario);
 
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 const char *smtpkit_scenario_get_name (SmtpkitScenario *scenario);
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 const char *smtpkit_scenario_get_path (SmtpkitScenario *scenario);
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 const char *smtpkit_scenario_get_title (SmtpkitScenario *scenario);
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 GPtrArray *smtpkit_scenario_get_client_steps (SmtpkitScenario *scenario);
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 guint smtpkit_scenario_get_n_server_steps (SmtpkitScenario *scenario);
 
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 guint8 *smtpkit_scenario_unescape (const char  *quoted,
                                    gsize       *len,
                                    GError     **error);
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 char *smtpkit_scenario_escape (const guint8 *data,
                                gsize         len);
+SMTPKIT_FAKE_SERVER_AVAILABLE_IN_ALL
 GPtrArray *smtpkit_scenario_split_args (const char  *text,
                                         GError     **error);
 

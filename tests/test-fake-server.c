@@ -7,6 +7,7 @@
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <sasl/sasl.h>
 
 #include "smtpkit-fake-server.h"
@@ -851,16 +852,36 @@ start_sink (Fixture           *f,
   assert_reply (f->client, "220 sink.test ESMTP smtpkit-fake-server\r\n");
 }
 
+/* The file of the @n-th message received, from 1: SPOOL/new/NAME. */
+static char *
+received_path (Fixture *f,
+               guint    n)
+{
+  g_autoptr (GPtrArray) received = smtpkit_fake_server_get_received (f->server);
+  g_autofree char *new_dir = g_build_filename (f->tmpdir, "spool", "new", NULL);
+  g_autofree char *dir = NULL;
+  const char *path;
+
+  g_assert_cmpuint (received->len, >=, n);
+  path = smtpkit_fake_mail_get_path (received->pdata[n - 1]);
+  dir = g_path_get_dirname (path);
+  g_assert_cmpstr (dir, ==, new_dir);
+  return g_strdup (path);
+}
+
 static void
 test_sink_message (Fixture       *f,
                    gconstpointer  data)
 {
   const char *const extensions[] = { "SIZE 1000", "PIPELINING", NULL };
   const char *message = ".leading dot\r\nSubject: t\r\n\r\n..\r\n\rx\r\n";
-  g_autofree char *eml = g_build_filename (f->tmpdir, "spool", "000001.eml", NULL);
-  g_autofree char *envelope = g_build_filename (f->tmpdir, "spool", "000001.envelope", NULL);
+  const char *const size_40[] = { "SIZE=40", NULL };
+  const char *const recipients[] = { "b@y", "c@z", NULL };
+  g_autofree char *eml = NULL;
   g_autofree char *text = NULL;
   g_autofree char *expected = NULL;
+  g_autoptr (GPtrArray) received = NULL;
+  SmtpkitFakeMail *mail;
 
   start_sink (f, extensions);
   client_send (f->client, "EHLO client.test\r\n", -1);
@@ -885,11 +906,16 @@ test_sink_message (Fixture       *f,
 
   /* In place by the time of the 250. */
   g_assert_cmpuint (smtpkit_fake_server_get_message_count (f->server), ==, 1);
+  eml = received_path (f, 1);
   text = read_file (eml);
   g_assert_cmpstr (text, ==, message);
-  g_clear_pointer (&text, g_free);
-  text = read_file (envelope);
-  g_assert_cmpstr (text, ==, "MAIL FROM:<a@x> SIZE=40\nRCPT TO:<b@y>\nRCPT TO:<c@z>\n");
+  received = smtpkit_fake_server_get_received (f->server);
+  mail = received->pdata[0];
+  g_assert_cmpstr (smtpkit_fake_mail_get_sender (mail), ==, "a@x");
+  g_assert_cmpstrv (smtpkit_fake_mail_get_mail_parameters (mail), size_40);
+  g_assert_cmpstrv (smtpkit_fake_mail_get_recipients (mail), recipients);
+  g_assert_cmpstr (smtpkit_fake_mail_get_helo (mail), ==, "client.test");
+  g_assert_true (g_file_test (smtpkit_fake_mail_get_envelope_path (mail), G_FILE_TEST_IS_REGULAR));
   g_assert_cmpuint (f->messages->len, ==, 1);
   expected = g_strdup_printf ("1 %s a@x b@y,c@z %" G_GSIZE_FORMAT, eml, strlen (message));
   g_assert_cmpstr (f->messages->pdata[0], ==, expected);
@@ -903,7 +929,7 @@ static void
 test_sink_pipelining (Fixture       *f,
                       gconstpointer  data)
 {
-  g_autofree char *eml = g_build_filename (f->tmpdir, "spool", "000002.eml", NULL);
+  g_autofree char *eml = NULL;
   g_autofree char *text = NULL;
 
   start_sink (f, NULL);
@@ -933,6 +959,7 @@ test_sink_pipelining (Fixture       *f,
   assert_closed (f->client);
 
   g_assert_cmpuint (smtpkit_fake_server_get_message_count (f->server), ==, 2);
+  eml = received_path (f, 2);
   text = read_file (eml);
   g_assert_cmpstr (text, ==, "two\r\n");
 }
@@ -1082,10 +1109,10 @@ static void
 test_sink_large (Fixture       *f,
                  gconstpointer  data)
 {
-  g_autofree char *eml = g_build_filename (f->tmpdir, "spool", "000001.eml", NULL);
   const char *line = ".a dot-stuffed line of the message body\r\n";
   g_autoptr (GString) chunk = g_string_new (NULL);
-  g_autoptr (GFile) file = g_file_new_for_path (eml);
+  g_autofree char *eml = NULL;
+  g_autoptr (GFile) file = NULL;
   g_autoptr (GFileInfo) info = NULL;
   g_autoptr (GError) error = NULL;
   const guint chunks = 200;
@@ -1103,6 +1130,8 @@ test_sink_large (Fixture       *f,
   client_send (f->client, ".\r\n", -1);
   assert_reply (f->client, "250 2.0.0 Ok: queued as 000001\r\n");
 
+  eml = received_path (f, 1);
+  file = g_file_new_for_path (eml);
   info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, NULL, &error);
   g_assert_no_error (error);
   /* One dot less per line. */
@@ -1513,7 +1542,7 @@ test_sink_starttls (Fixture       *f,
                     gconstpointer  data)
 {
   g_autofree char *spool = g_build_filename (f->tmpdir, "spool", NULL);
-  g_autofree char *eml = g_build_filename (spool, "000001.eml", NULL);
+  g_autofree char *eml = NULL;
   g_autofree char *text = NULL;
   g_autoptr (GSocketConnection) pipelining = NULL;
   g_autoptr (GIOStream) tls = NULL;
@@ -1547,6 +1576,7 @@ test_sink_starttls (Fixture       *f,
   assert_reply (tls, "250 2.0.0 Ok: queued as 000001\r\n");
   assert_reply (tls, "221 2.0.0 Bye\r\n");
   assert_closed (tls);
+  eml = received_path (f, 1);
   text = read_file (eml);
   g_assert_cmpstr (text, ==, "secret\r\n");
 
@@ -1957,6 +1987,674 @@ test_auth_unsupported (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
 }
 
+/* ---- the sink for applications ---------------------------------------- */
+
+/* A sink on SPOOL = TMPDIR/spool, configured by the test before
+ * listen_sink(). */
+static void
+new_sink (Fixture           *f,
+          const char *const *extensions)
+{
+  g_autofree char *spool = g_build_filename (f->tmpdir, "spool", NULL);
+
+  g_clear_object (&f->server);
+  f->server = smtpkit_fake_server_new_sink (spool, extensions);
+  g_object_set (f->server, "hostname", "sink.test", NULL);
+}
+
+static void
+listen_sink (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  smtpkit_fake_server_listen_tcp (f->server, &error);
+  g_assert_no_error (error);
+}
+
+static const char greeting[] = "220 sink.test ESMTP smtpkit-fake-server\r\n";
+
+/* The lines of an EHLO reply, CRLFs included, up to the last one. */
+static char *
+read_ehlo_reply (gpointer connection)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  while (TRUE)
+    {
+      g_autofree char *line = client_read_line (connection);
+
+      g_assert_true (g_str_has_prefix (line, "250"));
+      g_string_append (text, line);
+      if (line[3] == ' ')
+        return g_strdup (text->str);
+    }
+}
+
+static guint
+count_files (const char *spool,
+             const char *subdir)
+{
+  g_autofree char *path = g_build_filename (spool, subdir, NULL);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* One message, MAIL to the final reply, on @connection after EHLO. */
+static void
+send_message (gpointer    connection,
+              const char *to,
+              const char *body)
+{
+  g_autofree char *rcpt = g_strdup_printf ("RCPT TO:<%s>\r\n", to);
+  g_autofree char *line = NULL;
+
+  client_send (connection, "MAIL FROM:<a@x>\r\n", -1);
+  assert_reply (connection, "250 2.1.0 Ok\r\n");
+  client_send (connection, rcpt, -1);
+  assert_reply (connection, "250 2.1.5 Ok\r\n");
+  client_send (connection, "DATA\r\n", -1);
+  assert_reply (connection, "354 End data with <CR><LF>.<CR><LF>\r\n");
+  client_send (connection, body, -1);
+  client_send (connection, ".\r\n", -1);
+  line = client_read_line (connection);
+  g_assert_true (g_str_has_prefix (line, "250 2.0.0 Ok: queued as "));
+}
+
+/* A sink restarted on the same spool numbers from 1 again, and yet keeps
+ * the first run's message: unique Maildir names, never overwritten. */
+static void
+test_sink_maildir_restart (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *spool = g_build_filename (f->tmpdir, "spool", NULL);
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *text = NULL;
+
+  for (guint run = 0; run < 2; run++)
+    {
+      new_sink (f, NULL);
+      listen_sink (f);
+      g_clear_object (&f->client);
+      f->client = connect_tcp (f);
+      assert_reply (f->client, greeting);
+      client_send (f->client, "HELO client.test\r\n", -1);
+      assert_reply (f->client, "250 sink.test\r\n");
+      send_message (f->client, "b@y", run == 0 ? "first\r\n" : "second\r\n");
+      if (run == 0)
+        first = received_path (f, 1);
+      else
+        second = received_path (f, 1);
+      smtpkit_fake_server_stop (f->server);
+    }
+
+  g_assert_cmpstr (first, !=, second);
+  g_assert_cmpuint (count_files (spool, "new"), ==, 2);
+  g_assert_cmpuint (count_files (spool, "envelopes"), ==, 2);
+  g_assert_cmpuint (count_files (spool, "tmp"), ==, 0);
+  g_assert_cmpuint (count_files (spool, "cur"), ==, 0);
+  text = read_file (first);
+  g_assert_cmpstr (text, ==, "first\r\n");
+  g_clear_pointer (&text, g_free);
+  text = read_file (second);
+  g_assert_cmpstr (text, ==, "second\r\n");
+}
+
+static JsonObject *
+load_envelope (SmtpkitFakeMail *mail)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonNode *root;
+
+  json_parser_load_from_file (parser, smtpkit_fake_mail_get_envelope_path (mail), &error);
+  g_assert_no_error (error);
+  root = json_parser_get_root (parser);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  return json_object_ref (json_node_get_object (root));
+}
+
+static void
+assert_received_time (JsonObject *envelope)
+{
+  g_autoptr (GDateTime) received = g_date_time_new_from_iso8601 (
+    json_object_get_string_member (envelope, "received"), NULL);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+
+  g_assert_nonnull (received);
+  g_assert_cmpint (g_date_time_difference (now, received), >=, 0);
+  g_assert_cmpint (g_date_time_difference (now, received), <, 60 * G_TIME_SPAN_SECOND);
+}
+
+/* Everything the envelope file holds, for a message over STARTTLS after
+ * AUTH, and for one in clear without it. */
+static void
+test_sink_envelope_json (Fixture       *f,
+                         gconstpointer  data)
+{
+  const char *const plain[] = { "PLAIN", NULL };
+  const char *const extensions[] = { "DSN", "8BITMIME", NULL };
+  const char *body = "Subject: envelope\r\n\r\nhello\r\n";
+  g_autoptr (GIOStream) tls = NULL;
+  g_autoptr (GPtrArray) received = NULL;
+  g_autoptr (JsonObject) envelope = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *ehlo = NULL;
+  JsonObject *parameters;
+  JsonArray *recipients;
+
+  new_sink (f, extensions);
+  g_object_set (f->server, "tls-certificate", smtpkit_fake_server_get_certificate ("good"), NULL);
+  g_assert_true (smtpkit_fake_server_set_auth_mechanisms (f->server, plain, &error));
+  smtpkit_fake_server_add_user (f->server, "alice", "s3cret");
+  listen_sink (f);
+
+  f->client = connect_tcp (f);
+  assert_reply (f->client, greeting);
+  client_send (f->client, "EHLO before.tls\r\nSTARTTLS\r\n", -1);
+  g_free (read_ehlo_reply (f->client));
+  assert_reply (f->client, "220 2.0.0 Ready to start TLS\r\n");
+  tls = tls_handshake (G_IO_STREAM (f->client), "localhost");
+  client_send (tls, "EHLO client.test\r\n", -1);
+  ehlo = read_ehlo_reply (tls);
+  g_assert_cmpstr (ehlo, ==, "250-sink.test\r\n250-DSN\r\n250-8BITMIME\r\n250 AUTH PLAIN\r\n");
+  client_send (tls, "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n", -1);
+  assert_reply (tls, "235 2.7.0 Authentication successful\r\n");
+  client_send (tls, "MAIL FROM:<a@x> SIZE=30 body=8BITMIME\r\n"
+                    "RCPT TO:<b@y> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@y\r\n"
+                    "RCPT TO:<c@z>\r\nDATA\r\n", -1);
+  assert_reply (tls, "250 2.1.0 Ok\r\n");
+  assert_reply (tls, "250 2.1.5 Ok\r\n");
+  assert_reply (tls, "250 2.1.5 Ok\r\n");
+  assert_reply (tls, "354 End data with <CR><LF>.<CR><LF>\r\n");
+  client_send (tls, body, -1);
+  client_send (tls, ".\r\n", -1);
+  assert_reply (tls, "250 2.0.0 Ok: queued as 000001\r\n");
+
+  received = smtpkit_fake_server_get_received (f->server);
+  g_assert_cmpuint (received->len, ==, 1);
+  envelope = load_envelope (received->pdata[0]);
+  name = g_path_get_basename (smtpkit_fake_mail_get_path (received->pdata[0]));
+  g_assert_cmpstr (json_object_get_string_member (envelope, "message"), ==, name);
+  g_assert_cmpstr (json_object_get_string_member (envelope, "queue_id"), ==, "000001");
+  g_assert_cmpstr (json_object_get_string_member (envelope, "sender"), ==, "a@x");
+  parameters = json_object_get_object_member (envelope, "mail_parameters");
+  g_assert_cmpuint (json_object_get_size (parameters), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (parameters, "SIZE"), ==, "30");
+  g_assert_cmpstr (json_object_get_string_member (parameters, "BODY"), ==, "8BITMIME");
+  recipients = json_object_get_array_member (envelope, "recipients");
+  g_assert_cmpuint (json_array_get_length (recipients), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (recipients, 0), "address"),
+                   ==, "b@y");
+  parameters = json_object_get_object_member (json_array_get_object_element (recipients, 0), "parameters");
+  g_assert_cmpstr (json_object_get_string_member (parameters, "NOTIFY"), ==, "SUCCESS,FAILURE");
+  g_assert_cmpstr (json_object_get_string_member (parameters, "ORCPT"), ==, "rfc822;b@y");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (recipients, 1), "address"),
+                   ==, "c@z");
+  parameters = json_object_get_object_member (json_array_get_object_element (recipients, 1), "parameters");
+  g_assert_cmpuint (json_object_get_size (parameters), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (envelope, "auth_user"), ==, "alice");
+  g_assert_true (json_object_get_boolean_member (envelope, "tls"));
+  g_assert_cmpstr (json_object_get_string_member (envelope, "helo"), ==, "client.test");
+  g_assert_cmpint (json_object_get_int_member (envelope, "size"), ==, strlen (body));
+  assert_received_time (envelope);
+  g_assert_cmpstr (smtpkit_fake_mail_get_auth_user (received->pdata[0]), ==, "alice");
+  g_assert_true (smtpkit_fake_mail_get_tls (received->pdata[0]));
+
+  /* In clear, without AUTH: null and false. */
+  g_clear_object (&tls);
+  g_clear_object (&f->client);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, greeting);
+  client_send (f->client, "HELO plain.test\r\n", -1);
+  assert_reply (f->client, "250 sink.test\r\n");
+  /* An 8-bit address without SMTPUTF8: the JSON stays valid. */
+  send_message (f->client, "d\xff@w", "x\r\n");
+  g_clear_pointer (&received, g_ptr_array_unref);
+  received = smtpkit_fake_server_get_received (f->server);
+  g_assert_cmpuint (received->len, ==, 2);
+  g_clear_pointer (&envelope, json_object_unref);
+  envelope = load_envelope (received->pdata[1]);
+  g_assert_true (json_object_get_null_member (envelope, "auth_user"));
+  g_assert_false (json_object_get_boolean_member (envelope, "tls"));
+  g_assert_cmpstr (json_object_get_string_member (envelope, "helo"), ==, "plain.test");
+  recipients = json_object_get_array_member (envelope, "recipients");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (recipients, 0), "address"),
+                   ==, "d\xef\xbf\xbd@w");
+  g_assert_cmpstr (smtpkit_fake_mail_get_recipients (received->pdata[1])[0], ==, "d\xff@w");
+  g_assert_null (smtpkit_fake_mail_get_auth_user (received->pdata[1]));
+}
+
+/* The authenticated user of the first message received. */
+static void
+assert_auth_user (Fixture    *f,
+                  const char *user)
+{
+  g_autoptr (GPtrArray) received = smtpkit_fake_server_get_received (f->server);
+
+  g_assert_cmpuint (received->len, >=, 1);
+  g_assert_cmpstr (smtpkit_fake_mail_get_auth_user (received->pdata[0]), ==, user);
+}
+
+typedef struct
+{
+  const char *mechanism;
+  gboolean implicit_tls;
+  gboolean right_password;
+} SinkAuthCase;
+
+static const SinkAuthCase sink_auth_cases[] = {
+  { "PLAIN", FALSE, TRUE }, { "PLAIN", FALSE, FALSE }, { "PLAIN", TRUE, TRUE }, { "PLAIN", TRUE, FALSE },
+  { "LOGIN", FALSE, TRUE }, { "LOGIN", FALSE, FALSE }, { "LOGIN", TRUE, TRUE }, { "LOGIN", TRUE, FALSE },
+};
+
+/* A TLS session on the sink: implicit, or through STARTTLS; its EHLO
+ * reply in @ehlo. */
+static GIOStream *
+start_tls_session (Fixture  *f,
+                   gboolean  implicit_tls,
+                   char    **ehlo)
+{
+  GIOStream *tls;
+
+  f->client = connect_tcp (f);
+  if (!implicit_tls)
+    {
+      assert_reply (f->client, greeting);
+      client_send (f->client, "EHLO client.test\r\n", -1);
+      g_free (read_ehlo_reply (f->client));
+      client_send (f->client, "STARTTLS\r\n", -1);
+      assert_reply (f->client, "220 2.0.0 Ready to start TLS\r\n");
+    }
+  tls = tls_handshake (G_IO_STREAM (f->client), "localhost");
+  if (implicit_tls)
+    assert_reply (tls, greeting);
+  client_send (tls, "EHLO client.test\r\n", -1);
+  *ehlo = read_ehlo_reply (tls);
+  return tls;
+}
+
+static char *
+base64_of (const char *text,
+           gsize       len)
+{
+  g_autofree char *encoded = g_base64_encode ((const guint8 *) text, len);
+
+  return g_strconcat (encoded, "\r\n", NULL);
+}
+
+/* PLAIN with an initial response; LOGIN through its two challenges. */
+static void
+client_auth (GIOStream  *tls,
+             const char *mechanism,
+             const char *password)
+{
+  g_autofree char *user = base64_of ("alice", 5);
+  g_autofree char *secret = base64_of (password, strlen (password));
+
+  if (strcmp (mechanism, "PLAIN") == 0)
+    {
+      g_autofree char *response = g_strdup_printf ("%c%s%c%s", 0, "alice", 0, password);
+      g_autofree char *encoded = base64_of (response, 7 + strlen (password));
+      g_autofree char *command = g_strconcat ("AUTH PLAIN ", encoded, NULL);
+
+      client_send (tls, command, -1);
+      return;
+    }
+  client_send (tls, "AUTH LOGIN\r\n", -1);
+  assert_reply (tls, "334 VXNlcm5hbWU6\r\n");
+  client_send (tls, user, -1);
+  assert_reply (tls, "334 UGFzc3dvcmQ6\r\n");
+  client_send (tls, secret, -1);
+}
+
+/* AUTH under TLS: 235 for the right password, and MAIL is then allowed
+ * (--require-auth); 535 for a wrong one, and MAIL still refused. */
+static void
+test_sink_auth (Fixture       *f,
+                gconstpointer  data)
+{
+  const SinkAuthCase *c = data;
+  const char *const mechanisms[] = { "plain", "LOGIN", NULL };
+  g_autoptr (GIOStream) tls = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ehlo = NULL;
+  g_autofree char *line = NULL;
+
+  new_sink (f, NULL);
+  g_object_set (f->server, "tls-certificate", smtpkit_fake_server_get_certificate ("good"),
+                "implicit-tls", c->implicit_tls, "require-auth", TRUE, NULL);
+  g_assert_true (smtpkit_fake_server_set_auth_mechanisms (f->server, mechanisms, &error));
+  smtpkit_fake_server_add_user (f->server, "alice", "s3cret");
+  smtpkit_fake_server_add_user (f->server, "bob", "other");
+  listen_sink (f);
+
+  tls = start_tls_session (f, c->implicit_tls, &ehlo);
+  g_assert_cmpstr (ehlo, ==, "250-sink.test\r\n250 AUTH PLAIN LOGIN\r\n");
+  client_auth (tls, c->mechanism, c->right_password ? "s3cret" : "wrong");
+  line = client_read_line (tls);
+  if (c->right_password)
+    {
+      g_assert_cmpstr (line, ==, "235 2.7.0 Authentication successful\r\n");
+      send_message (tls, "b@y", "authenticated\r\n");
+      assert_auth_user (f, "alice");
+    }
+  else
+    {
+      g_assert_cmpstr (line, ==, "535 5.7.8 Error: authentication failed: wrong password for 'alice'\r\n");
+      client_send (tls, "MAIL FROM:<a@x>\r\n", -1);
+      assert_reply (tls, "530 5.7.0 Authentication required\r\n");
+    }
+  client_send (tls, "QUIT\r\n", -1);
+  assert_reply (tls, "221 2.0.0 Bye\r\n");
+}
+
+/* The reported bug: "AUTH PLAIN" among the extensions was offered and
+ * then answered with 500. It is AUTH, accepting any credentials. */
+static void
+test_sink_auth_extension (Fixture       *f,
+                          gconstpointer  data)
+{
+  const char *const extensions[] = { "PIPELINING", "AUTH PLAIN", NULL };
+  g_autofree char *ehlo = NULL;
+
+  new_sink (f, extensions);
+  listen_sink (f);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, greeting);
+  client_send (f->client, "EHLO client.test\r\n", -1);
+  ehlo = read_ehlo_reply (f->client);
+  g_assert_cmpstr (ehlo, ==, "250-sink.test\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n");
+  client_send (f->client, "AUTH PLAIN AGFueW9uZQBhbnl0aGluZw==\r\n", -1);
+  assert_reply (f->client, "235 2.7.0 Authentication successful\r\n");
+  send_message (f->client, "b@y", "x\r\n");
+  assert_auth_user (f, "anyone");
+}
+
+/* Mistakes in the AUTH configuration are told when listening: AUTH with
+ * no user, require-auth without AUTH, SCRAM with any credentials. */
+static void
+test_sink_auth_misconfigured (Fixture       *f,
+                              gconstpointer  data)
+{
+  const char *const plain[] = { "PLAIN", NULL };
+  const char *const scram[] = { "SCRAM-SHA-256", NULL };
+  g_autoptr (GError) error = NULL;
+
+  new_sink (f, NULL);
+  g_assert_true (smtpkit_fake_server_set_auth_mechanisms (f->server, plain, &error));
+  g_assert_false (smtpkit_fake_server_listen_tcp (f->server, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* AUTH required, and not offered. */
+  new_sink (f, NULL);
+  g_object_set (f->server, "require-auth", TRUE, NULL);
+  g_assert_false (smtpkit_fake_server_listen_tcp (f->server, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  if (!smtpkit_fake_server_supports_auth ("SCRAM-SHA-256", NULL))
+    return;
+  new_sink (f, NULL);
+  g_assert_true (smtpkit_fake_server_set_auth_mechanisms (f->server, scram, &error));
+  smtpkit_fake_server_set_accept_any_credentials (f->server, TRUE);
+  g_assert_false (smtpkit_fake_server_listen_tcp (f->server, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+}
+
+/* --require-tls: before STARTTLS, no AUTH offered, and MAIL and AUTH
+ * refused with 530; after it, both work. */
+static void
+test_sink_require_tls (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *const plain[] = { "PLAIN", NULL };
+  g_autoptr (GIOStream) tls = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ehlo = NULL;
+
+  new_sink (f, NULL);
+  g_object_set (f->server, "tls-certificate", smtpkit_fake_server_get_certificate ("good"),
+                "require-tls", TRUE, NULL);
+  g_assert_true (smtpkit_fake_server_set_auth_mechanisms (f->server, plain, &error));
+  smtpkit_fake_server_add_user (f->server, "alice", "s3cret");
+  listen_sink (f);
+
+  f->client = connect_tcp (f);
+  assert_reply (f->client, greeting);
+  client_send (f->client, "EHLO client.test\r\nMAIL FROM:<a@x>\r\nAUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n", -1);
+  ehlo = read_ehlo_reply (f->client);
+  g_assert_cmpstr (ehlo, ==, "250-sink.test\r\n250 STARTTLS\r\n");
+  assert_reply (f->client, "530 5.7.0 Must issue a STARTTLS command first\r\n");
+  assert_reply (f->client, "530 5.7.0 Must issue a STARTTLS command first\r\n");
+  client_send (f->client, "STARTTLS\r\n", -1);
+  assert_reply (f->client, "220 2.0.0 Ready to start TLS\r\n");
+  tls = tls_handshake (G_IO_STREAM (f->client), "localhost");
+  client_send (tls, "EHLO client.test\r\n", -1);
+  g_free (ehlo);
+  ehlo = read_ehlo_reply (tls);
+  g_assert_cmpstr (ehlo, ==, "250-sink.test\r\n250 AUTH PLAIN\r\n");
+  client_send (tls, "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n", -1);
+  assert_reply (tls, "235 2.7.0 Authentication successful\r\n");
+  send_message (tls, "b@y", "secure\r\n");
+}
+
+/* --require-auth: MAIL refused with 530 until AUTH. */
+static void
+test_sink_require_auth (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char *const login[] = { "LOGIN", NULL };
+  g_autoptr (GError) error = NULL;
+
+  new_sink (f, NULL);
+  g_object_set (f->server, "require-auth", TRUE, NULL);
+  g_assert_true (smtpkit_fake_server_set_auth_mechanisms (f->server, login, &error));
+  smtpkit_fake_server_set_accept_any_credentials (f->server, TRUE);
+  listen_sink (f);
+
+  f->client = connect_tcp (f);
+  assert_reply (f->client, greeting);
+  client_send (f->client, "HELO client.test\r\nMAIL FROM:<a@x>\r\nAUTH LOGIN Ym9i\r\n", -1);
+  assert_reply (f->client, "250 sink.test\r\n");
+  assert_reply (f->client, "530 5.7.0 Authentication required\r\n");
+  assert_reply (f->client, "334 UGFzc3dvcmQ6\r\n");
+  client_send (f->client, "YW55\r\nAUTH LOGIN\r\n", -1);
+  assert_reply (f->client, "235 2.7.0 Authentication successful\r\n");
+  assert_reply (f->client, "503 5.5.1 Error: already authenticated\r\n");
+  send_message (f->client, "b@y", "x\r\n");
+  assert_auth_user (f, "bob");
+}
+
+static void
+add_reply (Fixture    *f,
+           const char *rule)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (smtpkit_fake_server_add_reply (f->server, rule, &error));
+  g_assert_no_error (error);
+}
+
+/* Replies set by pattern, on the wire; the first rule that matches wins,
+ * in any case; a message refused after its data is not stored. */
+static void
+test_sink_replies (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *spool = g_build_filename (f->tmpdir, "spool", NULL);
+
+  new_sink (f, NULL);
+  add_reply (f, "rcpt:*@bad.test=550 5.1.1 No such user");
+  add_reply (f, "rcpt:later@*=450 4.2.0 Try later");
+  add_reply (f, "RCPT:*=452 4.5.3 Too many recipients");
+  add_reply (f, "mail:spam=me@*=553 5.7.1 Not you");
+  add_reply (f, "ehlo:*.invalid=550 5.7.1 Who are you?");
+  add_reply (f, "dot=554 5.6.0 Message refused");
+  listen_sink (f);
+
+  f->client = connect_tcp (f);
+  assert_reply (f->client, greeting);
+  client_send (f->client, "EHLO x.invalid\r\nEHLO client.test\r\n"
+                          "MAIL FROM:<spam=me@x>\r\nMAIL FROM:<a@x>\r\n"
+                          "RCPT TO:<Bob@BAD.test>\r\nRCPT TO:<later@y>\r\nRCPT TO:<ok@y>\r\n", -1);
+  assert_reply (f->client, "550 5.7.1 Who are you?\r\n");
+  assert_reply (f->client, "250 sink.test\r\n");
+  assert_reply (f->client, "553 5.7.1 Not you\r\n");
+  assert_reply (f->client, "250 2.1.0 Ok\r\n");
+  assert_reply (f->client, "550 5.1.1 No such user\r\n");
+  assert_reply (f->client, "450 4.2.0 Try later\r\n");
+  assert_reply (f->client, "452 4.5.3 Too many recipients\r\n");
+  client_send (f->client, "DATA\r\n", -1);
+  assert_reply (f->client, "503 5.5.1 Error: need RCPT command\r\n");
+  g_clear_object (&f->client);
+
+  /* "dot": the message read, refused, and not stored. */
+  new_sink (f, NULL);
+  add_reply (f, "dot=554 5.6.0 Message refused");
+  add_reply (f, "greeting=554 5.3.2 Not now");
+  listen_sink (f);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "554 5.3.2 Not now\r\n");
+  client_send (f->client, "HELO client.test\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n"
+                          "x\r\n.\r\nQUIT\r\n", -1);
+  assert_reply (f->client, "250 sink.test\r\n");
+  assert_reply (f->client, "250 2.1.0 Ok\r\n");
+  assert_reply (f->client, "250 2.1.5 Ok\r\n");
+  assert_reply (f->client, "354 End data with <CR><LF>.<CR><LF>\r\n");
+  assert_reply (f->client, "554 5.6.0 Message refused\r\n");
+  assert_reply (f->client, "221 2.0.0 Bye\r\n");
+  g_assert_cmpuint (smtpkit_fake_server_get_message_count (f->server), ==, 0);
+  g_assert_cmpuint (count_files (spool, "new"), ==, 0);
+  g_assert_cmpuint (count_files (spool, "tmp"), ==, 0);
+}
+
+static void
+test_sink_replies_invalid (void)
+{
+  const char *const rules[] = {
+    "rcpt:*@x",             /* no reply */
+    "rcpt=250 Ok",          /* not a refusal */
+    "quit=550 No",          /* no such step */
+    "dot:*@x=550 No",       /* dot takes no pattern */
+    "rcpt:x=550 a\r\nb",    /* one line */
+  };
+  g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_sink (NULL, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (rules); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (smtpkit_fake_server_add_reply (server, rules[i], &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    }
+}
+
+/* The delay of one connection's replies does not hold up another's:
+ * with six NOOPs pending on A, B gets its greeting and a reply first. */
+static void
+test_sink_delay_concurrent (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr (GSocketConnection) other = NULL;
+  GSocket *socket;
+  const gssize noop_reply = strlen ("250 2.0.0 Ok\r\n");
+
+  new_sink (f, NULL);
+  g_object_set (f->server, "reply-delay", 400, NULL);
+  listen_sink (f);
+  f->client = connect_tcp (f);
+  assert_reply (f->client, greeting);
+  client_send (f->client, "NOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\n", -1);
+
+  other = connect_tcp (f);
+  assert_reply (other, greeting);
+  client_send (other, "NOOP\r\n", -1);
+  assert_reply (other, "250 2.0.0 Ok\r\n");
+
+  /* A has had two replies at most by then: they came one delay apart. */
+  socket = g_socket_connection_get_socket (f->client);
+  g_assert_cmpint (g_socket_get_available_bytes (socket), <, 6 * noop_reply);
+  for (guint i = 0; i < 6; i++)
+    assert_reply (f->client, "250 2.0.0 Ok\r\n");
+}
+
+/* The client's commands, and the sink's replies, through to the message
+ * stored. */
+static const char *const session_commands[] = {
+  NULL, "EHLO client.test\r\n", "MAIL FROM:<a@x>\r\n", "RCPT TO:<b@y>\r\n", "DATA\r\n",
+  "body\r\n.\r\n",
+};
+static const char *const session_replies[] = {
+  greeting, "250 sink.test\r\n", "250 2.1.0 Ok\r\n", "250 2.1.5 Ok\r\n",
+  "354 End data with <CR><LF>.<CR><LF>\r\n", "250 2.0.0 Ok: queued as 000001\r\n",
+};
+static const char *const step_names[] = { "greeting", "ehlo", "mail", "rcpt", "data", "dot" };
+
+/* --close-after STEP: the reply to STEP, then the end of the connection;
+ * only "dot" stores the message. */
+static void
+test_sink_close_after (Fixture       *f,
+                       gconstpointer  data)
+{
+  guint step = GPOINTER_TO_UINT (data);
+  g_autoptr (GError) error = NULL;
+
+  new_sink (f, NULL);
+  g_assert_true (smtpkit_fake_server_set_close_after (f->server, step_names[step], &error));
+  listen_sink (f);
+  f->client = connect_tcp (f);
+  for (guint i = 0; i <= step; i++)
+    {
+      if (session_commands[i] != NULL)
+        client_send (f->client, session_commands[i], -1);
+      assert_reply (f->client, session_replies[i]);
+    }
+  assert_closed (f->client);
+  g_assert_cmpuint (smtpkit_fake_server_get_message_count (f->server), ==,
+                    step == G_N_ELEMENTS (step_names) - 1 ? 1 : 0);
+}
+
+static void
+test_sink_close_after_invalid (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_sink (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (smtpkit_fake_server_set_close_after (server, "quit", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
+/* A sink without a spool of the caller's makes its own and removes it. */
+static void
+test_sink_own_spool (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *spool = NULL;
+
+  f->server = smtpkit_fake_server_new_sink (NULL, NULL);
+  listen_sink (f);
+  spool = g_strdup (smtpkit_fake_server_get_spool_dir (f->server));
+  g_assert_true (g_file_test (spool, G_FILE_TEST_IS_DIR));
+  f->client = connect_tcp (f);
+  assert_reply (f->client, "220 fake.test ESMTP smtpkit-fake-server\r\n");
+  send_message (f->client, "b@y", "x\r\n");
+  g_assert_true (smtpkit_fake_server_wait_for_messages (f->server, 1, 1000, &error));
+  g_assert_false (smtpkit_fake_server_wait_for_messages (f->server, 2, 10, &error));
+  g_assert_error (error, SMTPKIT_FAKE_SERVER_ERROR, SMTPKIT_FAKE_SERVER_ERROR_TIMEOUT);
+  g_clear_object (&f->client);
+  g_clear_object (&f->server);
+  g_assert_false (g_file_test (spool, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -2031,6 +2729,33 @@ main (int    argc,
               test_auth_cyrus, fixture_teardown);
   ADD ("/fake-server/auth/scram-unexpected", test_auth_cyrus_unexpected);
   g_test_add_func ("/fake-server/auth/unsupported", test_auth_unsupported);
+  ADD ("/fake-server/sink/maildir/restart", test_sink_maildir_restart);
+  ADD ("/fake-server/sink/envelope-json", test_sink_envelope_json);
+  for (guint i = 0; i < G_N_ELEMENTS (sink_auth_cases); i++)
+    {
+      const SinkAuthCase *c = &sink_auth_cases[i];
+      g_autofree char *path = g_strdup_printf ("/fake-server/sink/auth/%s/%s/%s", c->mechanism,
+                                               c->implicit_tls ? "implicit-tls" : "starttls",
+                                               c->right_password ? "right" : "wrong");
+
+      g_test_add (path, Fixture, c, fixture_setup, test_sink_auth, fixture_teardown);
+    }
+  ADD ("/fake-server/sink/auth/extension", test_sink_auth_extension);
+  ADD ("/fake-server/sink/auth/misconfigured", test_sink_auth_misconfigured);
+  ADD ("/fake-server/sink/require-tls", test_sink_require_tls);
+  ADD ("/fake-server/sink/require-auth", test_sink_require_auth);
+  ADD ("/fake-server/sink/replies", test_sink_replies);
+  g_test_add_func ("/fake-server/sink/replies-invalid", test_sink_replies_invalid);
+  ADD ("/fake-server/sink/delay-concurrent", test_sink_delay_concurrent);
+  for (guint i = 0; i < G_N_ELEMENTS (step_names); i++)
+    {
+      g_autofree char *path = g_strconcat ("/fake-server/sink/close-after/", step_names[i], NULL);
+
+      g_test_add (path, Fixture, GUINT_TO_POINTER (i), fixture_setup, test_sink_close_after,
+                  fixture_teardown);
+    }
+  g_test_add_func ("/fake-server/sink/close-after-invalid", test_sink_close_after_invalid);
+  ADD ("/fake-server/sink/own-spool", test_sink_own_spool);
 #undef ADD
 
   return g_test_run ();

@@ -82,8 +82,9 @@ on_message_received (SmtpkitFakeServer *server,
                      gpointer           user_data)
 {
   Soak *soak = user_data;
-  g_autofree char *base = g_strndup (path, strlen (path) - strlen (".eml"));
-  g_autofree char *envelope = g_strconcat (base, ".envelope", NULL);
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *json = g_strconcat (name, ".json", NULL);
+  g_autofree char *envelope = g_build_filename (soak->spool, "envelopes", json, NULL);
   guint n = message_number (recipients[0]);
 
   g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
@@ -260,6 +261,7 @@ soak_run (Soak *soak)
   g_autoptr (GError) error = NULL;
   g_autoptr (SmtpkitFakeServer) server = NULL;
   const char *extensions[] = { "SIZE 1000000", "PIPELINING", "8BITMIME", NULL };
+  const char *const maildir[] = { "tmp", "new", "cur", "envelopes" };
   gint64 start;
   double seconds;
 
@@ -270,6 +272,8 @@ soak_run (Soak *soak)
   soak->stored = g_malloc0 (soak->n_messages);
 
   server = smtpkit_fake_server_new_sink (soak->spool, extensions);
+  /* The messages are counted here, not kept in memory by the sink. */
+  g_object_set (server, "keep-received", FALSE, NULL);
   g_assert_true (smtpkit_fake_server_set_faults (server, FAULT_RATES, seed, &error));
   g_signal_connect (server, "message-received", G_CALLBACK (on_message_received), soak);
   smtpkit_fake_server_listen_tcp (server, &error);
@@ -310,6 +314,12 @@ soak_run (Soak *soak)
                     (guint) g_atomic_int_get (&soak->n_stored));
 
   g_clear_object (&server);
+  for (guint i = 0; i < G_N_ELEMENTS (maildir); i++)
+    {
+      g_autofree char *dir = g_build_filename (soak->spool, maildir[i], NULL);
+
+      g_rmdir (dir);
+    }
   g_rmdir (soak->spool);
   g_free (soak->spool);
   g_free (soak->outcomes);

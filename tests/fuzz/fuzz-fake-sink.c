@@ -106,17 +106,25 @@ check_replies (const GByteArray *replies)
 }
 
 /* The sink keeps every message it received: start afresh each time. */
+/* The Maildir's messages and their envelopes (tmp/ is emptied by the
+ * sink itself). */
 static void
 empty_spool (void)
 {
-  g_autoptr (GDir) dir = g_dir_open (spool_dir, 0, NULL);
-  const char *name;
+  static const char *const subdirs[] = { "new", "envelopes" };
 
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
     {
-      g_autofree char *path = g_build_filename (spool_dir, name, NULL);
+      g_autofree char *subdir = g_build_filename (spool_dir, subdirs[i], NULL);
+      g_autoptr (GDir) dir = g_dir_open (subdir, 0, NULL);
+      const char *name;
 
-      g_unlink (path);
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (subdir, name, NULL);
+
+          g_unlink (path);
+        }
     }
 }
 
@@ -139,7 +147,7 @@ serve (const guint8 *data,
   thread = g_thread_new ("fuzz-client", client_thread, &client);
 
   conn = smtpkit_fake_conn_new (connection, cancellable, STEP_TIMEOUT_MS);
-  smtpkit_fake_sink_serve (server, conn, "fake.test", spool_dir, extensions, NULL, FALSE, NULL);
+  smtpkit_fake_sink_serve (server, conn, NULL);
   smtpkit_fake_conn_close (conn);
 
   g_thread_join (thread);
@@ -161,6 +169,12 @@ LLVMFuzzerInitialize (int    *argc,
   if (spool_dir == NULL)
     fuzz_fail ("cannot make the spool directory: %s", error->message);
   server = smtpkit_fake_server_new_sink (spool_dir, extensions);
+  /* Not a list of every message of the run in memory. */
+  g_object_set (server, "keep-received", FALSE, NULL);
+  /* Served here, not through a listener: the configuration is fixed
+   * (and the Maildir made) by hand. */
+  if (!smtpkit_fake_server_prepare_sink (server, &error))
+    fuzz_fail ("cannot prepare the sink: %s", error->message);
   /* GIO's types and the sink's first allocations, outside LeakSanitizer's
    * count. */
   serve ((const guint8 *) warm_up, sizeof warm_up - 1);
