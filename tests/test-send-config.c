@@ -119,6 +119,8 @@ static const UriCase uri_cases[] = {
   { "smtp-upper-scheme", "SMTP://mail.example.org", "mail.example.org", 0, NULL, FALSE, SMTPKIT_TLS_MODE_STARTTLS },
   { "bare-host-port", "127.0.0.1:2525", "127.0.0.1", 2525, NULL, FALSE, SMTPKIT_TLS_MODE_NONE },
   { "bare-host", "mail.example.org", "mail.example.org", 0, NULL, FALSE, SMTPKIT_TLS_MODE_STARTTLS },
+  { "smtp-465", "smtp://mail.example.org:465", "mail.example.org", 465, NULL, FALSE, SMTPKIT_TLS_MODE_IMPLICIT },
+  { "smtp-465-loopback", "127.0.0.1:465", "127.0.0.1", 465, NULL, FALSE, SMTPKIT_TLS_MODE_IMPLICIT },
   { "smtps", "smtps://mail.example.org", "mail.example.org", 0, NULL, FALSE, SMTPKIT_TLS_MODE_IMPLICIT },
   { "smtps-loopback", "smtps://localhost:4650", "localhost", 4650, NULL, FALSE, SMTPKIT_TLS_MODE_IMPLICIT },
   { "lmtp-unix", "lmtp:///run/dovecot/lmtp", NULL, 0, "/run/dovecot/lmtp", TRUE, SMTPKIT_TLS_MODE_NONE },

@@ -48,7 +48,8 @@
  *                     fragment, and a password in the URI are refused; a
  *                     user in it (smtp://alice@host) sets "user".
  *   tls               starttls | implicit | opportunistic | none.
- *                     The default: implicit for smtps://; starttls for
+ *                     The default: implicit for smtps:// and for
+ *                     smtp:// to port 465 (RFC 8314); starttls for
  *                     smtp:// and lmtp:// to a host that is not loopback;
  *                     none for loopback (localhost, 127.0.0.0/8, ::1) and
  *                     unix sockets. starttls fails when the server does not
@@ -600,7 +601,10 @@ host_is_loopback (const char *host)
 static SmtpkitTlsMode
 default_tls_mode (const SendAccount *account)
 {
-  if (g_str_has_prefix (account->server, "smtps:"))
+  /* Port 465 is submissions, TLS from the first byte (RFC 8314 §7.3):
+   * STARTTLS there would wait for a greeting that never comes. */
+  if (g_str_has_prefix (account->server, "smtps:") ||
+      (!account->lmtp && account->port == 465))
     return SMTPKIT_TLS_MODE_IMPLICIT;
   if (account->host == NULL || host_is_loopback (account->host))
     return SMTPKIT_TLS_MODE_NONE;
