@@ -451,6 +451,36 @@ smtpkit_message_needs_smtputf8 (const char *from,
   return FALSE;
 }
 
+/* Headers with raw 8-bit text (RFC 6532's UTF-8 headers) are set again
+ * from their decoded value, which GMime writes as RFC 2047 encoded words:
+ * a message converted to 7 bits is 7-bit in its headers too. */
+static void
+encode_8bit_headers (GMimeObject *object)
+{
+  GMimeHeaderList *headers = g_mime_object_get_header_list (object);
+  int n = g_mime_header_list_get_count (headers);
+
+  for (int i = 0; i < n; i++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+      const char *raw = g_mime_header_get_raw_value (header);
+      g_autofree char *value = NULL;
+
+      if (raw == NULL || smtpkit_codec_is_ascii (raw))
+        continue;
+      value = g_strdup (g_mime_header_get_value (header));
+      g_mime_header_set_value (header, NULL, value, "UTF-8");
+    }
+}
+
+static void
+encode_part_headers (GMimeObject *parent,
+                     GMimeObject *part,
+                     gpointer     user_data)
+{
+  encode_8bit_headers (part);
+}
+
 gboolean
 smtpkit_message_to_7bit (GMimeMessage  *message,
                          GMimeMessage **converted,
@@ -489,6 +519,8 @@ smtpkit_message_to_7bit (GMimeMessage  *message,
     }
 
   g_mime_object_encode (GMIME_OBJECT (copy), GMIME_ENCODING_CONSTRAINT_7BIT);
+  encode_8bit_headers (GMIME_OBJECT (copy));
+  g_mime_message_foreach (copy, encode_part_headers, NULL);
   *converted = copy;
 
   return TRUE;

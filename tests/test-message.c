@@ -493,6 +493,7 @@ test_to_7bit (void)
     "From: alice@example.org\n"
     "To: bob@example.org\n"
     "Bcc: hidden@example.org\n"
+    "Subject: h\xc3\xa9llo\n"
     "MIME-Version: 1.0\n"
     "Content-Type: multipart/mixed; boundary=XX\n"
     "\n"
@@ -532,6 +533,10 @@ test_to_7bit (void)
                             "\r\n"
                             "aMOpbGxvIHfDtnJsZA==\r\n"));
   g_assert_nonnull (strstr (text, "\r\n\r\nplain\r\n--XX--\r\n"));
+  /* The UTF-8 header as an RFC 2047 encoded word, which decodes back. */
+  g_assert_nonnull (g_strstr_len (text, -1, "Subject: =?"));
+  g_assert_cmpstr (g_mime_object_get_header (GMIME_OBJECT (converted), "Subject"), ==,
+                   "h\xc3\xa9llo");
   g_assert_null (strstr (text, "hidden@example.org"));
   /* The copy keeps its Bcc (serialising drops it); the original is
    * untouched. */
