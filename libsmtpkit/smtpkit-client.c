@@ -1962,6 +1962,9 @@ client_accept_certificate (SmtpkitClient        *client,
  * smtpkit_client_get_tls_ca_file:
  * @client: a #SmtpkitClient
  *
+ * Gets the [property@Client:tls-ca-file]: the file of certificate
+ * authorities trusted instead of the system's store.
+ *
  * Returns: (nullable) (type filename): the [property@Client:tls-ca-file]
  */
 const char *
@@ -2000,6 +2003,9 @@ smtpkit_client_set_tls_ca_file (SmtpkitClient *client,
 /**
  * smtpkit_client_get_tls_mode:
  * @client: a #SmtpkitClient
+ *
+ * Gets the [property@Client:tls-mode]: how the next connection is
+ * protected.
  *
  * Returns: the [property@Client:tls-mode]
  */
