@@ -317,6 +317,9 @@ smtpkit_auth_mechanism_is_complete (SmtpkitAuthMechanism *mechanism)
  * smtpkit_auth_mechanism_get_name:
  * @mechanism: a #SmtpkitAuthMechanism
  *
+ * Gets the [property@AuthMechanism:name]: the SASL name this instance was
+ * created for, e.g. "PLAIN".
+ *
  * Returns: the SASL name of the mechanism
  */
 const char *
@@ -328,6 +331,9 @@ smtpkit_auth_mechanism_get_name (SmtpkitAuthMechanism *mechanism)
 /**
  * smtpkit_auth_mechanism_get_username:
  * @mechanism: a #SmtpkitAuthMechanism
+ *
+ * Gets the [property@AuthMechanism:username], the authentication
+ * identity.
  *
  * Returns: (nullable): the user name
  */
@@ -341,6 +347,9 @@ smtpkit_auth_mechanism_get_username (SmtpkitAuthMechanism *mechanism)
  * smtpkit_auth_mechanism_get_password:
  * @mechanism: a #SmtpkitAuthMechanism
  *
+ * Gets the [property@AuthMechanism:password]: the password, or for an
+ * OAuth mechanism the access token.
+ *
  * Returns: (nullable): the password or token
  */
 const char *
@@ -353,6 +362,9 @@ smtpkit_auth_mechanism_get_password (SmtpkitAuthMechanism *mechanism)
  * smtpkit_auth_mechanism_get_server_name:
  * @mechanism: a #SmtpkitAuthMechanism
  *
+ * Gets the [property@AuthMechanism:server-name], for mechanisms that
+ * name the server in their exchange (OAUTHBEARER, Cyrus SASL's GSSAPI).
+ *
  * Returns: (nullable): the server's host name
  */
 const char *
@@ -364,6 +376,8 @@ smtpkit_auth_mechanism_get_server_name (SmtpkitAuthMechanism *mechanism)
 /**
  * smtpkit_auth_mechanism_get_server_port:
  * @mechanism: a #SmtpkitAuthMechanism
+ *
+ * Gets the [property@AuthMechanism:server-port].
  *
  * Returns: the server's port, or 0 when unknown
  */
@@ -381,6 +395,8 @@ smtpkit_auth_mechanism_get_server_port (SmtpkitAuthMechanism *mechanism)
  * smtpkit_auth_mechanism_get_service:
  * @mechanism: a #SmtpkitAuthMechanism
  *
+ * Gets the [property@AuthMechanism:service], the SASL service name.
+ *
  * Returns: the SASL service name ("smtp")
  */
 const char *
@@ -392,6 +408,8 @@ smtpkit_auth_mechanism_get_service (SmtpkitAuthMechanism *mechanism)
 /**
  * smtpkit_auth_mechanism_get_secure:
  * @mechanism: a #SmtpkitAuthMechanism
+ *
+ * Gets the [property@AuthMechanism:secure] flag.
  *
  * Returns: whether the connection is protected by TLS
  */
@@ -409,6 +427,10 @@ smtpkit_auth_mechanism_get_secure (SmtpkitAuthMechanism *mechanism)
  * smtpkit_auth_mechanism_get_channel_binding:
  * @mechanism: a #SmtpkitAuthMechanism
  * @type: (out) (optional) (transfer none): the kind of binding
+ *
+ * Gets the [property@AuthMechanism:channel-binding] of the TLS
+ * connection, for the `-PLUS` variants of SCRAM, and its
+ * [property@AuthMechanism:channel-binding-type].
  *
  * Returns: (transfer none) (nullable): the TLS channel binding data
  */

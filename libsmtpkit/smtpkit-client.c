@@ -41,11 +41,23 @@
  * smtpkit_client_quit (client, NULL, NULL);
  * ```
  *
- * The asynchronous methods call back in the thread-default main context
- * of the thread that started them; the blocking methods never iterate the
- * caller's context and start no thread. One operation runs at a time on a
+ * The asynchronous methods run in the thread-default main context of the
+ * thread that started them and call back there, never from inside the
+ * `_async()` call; the blocking methods run the same operation on a
+ * private main context of their thread and never iterate the caller's
+ * context. libsmtpkit starts no thread. One operation runs at a time on a
  * client: starting another before the first completed fails with
  * %G_IO_ERROR_PENDING.
+ *
+ * A client is not thread-safe: use it from one thread at a time (it may
+ * be handed to another thread between operations). Its signals
+ * ([signal@Client::connecting], [signal@Client::sending],
+ * [signal@Client::accept-certificate], `notify`) are emitted in the
+ * thread and main context of the operation that causes them: the
+ * caller's thread-default context for an asynchronous call, the private
+ * one during a blocking call. Separate clients may run on separate
+ * threads at the same time. The whole contract is in
+ * [Using the client](client.html#threads-and-main-contexts).
  *
  * Low-level commands ([method@Client.noop], [method@Client.mail], …)
  * return the server's reply whatever its code, as smtplib's do. Errors
@@ -1962,6 +1974,9 @@ client_accept_certificate (SmtpkitClient        *client,
  * smtpkit_client_get_tls_ca_file:
  * @client: a #SmtpkitClient
  *
+ * Gets the [property@Client:tls-ca-file]: the file of certificate
+ * authorities trusted instead of the system's store.
+ *
  * Returns: (nullable) (type filename): the [property@Client:tls-ca-file]
  */
 const char *
@@ -2000,6 +2015,9 @@ smtpkit_client_set_tls_ca_file (SmtpkitClient *client,
 /**
  * smtpkit_client_get_tls_mode:
  * @client: a #SmtpkitClient
+ *
+ * Gets the [property@Client:tls-mode]: how the next connection is
+ * protected.
  *
  * Returns: the [property@Client:tls-mode]
  */

@@ -10,6 +10,7 @@
 #include <gio/gio.h>
 
 #include "smtpkit-version-macros.h"
+#include "smtpkit-version.h"
 #include "smtpkit-enums.h"
 #include "smtpkit-error.h"
 #include "smtpkit-reply.h"
