@@ -121,6 +121,7 @@ typedef struct
                        GError **error); /* after EHLO, before MAIL */
   GObject *source_message;      /* what send_message() was given */
   gboolean want_result;         /* send(): a SmtpkitSendResult */
+  SmtpkitSendResult *result;    /* otherwise, kept for the _result forms */
 
   /* TLS */
   SmtpkitReply *greeting;
@@ -188,6 +189,10 @@ void client_op_return_reply (GTask        *task,
 
 void client_op_return_true (GTask *task);
 
+SmtpkitSendResult *client_op_finish_send_result (SmtpkitClient  *client,
+                                                 GAsyncResult   *result,
+                                                 gpointer        source_tag,
+                                                 GError        **error);
 gpointer client_op_finish (SmtpkitClient  *client,
                            GAsyncResult   *result,
                            gpointer        source_tag,

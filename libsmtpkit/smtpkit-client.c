@@ -352,6 +352,7 @@ client_op_free (ClientOp *op)
   g_free (op->password);
   g_strfreev (op->candidates);
   g_clear_error (&op->last_error);
+  g_clear_object (&op->result);
   g_free (op);
 }
 
@@ -437,6 +438,24 @@ client_op_finish (SmtpkitClient  *client,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Finishes a transaction started for a refused-recipient map, giving
+ * its SmtpkitSendResult instead: the form bindings call, since they
+ * cannot take a map of boxed values. */
+SmtpkitSendResult *
+client_op_finish_send_result (SmtpkitClient  *client,
+                              GAsyncResult   *result,
+                              gpointer        source_tag,
+                              GError        **error)
+{
+  g_autoptr (GHashTable) refused = client_op_finish (client, result, source_tag, error);
+  ClientOp *op;
+
+  if (refused == NULL)
+    return NULL;
+  op = g_task_get_task_data (G_TASK (result));
+  return g_object_ref (op->result);
 }
 
 GString *

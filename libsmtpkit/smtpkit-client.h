@@ -415,6 +415,21 @@ GHashTable *smtpkit_client_sendmail_finish (SmtpkitClient *client,
                                             GError **error);
 
 SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_sendmail_result (SmtpkitClient *client,
+                                                   const char *from_addr,
+                                                   const char *const *to_addrs,
+                                                   GBytes *message,
+                                                   const char *const *mail_options,
+                                                   const char *const *rcpt_options,
+                                                   GCancellable *cancellable,
+                                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_sendmail_result_finish (SmtpkitClient *client,
+                                                          GAsyncResult *result,
+                                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
 GHashTable *smtpkit_client_sendmail_stream (SmtpkitClient *client,
                                             const char *from_addr,
                                             const char *const *to_addrs,
@@ -439,6 +454,21 @@ SMTPKIT_AVAILABLE_IN_ALL
 GHashTable *smtpkit_client_sendmail_stream_finish (SmtpkitClient *client,
                                                    GAsyncResult *result,
                                                    GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_sendmail_stream_result (SmtpkitClient *client,
+                                                          const char *from_addr,
+                                                          const char *const *to_addrs,
+                                                          GInputStream *message,
+                                                          const char *const *mail_options,
+                                                          const char *const *rcpt_options,
+                                                          GCancellable *cancellable,
+                                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_sendmail_stream_result_finish (SmtpkitClient *client,
+                                                                 GAsyncResult *result,
+                                                                 GError **error);
 
 SMTPKIT_AVAILABLE_IN_ALL
 SmtpkitReply *smtpkit_client_quit (SmtpkitClient *client,
@@ -525,6 +555,19 @@ SMTPKIT_AVAILABLE_IN_ALL
 GHashTable *smtpkit_client_send_message_finish (SmtpkitClient  *client,
                                                 GAsyncResult   *result,
                                                 GError        **error);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_send_message_result (SmtpkitClient      *client,
+                                                       GMimeMessage       *message,
+                                                       const char         *from_addr,
+                                                       const char *const  *to_addrs,
+                                                       const char *const  *mail_options,
+                                                       const char *const  *rcpt_options,
+                                                       GCancellable       *cancellable,
+                                                       GError            **error);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_send_message_result_finish (SmtpkitClient  *client,
+                                                              GAsyncResult   *result,
+                                                              GError        **error);
 SMTPKIT_AVAILABLE_IN_ALL
 SmtpkitSendResult *smtpkit_client_send (SmtpkitClient    *client,
                                         SmtpkitEnvelope  *envelope,

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+# test-python.py: libsmtpkit from Python through PyGObject, against the
+# fake server's sink (TAP).
+#
+#   test-python.py FAKE_SERVER
+#
+# Run with GI_TYPELIB_PATH and LD_LIBRARY_PATH pointing into the build
+# tree. Every case checks what a Python program sees: reply codes,
+# refused recipients and their replies, error codes. Skips everything
+# (1..0) when PyGObject is not installed.
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+try:
+    import gi
+    gi.require_version("Smtpkit", "1.0")
+    from gi.repository import GLib, Smtpkit
+except (ImportError, ValueError) as e:
+    print("1..0 # SKIP PyGObject or the Smtpkit typelib is missing: %s" % e)
+    sys.exit(0)
+
+FAKE_SERVER = sys.argv[1]
+MESSAGE = GLib.Bytes.new(b"Subject: test\r\n\r\nhello from Python\r\n")
+
+
+class Sink:
+    """smtpkit-fake-server --sink, with refusal rules, in a temp dir."""
+
+    def __init__(self, *options):
+        self.dir = tempfile.mkdtemp(prefix="smtpkit-python-")
+        self.process = subprocess.Popen(
+            [FAKE_SERVER, "--sink", os.path.join(self.dir, "Maildir"),
+             "--hostname", "sink.test", *options],
+            stdout=subprocess.PIPE, text=True)
+        self.ca_file = None
+        for line in self.process.stdout:
+            if line.startswith("ca-file: "):
+                self.ca_file = line.split(" ", 1)[1].strip()
+            elif line.startswith("listening on "):
+                self.host, port = line.split()[-1].rsplit(":", 1)
+                self.port = int(port)
+                break
+        else:
+            raise RuntimeError("the fake server did not start")
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+SINK_RULES = [
+    "--refuse-rcpt", "*@nosuch.test=550 5.1.1 no such user",
+    "--tempfail-rcpt", "*@later.test=450 4.2.1 try again later",
+    "--reply", "mail:*@denied.test=553 5.7.1 sender denied",
+]
+
+results = []
+
+
+def case(function):
+    results.append(function)
+    return function
+
+
+def new_client():
+    client = Smtpkit.Client.new()
+    client.set_local_hostname("client.test")
+    return client
+
+
+def connected(sink):
+    client = new_client()
+    reply = Smtpkit.Client.connect(client, sink.host, sink.port, None)
+    assert reply.get_code() == 220, reply.get_code()
+    return client
+
+
+def expect(actual, wanted, what):
+    if actual != wanted:
+        raise AssertionError("%s: %r, not %r" % (what, actual, wanted))
+
+
+def check_refused(result, wanted):
+    """wanted: {address: (code, enhanced status)}"""
+    expect(list(result.get_refused_addresses()), sorted(wanted), "refused addresses")
+    for address, (code, status) in wanted.items():
+        reply = result.get_refused_reply(address)
+        expect(reply.get_code(), code, "code of %s" % address)
+        expect(reply.get_enhanced_status(), status, "enhanced status of %s" % address)
+
+
+@case
+def connect_and_ehlo(sink):
+    client = connected(sink)
+    reply = client.ehlo(None, None)
+    expect(reply.get_code(), 250, "EHLO")
+    expect(client.get_does_esmtp(), True, "does ESMTP")
+    expect(client.quit(None).get_code(), 221, "QUIT")
+
+
+@case
+def sendmail_some_refused(sink):
+    client = connected(sink)
+    result = client.sendmail("a@example.org",
+                             ["b@example.org", "c@nosuch.test", "d@later.test"],
+                             MESSAGE, None, None, None)
+    check_refused(result, {"c@nosuch.test": (550, "5.1.1"),
+                           "d@later.test": (450, "4.2.1")})
+    expect(result.get_refused_reply("b@example.org"), None, "reply of an accepted one")
+    expect(result.get_delivered(0), True, "b delivered")
+    client.quit(None)
+
+
+@case
+def sendmail_none_refused(sink):
+    client = connected(sink)
+    result = client.sendmail("a@example.org", ["b@example.org"], MESSAGE, None, None, None)
+    expect(list(result.get_refused_addresses()), [], "refused addresses")
+    client.quit(None)
+
+
+@case
+def sendmail_stream_some_refused(sink):
+    client = connected(sink)
+    stream = Gio.MemoryInputStream.new_from_bytes(MESSAGE)
+    result = client.sendmail_stream("a@example.org", ["b@example.org", "c@nosuch.test"],
+                                    stream, None, None, None)
+    check_refused(result, {"c@nosuch.test": (550, "5.1.1")})
+    client.quit(None)
+
+
+@case
+def send_and_send_result(sink):
+    client = connected(sink)
+    envelope = Smtpkit.Envelope.new("a@example.org")
+    for address in ["b@example.org", "c@nosuch.test"]:
+        envelope.add_recipient(address, Smtpkit.DsnNotify.UNSET, None)
+    result = client.send(envelope, MESSAGE, None)
+    expect(result.get_n_recipients(), 2, "recipients")
+    expect(result.get_recipient(1), "c@nosuch.test", "second recipient")
+    expect(result.get_rcpt_reply(0).get_code(), 250, "RCPT reply of b")
+    expect(result.get_final_reply(0).get_code(), 250, "final reply of b")
+    expect(result.get_rcpt_reply(1).get_code(), 550, "RCPT reply of c")
+    expect(result.get_final_reply(1), None, "final reply of c")
+    expect([result.get_delivered(i) for i in range(2)], [True, False], "delivered")
+    check_refused(result, {"c@nosuch.test": (550, "5.1.1")})
+    client.quit(None)
+
+
+@case
+def sendmail_async(sink):
+    client = connected(sink)
+    loop = GLib.MainLoop()
+    outcome = {}
+
+    def done(source, async_result):
+        try:
+            outcome["result"] = source.sendmail_finish(async_result)
+        except GLib.Error as e:
+            outcome["error"] = e
+        loop.quit()
+
+    client.sendmail_async("a@example.org", ["b@example.org", "c@later.test"], MESSAGE,
+                          None, None, None, done)
+    GLib.timeout_add_seconds(20, loop.quit)
+    loop.run()
+    assert "error" not in outcome, outcome.get("error")
+    check_refused(outcome["result"], {"c@later.test": (450, "4.2.1")})
+    client.quit(None)
+
+
+def main():
+    global Gio
+    from gi.repository import Gio
+    sink = Sink(*SINK_RULES)
+    failed = False
+    try:
+        for n, function in enumerate(results, 1):
+            try:
+                function(sink)
+                print("ok %d - %s" % (n, function.__name__))
+            except Exception:
+                failed = True
+                print("not ok %d - %s" % (n, function.__name__))
+                for line in traceback.format_exc().splitlines():
+                    print("# " + line)
+            sys.stdout.flush()
+    finally:
+        sink.close()
+    print("1..%d" % len(results))
+    sys.exit(1 if failed else 0)
+
+
+main()
