@@ -437,6 +437,42 @@ perform (Run                   *c,
       else
         out->has_value = TRUE;
     }
+  else if (g_str_equal (call, "last_error"))
+    {
+      /* What bindings read of the last error: last_error [sender|recipients];
+       * the reply by default. */
+      if (g_strcmp0 (a1, "sender") == 0)
+        {
+          out->has_value = TRUE;
+          out->value = g_strdup (smtpkit_client_get_last_error_sender (run->client));
+        }
+      else if (g_strcmp0 (a1, "recipients") == 0)
+        {
+          g_auto (GStrv) addresses = smtpkit_client_get_last_error_recipients (run->client);
+
+          if (addresses)
+            out->refused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                  (GDestroyNotify) smtpkit_reply_unref);
+          else
+            out->has_value = TRUE;
+          for (guint i = 0; addresses && addresses[i]; i++)
+            {
+              SmtpkitReply *reply =
+                smtpkit_client_get_last_error_recipient_reply (run->client, addresses[i]);
+              if (reply)
+                g_hash_table_insert (out->refused, g_strdup (addresses[i]),
+                                     smtpkit_reply_ref (reply));
+            }
+        }
+      else
+        {
+          SmtpkitReply *reply = smtpkit_client_get_last_error_reply (run->client);
+          if (reply)
+            out->reply = smtpkit_reply_ref (reply);
+          else
+            out->has_value = TRUE;
+        }
+    }
   else if (g_str_equal (call, "tls_connection"))
     {
       GTlsConnection *tls = smtpkit_client_get_tls_connection (run->client);

@@ -66,6 +66,7 @@ typedef struct
   SmtpkitReply *ehlo_reply;
   SmtpkitReply *helo_reply;
   GHashTable *features;         /* lower-case keyword -> parameters */
+  GError *last_error;           /* of the last operation, for bindings */
 } SmtpkitClientPrivate;
 
 SmtpkitClientPrivate *client_get_private (SmtpkitClient *client);

@@ -378,9 +378,13 @@ client_op_begin (SmtpkitClient       *client,
       g_object_unref (task);
       return NULL;
     }
+  g_clear_error (&priv->last_error);
   if (needs_connection && !client_is_connected (client))
     {
-      g_task_return_error (task, client_closed_error (client));
+      GError *error = client_closed_error (client);
+
+      priv->last_error = g_error_copy (error);
+      g_task_return_error (task, error);
       g_object_unref (task);
       return NULL;
     }
@@ -398,6 +402,12 @@ client_op_return_error (GTask  *task,
     priv->busy = FALSE;
   if (priv->engine && !smtpkit_engine_is_open (priv->engine))
     client_forget_session (CLIENT (task));
+  if (!OP (task)->sub_operation)
+    {
+      /* g_error_copy() keeps the reply, sender and map */
+      g_clear_error (&priv->last_error);
+      priv->last_error = g_error_copy (error);
+    }
   g_task_return_error (task, error);
   g_object_unref (task);
 }
@@ -2128,6 +2138,104 @@ smtpkit_client_get_ehlo_reply (SmtpkitClient *client)
 }
 
 /**
+ * smtpkit_client_get_last_error_reply:
+ * @client: a #SmtpkitClient
+ *
+ * The server's reply carried by the error of the last operation on
+ * @client, as [func@error_get_reply] gives it: what a language binding
+ * reads, since PyGObject and GJS turn a #GError into its domain, code and
+ * message only.
+ *
+ * The details of the last error stay until the next operation starts;
+ * an operation that succeeds leaves none. C callers may read the
+ * #GError itself.
+ *
+ * Returns: (transfer none) (nullable): the reply, or %NULL when the last
+ *   operation succeeded or its error carries no reply
+ */
+SmtpkitReply *
+smtpkit_client_get_last_error_reply (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return smtpkit_error_get_reply (priv->last_error);
+}
+
+/**
+ * smtpkit_client_get_last_error_sender:
+ * @client: a #SmtpkitClient
+ *
+ * The sender refused, when the last operation on @client failed with
+ * %SMTPKIT_ERROR_SENDER_REFUSED: [func@error_get_sender] for bindings
+ * (see [method@Client.get_last_error_reply]).
+ *
+ * Returns: (transfer none) (nullable): the refused sender, or %NULL
+ */
+const char *
+smtpkit_client_get_last_error_sender (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return smtpkit_error_get_sender (priv->last_error);
+}
+
+/**
+ * smtpkit_client_get_last_error_recipients:
+ * @client: a #SmtpkitClient
+ *
+ * The recipients concerned by the error of the last operation of the
+ * client, the addresses of the map of [func@error_get_recipients],
+ * sorted: every refused recipient for
+ * %SMTPKIT_ERROR_RECIPIENTS_REFUSED, every accepted one for
+ * %SMTPKIT_ERROR_DELIVERY_UNKNOWN. With
+ * [method@Client.get_last_error_recipient_reply], this is that map for
+ * language bindings (see [method@Client.get_last_error_reply]).
+ *
+ * Returns: (transfer full) (nullable) (array zero-terminated=1): the
+ *   addresses, or %NULL when the error has no recipient map
+ */
+char **
+smtpkit_client_get_last_error_recipients (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return smtpkit_recipient_map_get_addresses (smtpkit_error_get_recipients (priv->last_error));
+}
+
+/**
+ * smtpkit_client_get_last_error_recipient_reply:
+ * @client: a #SmtpkitClient
+ * @address: an address of [method@Client.get_last_error_recipients]
+ *
+ * The reply for @address in the recipient map of the error of the last
+ * operation on @client: the reply that refused it, or for
+ * %SMTPKIT_ERROR_DELIVERY_UNKNOWN its own reply when the server gave one
+ * (LMTP) before the connection was lost.
+ *
+ * Returns: (transfer none) (nullable): the reply, or %NULL when there is
+ *   none
+ */
+SmtpkitReply *
+smtpkit_client_get_last_error_recipient_reply (SmtpkitClient *client,
+                                               const char    *address)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+  GHashTable *recipients;
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (address != NULL, NULL);
+
+  recipients = smtpkit_error_get_recipients (priv->last_error);
+  return recipients ? g_hash_table_lookup (recipients, address) : NULL;
+}
+
+/**
  * smtpkit_client_get_helo_reply:
  * @client: a #SmtpkitClient
  *
@@ -2452,6 +2560,7 @@ smtpkit_client_finalize (GObject *object)
   g_clear_object (&priv->ca_file_database);
   g_clear_object (&priv->tls_interaction);
   g_clear_object (&priv->tls_certificate);
+  g_clear_error (&priv->last_error);
 
   G_OBJECT_CLASS (smtpkit_client_parent_class)->finalize (object);
 }

@@ -142,6 +142,15 @@ gboolean smtpkit_client_get_does_esmtp (SmtpkitClient *client);
 SMTPKIT_AVAILABLE_IN_ALL
 SmtpkitReply *smtpkit_client_get_ehlo_reply (SmtpkitClient *client);
 SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_get_last_error_reply (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+const char *smtpkit_client_get_last_error_sender (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+char **smtpkit_client_get_last_error_recipients (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_get_last_error_recipient_reply (SmtpkitClient *client,
+                                                             const char    *address);
+SMTPKIT_AVAILABLE_IN_ALL
 SmtpkitReply *smtpkit_client_get_helo_reply (SmtpkitClient *client);
 SMTPKIT_AVAILABLE_IN_ALL
 gboolean smtpkit_client_has_extn (SmtpkitClient *client,

@@ -177,6 +177,58 @@ def sendmail_async(sink):
     client.quit(None)
 
 
+def expect_error(code, function, *args):
+    try:
+        function(*args)
+    except GLib.Error as e:
+        if not e.matches(Smtpkit.error_quark(), code):
+            raise AssertionError("%s, not %s" % (e, code))
+        return e
+    raise AssertionError("no error, not %s" % code)
+
+
+@case
+def sender_refused_details(sink):
+    client = connected(sink)
+    expect_error(Smtpkit.Error.SENDER_REFUSED, client.sendmail, "spam@denied.test",
+                 ["b@example.org"], MESSAGE, None, None, None)
+    reply = client.get_last_error_reply()
+    expect(reply.get_code(), 553, "code")
+    expect(reply.get_enhanced_status(), "5.7.1", "enhanced status")
+    expect(reply.get_text(), "5.7.1 sender denied", "text")
+    expect(client.get_last_error_sender(), "spam@denied.test", "refused sender")
+    expect(client.get_last_error_recipients(), [], "recipients (None in C)")
+    # The next operation starts afresh.
+    expect(client.noop(None).get_code(), 250, "NOOP")
+    expect(client.get_last_error_reply(), None, "reply after NOOP")
+    expect(client.get_last_error_sender(), None, "sender after NOOP")
+    client.quit(None)
+
+
+@case
+def recipients_refused_details(sink):
+    client = connected(sink)
+    expect_error(Smtpkit.Error.RECIPIENTS_REFUSED, client.sendmail, "a@example.org",
+                 ["x@nosuch.test", "y@later.test"], MESSAGE, None, None, None)
+    expect(client.get_last_error_recipients(), ["x@nosuch.test", "y@later.test"], "recipients")
+    for address, code, status in [("x@nosuch.test", 550, "5.1.1"),
+                                  ("y@later.test", 450, "4.2.1")]:
+        reply = client.get_last_error_recipient_reply(address)
+        expect(reply.get_code(), code, "code of %s" % address)
+        expect(reply.get_enhanced_status(), status, "enhanced status of %s" % address)
+        expect(reply.is_permanent(), code >= 500, "permanence of %s" % address)
+    expect(client.get_last_error_recipient_reply("b@example.org"), None, "not refused")
+    expect(client.get_last_error_sender(), None, "sender")
+    client.quit(None)
+
+
+@case
+def not_connected_details(sink):
+    client = new_client()
+    expect_error(Smtpkit.Error.SERVER_DISCONNECTED, client.noop, None)
+    expect(client.get_last_error_reply(), None, "reply")
+
+
 def main():
     global Gio
     from gi.repository import Gio
