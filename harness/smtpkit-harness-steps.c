@@ -209,11 +209,20 @@ perform (Run                   *c,
   g_autoptr (GPtrArray) opts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) rcpt_opts = g_ptr_array_new_with_free_func (g_free);
 
-  if (g_str_equal (call, "connect"))
+  if (g_str_equal (call, "connect") || g_str_equal (call, "connect_to_host"))
     {
       g_autofree char *host = a1 ? g_strdup (a1)
                                  : g_strdup_printf ("127.0.0.1:%u", run->port);
-      out->reply = CALL (c, error, connect, host, 0);
+      /* connect_to_host: the bindings' name of the blocking form */
+      if (g_str_equal (call, "connect"))
+        out->reply = CALL (c, error, connect, host, 0);
+      else if (!run->async_mode)
+        out->reply = smtpkit_client_connect_to_host (run->client, host, 0, NULL, error);
+      else
+        {
+          smtpkit_client_connect_async (run->client, host, 0, NULL, on_done, run);
+          out->reply = smtpkit_client_connect_finish (run->client, wait_result (run), error);
+        }
     }
   else if (g_str_equal (call, "helo"))
     out->reply = CALL (c, error, helo, a1);

@@ -1066,7 +1066,7 @@ esmtp_options (SmtpkitClient     *client,
 /* ---- public operations --------------------------------------------------- */
 
 /**
- * smtpkit_client_connect:
+ * smtpkit_client_connect: (skip)
  * @client: a #SmtpkitClient
  * @host: a host name or address, optionally followed by `:PORT`, or the path of a Unix socket (starting with `/`)
  * @port: the port, or 0 for the default (25, or the one in @host)
@@ -1082,6 +1082,8 @@ esmtp_options (SmtpkitClient     *client,
  * the connection and fails with %SMTPKIT_ERROR_CONNECT.
  *
  * This blocks; [method@Client.connect_async] is the asynchronous form.
+ * Language bindings call it [method@Client.connect_to_host]: there,
+ * `connect` is GObject's, which connects signal handlers.
  *
  * Returns: (transfer full): the server's reply, or %NULL with @error set
  */
@@ -1096,6 +1098,33 @@ smtpkit_client_connect (SmtpkitClient  *client,
 
   smtpkit_client_connect_async (client, host, port, cancellable, smtpkit_sync_callback, sync);
   return smtpkit_client_connect_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_connect_to_host:
+ * @client: a #SmtpkitClient
+ * @host: a host name or address, optionally followed by `:PORT`, or the path of a Unix socket (starting with `/`)
+ * @port: the port, or 0 for the default (25, or the one in @host)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Connects to a server and reads its greeting: [method@Client.connect]
+ * under the name language bindings see. A method `connect` would hide
+ * GObject's `connect()` for signals in Python and JavaScript, so
+ * `smtpkit_client_connect()` is not introspected; this is.
+ * [method@Client.connect_async] and [method@Client.connect_finish] keep
+ * their names.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_connect_to_host (SmtpkitClient  *client,
+                                const char     *host,
+                                guint16         port,
+                                GCancellable   *cancellable,
+                                GError        **error)
+{
+  return smtpkit_client_connect (client, host, port, cancellable, error);
 }
 
 /**

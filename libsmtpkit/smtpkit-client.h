@@ -169,6 +169,13 @@ SmtpkitReply *smtpkit_client_connect (SmtpkitClient *client,
                                       GError **error);
 
 SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_connect_to_host (SmtpkitClient *client,
+                                              const char *host,
+                                              guint16 port,
+                                              GCancellable *cancellable,
+                                              GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
 void smtpkit_client_connect_async (SmtpkitClient *client,
                                    const char *host,
                                    guint16 port,

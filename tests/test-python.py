@@ -78,7 +78,7 @@ def new_client():
 
 def connected(sink):
     client = new_client()
-    reply = Smtpkit.Client.connect(client, sink.host, sink.port, None)
+    reply = client.connect_to_host(sink.host, sink.port, None)
     assert reply.get_code() == 220, reply.get_code()
     return client
 
@@ -177,6 +177,84 @@ def sendmail_async(sink):
     client.quit(None)
 
 
+@case
+def connect_is_for_signals(sink):
+    client = new_client()
+    seen = []
+    handler = client.connect("connecting", lambda c, host, port: seen.append((host, port)))
+    assert handler > 0, handler
+    client.connect_to_host(sink.host, sink.port, None)
+    expect(seen, [(sink.host, sink.port)], "connecting emitted")
+    client.quit(None)
+
+
+@case
+def connect_async(sink):
+    client = new_client()
+    loop = GLib.MainLoop()
+    outcome = {}
+
+    def done(source, async_result):
+        outcome["reply"] = source.connect_finish(async_result)
+        loop.quit()
+
+    client.connect_async(sink.host, sink.port, None, done)
+    GLib.timeout_add_seconds(20, loop.quit)
+    loop.run()
+    expect(outcome["reply"].get_code(), 220, "greeting")
+    client.quit(None)
+
+
+def tls_client(sink, accept):
+    client = new_client()
+    client.set_tls_mode(Smtpkit.TlsMode.STARTTLS)
+    seen = []
+
+    def on_accept(c, peer, errors):
+        seen.append(errors)
+        return accept
+
+    client.connect("accept-certificate", on_accept)
+    return client, seen
+
+
+@case
+def accept_certificate_signal(sink):
+    client, seen = tls_client(sink.tls, True)
+    client.connect_to_host(sink.tls.host, sink.tls.port, None)
+    assert len(seen) == 1 and seen[0] & Gio.TlsCertificateFlags.UNKNOWN_CA, seen
+    expect(client.is_secure(), True, "secure")
+    client.login("u", "p", None)
+    result = client.sendmail("a@example.org", ["b@example.org"], MESSAGE, None, None, None)
+    expect(list(result.get_refused_addresses()), [], "refused")
+    client.quit(None)
+
+
+@case
+def certificate_refused_by_handler(sink):
+    client, seen = tls_client(sink.tls, False)
+    try:
+        client.connect_to_host(sink.tls.host, sink.tls.port, None)
+        raise AssertionError("the handshake succeeded")
+    except GLib.Error as e:
+        expect(e.domain, GLib.quark_to_string(Gio.tls_error_quark()), "domain")
+    expect(len(seen), 1, "accept-certificate emissions")
+    expect(client.is_connected(), False, "connected")
+
+
+@case
+def tls_with_ca_file(sink):
+    client, seen = tls_client(sink.tls, False)
+    client.set_tls_ca_file(sink.tls.ca_file)
+    client.connect_to_host(sink.tls.host, sink.tls.port, None)
+    expect(seen, [], "accept-certificate emissions")
+    expect(client.is_secure(), True, "secure")
+    expect_error(Smtpkit.Error.AUTHENTICATION, client.login, "u", "wrong", None)
+    expect(client.get_last_error_reply().get_code(), 535, "code of the refusal")
+    expect(client.get_last_error_reply().get_enhanced_status(), "5.7.8", "its status")
+    client.quit(None)
+
+
 def expect_error(code, function, *args):
     try:
         function(*args)
@@ -233,6 +311,8 @@ def main():
     global Gio
     from gi.repository import Gio
     sink = Sink(*SINK_RULES)
+    sink.tls = Sink("--starttls", "--auth", "PLAIN", "--user", "u", "--password", "p",
+                    "--require-tls")
     failed = False
     try:
         for n, function in enumerate(results, 1):
@@ -247,6 +327,7 @@ def main():
             sys.stdout.flush()
     finally:
         sink.close()
+        sink.tls.close()
     print("1..%d" % len(results))
     sys.exit(1 if failed else 0)
 
