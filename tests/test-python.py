@@ -7,7 +7,8 @@
 # Run with GI_TYPELIB_PATH and LD_LIBRARY_PATH pointing into the build
 # tree. Every case checks what a Python program sees: reply codes,
 # refused recipients and their replies, error codes. Skips everything
-# (1..0) when PyGObject is not installed.
+# (1..0) when PyGObject is not installed. With bindings/python in
+# PYTHONPATH, the overrides module is loaded and tested too.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -305,6 +306,48 @@ def not_connected_details(sink):
     client = new_client()
     expect_error(Smtpkit.Error.SERVER_DISCONNECTED, client.noop, None)
     expect(client.get_last_error_reply(), None, "reply")
+
+
+def override_case(function):
+    """A case of the overrides module (gi/overrides/Smtpkit.py), run when
+    it is loaded."""
+    if hasattr(Smtpkit, "SMTPError"):
+        results.append(function)
+    return function
+
+
+@override_case
+def override_with_block(sink):
+    with new_client() as client:
+        client.connect_to_host(sink.host, sink.port, None)
+        result = client.sendmail("a@example.org", "b@example.org", "Subject: s\r\n\r\nstr\r\n")
+        expect(list(result.get_refused_addresses()), [], "refused")
+        expect(client.sendmail_refused("a@example.org", ["b@example.org", "c@nosuch.test"],
+                                       b"Subject: s\r\n\r\nbytes\r\n"),
+               {"c@nosuch.test": (550, b"5.1.1 no such user")}, "smtplib's map")
+    expect(client.is_connected(), False, "connected after the with block")
+
+
+@override_case
+def override_exceptions(sink):
+    with new_client() as client:
+        client.connect_to_host(sink.host, sink.port, None)
+        try:
+            client.sendmail("spam@denied.test", "b@example.org", b"x\r\n")
+            raise AssertionError("no error")
+        except Smtpkit.SMTPError as e:
+            assert isinstance(e, GLib.Error)
+            assert e.matches(Smtpkit.error_quark(), Smtpkit.Error.SENDER_REFUSED), e
+            expect((e.smtp_code, e.smtp_error, e.sender),
+                   (553, b"5.7.1 sender denied", "spam@denied.test"), "sender refused")
+        try:
+            client.sendmail_refused("a@example.org", ["x@nosuch.test", "y@later.test"], b"x\r\n")
+            raise AssertionError("no error")
+        except Smtpkit.SMTPError as e:
+            assert e.matches(Smtpkit.error_quark(), Smtpkit.Error.RECIPIENTS_REFUSED), e
+            expect(e.recipients, {"x@nosuch.test": (550, b"5.1.1 no such user"),
+                                  "y@later.test": (450, b"4.2.1 try again later")},
+                   "recipients refused")
 
 
 def main():
