@@ -62,6 +62,11 @@ error_private (const GError *error)
  * The server reply that caused @error, if any: for example the 550 that
  * refused a sender, or the greeting that was not 220.
  *
+ * Language bindings (PyGObject, GJS) do not keep what an error carries
+ * beyond its domain, code and message: they read the reply, the refused
+ * sender and the recipients of the last error from the client, with
+ * [method@Client.get_last_error_reply] and the like.
+ *
  * Returns: (transfer none) (nullable): the reply, or %NULL when @error is
  *   not in the %SMTPKIT_ERROR domain or no reply was involved
  */

@@ -256,6 +256,44 @@ def tls_with_ca_file(sink):
     client.quit(None)
 
 
+@case
+def send_message_some_refused(sink):
+    gi.require_version("GMime", "3.0")
+    from gi.repository import GMime
+    GMime.init()
+    stream = GMime.StreamMem.new_with_buffer(
+        b"From: a@example.org\r\nTo: b@example.org, c@nosuch.test\r\n"
+        b"Subject: s\r\n\r\nbody\r\n")
+    message = GMime.Parser.new_with_stream(stream).construct_message(None)
+    client = connected(sink)
+    result = client.send_message(message, None, None, None, None, None)
+    check_refused(result, {"c@nosuch.test": (550, "5.1.1")})
+    client.quit(None)
+
+
+@case
+def recipients_refused_async(sink):
+    client = connected(sink)
+    loop = GLib.MainLoop()
+    outcome = {}
+
+    def done(source, async_result):
+        try:
+            source.sendmail_finish(async_result)
+        except GLib.Error as e:
+            outcome["error"] = e
+        loop.quit()
+
+    client.sendmail_async("a@example.org", ["x@nosuch.test"], MESSAGE, None, None, None, done)
+    GLib.timeout_add_seconds(20, loop.quit)
+    loop.run()
+    assert outcome["error"].matches(Smtpkit.error_quark(), Smtpkit.Error.RECIPIENTS_REFUSED)
+    expect(client.get_last_error_recipients(), ["x@nosuch.test"], "recipients")
+    expect(client.get_last_error_recipient_reply("x@nosuch.test").get_text(),
+           "5.1.1 no such user", "text")
+    client.quit(None)
+
+
 def expect_error(code, function, *args):
     try:
         function(*args)
