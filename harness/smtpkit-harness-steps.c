@@ -64,6 +64,23 @@ wait_result (Run *run)
         smtpkit_client_##name##_finish ((run)->client, wait_result (run), (error)))      \
      : smtpkit_client_##name ((run)->client, NULL, (error)))
 
+/* Calls smtpkit_client_NAME_result, or NAME_async + NAME_result_finish:
+ * the forms bindings call, which give a SmtpkitSendResult. */
+#define CALL_RESULT(run, error, name, ...)                                                    \
+  ((run)->async_mode                                                                          \
+     ? (smtpkit_client_##name##_async ((run)->client, __VA_ARGS__, NULL, on_done, (run)),     \
+        smtpkit_client_##name##_result_finish ((run)->client, wait_result (run), (error)))   \
+     : smtpkit_client_##name##_result ((run)->client, __VA_ARGS__, NULL, (error)))
+
+/* The refused map of a SmtpkitSendResult (taken), or NULL. */
+static GHashTable *
+refused_of (SmtpkitSendResult *result)
+{
+  g_autoptr (SmtpkitSendResult) owned = result;
+
+  return owned ? smtpkit_send_result_get_refused (owned) : NULL;
+}
+
 static const char *const *
 options_from (GPtrArray  *words,
               guint       first,
@@ -192,11 +209,20 @@ perform (Run                   *c,
   g_autoptr (GPtrArray) opts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) rcpt_opts = g_ptr_array_new_with_free_func (g_free);
 
-  if (g_str_equal (call, "connect"))
+  if (g_str_equal (call, "connect") || g_str_equal (call, "connect_to_host"))
     {
       g_autofree char *host = a1 ? g_strdup (a1)
                                  : g_strdup_printf ("127.0.0.1:%u", run->port);
-      out->reply = CALL (c, error, connect, host, 0);
+      /* connect_to_host: the bindings' name of the blocking form */
+      if (g_str_equal (call, "connect"))
+        out->reply = CALL (c, error, connect, host, 0);
+      else if (!run->async_mode)
+        out->reply = smtpkit_client_connect_to_host (run->client, host, 0, NULL, error);
+      else
+        {
+          smtpkit_client_connect_async (run->client, host, 0, NULL, on_done, run);
+          out->reply = smtpkit_client_connect_finish (run->client, wait_result (run), error);
+        }
     }
   else if (g_str_equal (call, "helo"))
     out->reply = CALL (c, error, helo, a1);
@@ -225,25 +251,29 @@ perform (Run                   *c,
       g_autoptr (GBytes) body = g_bytes_ref (g_ptr_array_index (words, 1));
       out->reply = CALL (c, error, data, body);
     }
-  else if (g_str_equal (call, "sendmail") || g_str_equal (call, "sendmail_stream"))
+  else if (g_str_equal (call, "sendmail") || g_str_equal (call, "sendmail_stream") ||
+           g_str_equal (call, "sendmail_result") || g_str_equal (call, "sendmail_stream_result"))
     {
       g_auto (GStrv) to = smtpkit_harness_split_list (a2);
       g_autoptr (GBytes) body = smtpkit_harness_message_word (words, 3);
+      g_autoptr (GInputStream) stream = g_memory_input_stream_new_from_bytes (body);
+      const char *const *rcpts = (const char *const *) to;
+      const char *const *mopts, *const *ropts;
 
       smtpkit_harness_collect_options (words, 4, last, opts, rcpt_opts);
+      mopts = (const char *const *) opts->pdata;
+      ropts = (const char *const *) rcpt_opts->pdata;
       if (g_str_equal (call, "sendmail"))
-        out->refused = CALL (c, error, sendmail, a1, (const char *const *) to, body,
-                             (const char *const *) opts->pdata,
-                             (const char *const *) rcpt_opts->pdata);
+        out->refused = CALL (c, error, sendmail, a1, rcpts, body, mopts, ropts);
+      else if (g_str_equal (call, "sendmail_stream"))
+        out->refused = CALL (c, error, sendmail_stream, a1, rcpts, stream, mopts, ropts);
+      else if (g_str_equal (call, "sendmail_result"))
+        out->refused = refused_of (CALL_RESULT (c, error, sendmail, a1, rcpts, body, mopts, ropts));
       else
-        {
-          g_autoptr (GInputStream) stream = g_memory_input_stream_new_from_bytes (body);
-          out->refused = CALL (c, error, sendmail_stream, a1, (const char *const *) to, stream,
-                               (const char *const *) opts->pdata,
-                               (const char *const *) rcpt_opts->pdata);
-        }
+        out->refused = refused_of (CALL_RESULT (c, error, sendmail_stream, a1, rcpts, stream,
+                                                mopts, ropts));
     }
-  else if (g_str_equal (call, "send_message"))
+  else if (g_str_equal (call, "send_message") || g_str_equal (call, "send_message_result"))
     {
       /* send_message "MESSAGE" [FROM|-] [TO,TO|-] [mail:OPT]... */
       g_autoptr (GBytes) raw = smtpkit_harness_message_word (words, 1);
@@ -260,8 +290,15 @@ perform (Run                   *c,
           return TRUE;
         }
       smtpkit_harness_collect_options (words, 4, last, opts, rcpt_opts);
-      out->refused = CALL (c, error, send_message, run->message, from, (const char *const *) to,
-                           (const char *const *) opts->pdata, (const char *const *) rcpt_opts->pdata);
+      if (g_str_equal (call, "send_message"))
+        out->refused = CALL (c, error, send_message, run->message, from, (const char *const *) to,
+                             (const char *const *) opts->pdata,
+                             (const char *const *) rcpt_opts->pdata);
+      else
+        out->refused = refused_of (CALL_RESULT (c, error, send_message, run->message, from,
+                                                (const char *const *) to,
+                                                (const char *const *) opts->pdata,
+                                                (const char *const *) rcpt_opts->pdata));
     }
   else if (g_str_equal (call, "send"))
     {
@@ -408,6 +445,42 @@ perform (Run                   *c,
         out->reply = smtpkit_reply_ref (reply);
       else
         out->has_value = TRUE;
+    }
+  else if (g_str_equal (call, "last_error"))
+    {
+      /* What bindings read of the last error: last_error [sender|recipients];
+       * the reply by default. */
+      if (g_strcmp0 (a1, "sender") == 0)
+        {
+          out->has_value = TRUE;
+          out->value = g_strdup (smtpkit_client_get_last_error_sender (run->client));
+        }
+      else if (g_strcmp0 (a1, "recipients") == 0)
+        {
+          g_auto (GStrv) addresses = smtpkit_client_get_last_error_recipients (run->client);
+
+          if (addresses)
+            out->refused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                  (GDestroyNotify) smtpkit_reply_unref);
+          else
+            out->has_value = TRUE;
+          for (guint i = 0; addresses && addresses[i]; i++)
+            {
+              SmtpkitReply *reply =
+                smtpkit_client_get_last_error_recipient_reply (run->client, addresses[i]);
+              if (reply)
+                g_hash_table_insert (out->refused, g_strdup (addresses[i]),
+                                     smtpkit_reply_ref (reply));
+            }
+        }
+      else
+        {
+          SmtpkitReply *reply = smtpkit_client_get_last_error_reply (run->client);
+          if (reply)
+            out->reply = smtpkit_reply_ref (reply);
+          else
+            out->has_value = TRUE;
+        }
     }
   else if (g_str_equal (call, "tls_connection"))
     {

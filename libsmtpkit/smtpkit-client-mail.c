@@ -81,19 +81,22 @@ transaction_done (GTask *task)
   ClientOp *op = OP (task);
   SmtpkitSendResult *result;
 
-  if (!op->want_result)
-    {
-      client_op_return_pointer (task, g_hash_table_ref (op->refused),
-                                (GDestroyNotify) g_hash_table_unref);
-      return;
-    }
   result = smtpkit_send_result_new ();
   for (guint i = 0; op->to[i]; i++)
     smtpkit_send_result_add_recipient (result, op->to[i], g_ptr_array_index (op->rcpt_replies, i));
   for (guint k = 0; k < op->accepted_index->len; k++)
     smtpkit_send_result_set_final_reply (result, g_array_index (op->accepted_index, guint, k),
                                          g_ptr_array_index (op->final_replies, k));
-  client_op_return_pointer (task, result, g_object_unref);
+  if (op->want_result)
+    {
+      client_op_return_pointer (task, result, g_object_unref);
+      return;
+    }
+  /* The map is the result; the SmtpkitSendResult waits in the task
+   * data for the _result forms of the finish functions. */
+  op->result = result;
+  client_op_return_pointer (task, g_hash_table_ref (op->refused),
+                            (GDestroyNotify) g_hash_table_unref);
 }
 
 /* Abandons the transaction after a refusal: RSET is sent and its outcome
@@ -1105,6 +1108,65 @@ smtpkit_client_sendmail_finish (SmtpkitClient  *client,
 }
 
 /**
+ * smtpkit_client_sendmail_result: (rename-to smtpkit_client_sendmail)
+ * @client: a #SmtpkitClient
+ * @from_addr: the envelope sender
+ * @to_addrs: (array zero-terminated=1): the recipients
+ * @message: the message
+ * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
+ * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * [method@Client.sendmail], giving what became of each recipient as a
+ * [class@SendResult] instead of a map: the same transaction, the same
+ * errors. [method@SendResult.get_refused_addresses] and
+ * [method@SendResult.get_refused_reply] give the map's content.
+ *
+ * This is the `sendmail()` of language bindings, which cannot take a map
+ * of boxed replies; C callers may use either.
+ *
+ * Returns: (transfer full): what became of each recipient, or %NULL with
+ *   @error set
+ */
+SmtpkitSendResult *
+smtpkit_client_sendmail_result (SmtpkitClient      *client,
+                                const char         *from_addr,
+                                const char *const  *to_addrs,
+                                GBytes             *message,
+                                const char *const  *mail_options,
+                                const char *const  *rcpt_options,
+                                GCancellable       *cancellable,
+                                GError            **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_sendmail_async (client, from_addr, to_addrs, message, mail_options, rcpt_options, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_sendmail_result_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_sendmail_result_finish: (rename-to smtpkit_client_sendmail_finish)
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback of [method@Client.sendmail_async]
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.sendmail_async] as
+ * [method@Client.sendmail_result] does: with a [class@SendResult].
+ * Bindings know it as `sendmail_finish`.
+ *
+ * Returns: (transfer full): what became of each recipient, or %NULL with
+ *   @error set
+ */
+SmtpkitSendResult *
+smtpkit_client_sendmail_result_finish (SmtpkitClient  *client,
+                                       GAsyncResult   *result,
+                                       GError        **error)
+{
+  return client_op_finish_send_result (client, result, smtpkit_client_sendmail_async, error);
+}
+
+/**
  * smtpkit_client_sendmail_stream:
  * @client: a #SmtpkitClient
  * @from_addr: the envelope sender
@@ -1190,5 +1252,59 @@ smtpkit_client_sendmail_stream_finish (SmtpkitClient  *client,
                                        GError        **error)
 {
   return client_op_finish (client, result, smtpkit_client_sendmail_stream_async, error);
+}
+
+/**
+ * smtpkit_client_sendmail_stream_result: (rename-to smtpkit_client_sendmail_stream)
+ * @client: a #SmtpkitClient
+ * @from_addr: the envelope sender
+ * @to_addrs: (array zero-terminated=1): the recipients
+ * @message: the message, read to its end
+ * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters (ESMTP only)
+ * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters (ESMTP only)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * [method@Client.sendmail_stream], giving a [class@SendResult] instead
+ * of a map, as [method@Client.sendmail_result] does. This is the
+ * `sendmail_stream()` of language bindings.
+ *
+ * Returns: (transfer full): what became of each recipient, or %NULL with
+ *   @error set
+ */
+SmtpkitSendResult *
+smtpkit_client_sendmail_stream_result (SmtpkitClient      *client,
+                                       const char         *from_addr,
+                                       const char *const  *to_addrs,
+                                       GInputStream       *message,
+                                       const char *const  *mail_options,
+                                       const char *const  *rcpt_options,
+                                       GCancellable       *cancellable,
+                                       GError            **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_sendmail_stream_async (client, from_addr, to_addrs, message, mail_options, rcpt_options, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_sendmail_stream_result_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_sendmail_stream_result_finish: (rename-to smtpkit_client_sendmail_stream_finish)
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback of [method@Client.sendmail_stream_async]
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.sendmail_stream_async] with a
+ * [class@SendResult]. Bindings know it as `sendmail_stream_finish`.
+ *
+ * Returns: (transfer full): what became of each recipient, or %NULL with
+ *   @error set
+ */
+SmtpkitSendResult *
+smtpkit_client_sendmail_stream_result_finish (SmtpkitClient  *client,
+                                              GAsyncResult   *result,
+                                              GError        **error)
+{
+  return client_op_finish_send_result (client, result, smtpkit_client_sendmail_stream_async, error);
 }
 

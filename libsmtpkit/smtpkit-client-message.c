@@ -268,6 +268,62 @@ smtpkit_client_send_message_finish (SmtpkitClient  *client,
   return client_op_finish (client, result, smtpkit_client_send_message_async, error);
 }
 
+/**
+ * smtpkit_client_send_message_result: (rename-to smtpkit_client_send_message)
+ * @client: a #SmtpkitClient
+ * @message: the message; it is not changed
+ * @from_addr: (nullable): the envelope sender, or %NULL for the message's own
+ * @to_addrs: (nullable) (array zero-terminated=1): the recipients, or %NULL
+ *   for the message's own
+ * @mail_options: (nullable) (array zero-terminated=1): MAIL parameters
+ * @rcpt_options: (nullable) (array zero-terminated=1): RCPT parameters
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * [method@Client.send_message], giving a [class@SendResult] instead of
+ * a map, as [method@Client.sendmail_result] does. This is the
+ * `send_message()` of language bindings.
+ *
+ * Returns: (transfer full): what became of each recipient, or %NULL with
+ *   @error set
+ */
+SmtpkitSendResult *
+smtpkit_client_send_message_result (SmtpkitClient      *client,
+                                    GMimeMessage       *message,
+                                    const char         *from_addr,
+                                    const char *const  *to_addrs,
+                                    const char *const  *mail_options,
+                                    const char *const  *rcpt_options,
+                                    GCancellable       *cancellable,
+                                    GError            **error)
+{
+  g_autoptr (SmtpkitSync) sync = smtpkit_sync_begin ();
+
+  smtpkit_client_send_message_async (client, message, from_addr, to_addrs, mail_options,
+                                     rcpt_options, cancellable, smtpkit_sync_callback, sync);
+  return smtpkit_client_send_message_result_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_send_message_result_finish: (rename-to smtpkit_client_send_message_finish)
+ * @client: a #SmtpkitClient
+ * @result: the result given to the callback of [method@Client.send_message_async]
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.send_message_async] with a [class@SendResult].
+ * Bindings know it as `send_message_finish`.
+ *
+ * Returns: (transfer full): what became of each recipient, or %NULL with
+ *   @error set
+ */
+SmtpkitSendResult *
+smtpkit_client_send_message_result_finish (SmtpkitClient  *client,
+                                           GAsyncResult   *result,
+                                           GError        **error)
+{
+  return client_op_finish_send_result (client, result, smtpkit_client_send_message_async, error);
+}
+
 /* ---- send() ------------------------------------------------------------- */
 
 /* @first (taken), then @second. */

@@ -66,6 +66,7 @@ typedef struct
   SmtpkitReply *ehlo_reply;
   SmtpkitReply *helo_reply;
   GHashTable *features;         /* lower-case keyword -> parameters */
+  GError *last_error;           /* of the last operation, for bindings */
 } SmtpkitClientPrivate;
 
 SmtpkitClientPrivate *client_get_private (SmtpkitClient *client);
@@ -121,6 +122,7 @@ typedef struct
                        GError **error); /* after EHLO, before MAIL */
   GObject *source_message;      /* what send_message() was given */
   gboolean want_result;         /* send(): a SmtpkitSendResult */
+  SmtpkitSendResult *result;    /* otherwise, kept for the _result forms */
 
   /* TLS */
   SmtpkitReply *greeting;
@@ -188,6 +190,10 @@ void client_op_return_reply (GTask        *task,
 
 void client_op_return_true (GTask *task);
 
+SmtpkitSendResult *client_op_finish_send_result (SmtpkitClient  *client,
+                                                 GAsyncResult   *result,
+                                                 gpointer        source_tag,
+                                                 GError        **error);
 gpointer client_op_finish (SmtpkitClient  *client,
                            GAsyncResult   *result,
                            gpointer        source_tag,

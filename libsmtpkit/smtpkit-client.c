@@ -364,6 +364,7 @@ client_op_free (ClientOp *op)
   g_free (op->password);
   g_strfreev (op->candidates);
   g_clear_error (&op->last_error);
+  g_clear_object (&op->result);
   g_free (op);
 }
 
@@ -389,9 +390,13 @@ client_op_begin (SmtpkitClient       *client,
       g_object_unref (task);
       return NULL;
     }
+  g_clear_error (&priv->last_error);
   if (needs_connection && !client_is_connected (client))
     {
-      g_task_return_error (task, client_closed_error (client));
+      GError *error = client_closed_error (client);
+
+      priv->last_error = g_error_copy (error);
+      g_task_return_error (task, error);
       g_object_unref (task);
       return NULL;
     }
@@ -409,6 +414,12 @@ client_op_return_error (GTask  *task,
     priv->busy = FALSE;
   if (priv->engine && !smtpkit_engine_is_open (priv->engine))
     client_forget_session (CLIENT (task));
+  if (!OP (task)->sub_operation)
+    {
+      /* g_error_copy() keeps the reply, sender and map */
+      g_clear_error (&priv->last_error);
+      priv->last_error = g_error_copy (error);
+    }
   g_task_return_error (task, error);
   g_object_unref (task);
 }
@@ -449,6 +460,24 @@ client_op_finish (SmtpkitClient  *client,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Finishes a transaction started for a refused-recipient map, giving
+ * its SmtpkitSendResult instead: the form bindings call, since they
+ * cannot take a map of boxed values. */
+SmtpkitSendResult *
+client_op_finish_send_result (SmtpkitClient  *client,
+                              GAsyncResult   *result,
+                              gpointer        source_tag,
+                              GError        **error)
+{
+  g_autoptr (GHashTable) refused = client_op_finish (client, result, source_tag, error);
+  ClientOp *op;
+
+  if (refused == NULL)
+    return NULL;
+  op = g_task_get_task_data (G_TASK (result));
+  return g_object_ref (op->result);
 }
 
 GString *
@@ -1049,7 +1078,7 @@ esmtp_options (SmtpkitClient     *client,
 /* ---- public operations --------------------------------------------------- */
 
 /**
- * smtpkit_client_connect:
+ * smtpkit_client_connect: (skip)
  * @client: a #SmtpkitClient
  * @host: a host name or address, optionally followed by `:PORT`, or the path of a Unix socket (starting with `/`)
  * @port: the port, or 0 for the default (25, or the one in @host)
@@ -1065,6 +1094,8 @@ esmtp_options (SmtpkitClient     *client,
  * the connection and fails with %SMTPKIT_ERROR_CONNECT.
  *
  * This blocks; [method@Client.connect_async] is the asynchronous form.
+ * Language bindings call it [method@Client.connect_to_host]: there,
+ * `connect` is GObject's, which connects signal handlers.
  *
  * Returns: (transfer full): the server's reply, or %NULL with @error set
  */
@@ -1079,6 +1110,33 @@ smtpkit_client_connect (SmtpkitClient  *client,
 
   smtpkit_client_connect_async (client, host, port, cancellable, smtpkit_sync_callback, sync);
   return smtpkit_client_connect_finish (client, smtpkit_sync_wait (sync), error);
+}
+
+/**
+ * smtpkit_client_connect_to_host:
+ * @client: a #SmtpkitClient
+ * @host: a host name or address, optionally followed by `:PORT`, or the path of a Unix socket (starting with `/`)
+ * @port: the port, or 0 for the default (25, or the one in @host)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Connects to a server and reads its greeting: [method@Client.connect]
+ * under the name language bindings see. A method `connect` would hide
+ * GObject's `connect()` for signals in Python and JavaScript, so
+ * `smtpkit_client_connect()` is not introspected; this is.
+ * [method@Client.connect_async] and [method@Client.connect_finish] keep
+ * their names.
+ *
+ * Returns: (transfer full): the server's reply, or %NULL with @error set
+ */
+SmtpkitReply *
+smtpkit_client_connect_to_host (SmtpkitClient  *client,
+                                const char     *host,
+                                guint16         port,
+                                GCancellable   *cancellable,
+                                GError        **error)
+{
+  return smtpkit_client_connect (client, host, port, cancellable, error);
 }
 
 /**
@@ -2127,6 +2185,104 @@ smtpkit_client_get_ehlo_reply (SmtpkitClient *client)
 }
 
 /**
+ * smtpkit_client_get_last_error_reply:
+ * @client: a #SmtpkitClient
+ *
+ * The server's reply carried by the error of the last operation on
+ * @client, as [func@Smtpkit.error_get_reply] gives it: what a language binding
+ * reads, since PyGObject and GJS turn a #GError into its domain, code and
+ * message only.
+ *
+ * The details of the last error stay until the next operation starts;
+ * an operation that succeeds leaves none. C callers may read the
+ * #GError itself.
+ *
+ * Returns: (transfer none) (nullable): the reply, or %NULL when the last
+ *   operation succeeded or its error carries no reply
+ */
+SmtpkitReply *
+smtpkit_client_get_last_error_reply (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return smtpkit_error_get_reply (priv->last_error);
+}
+
+/**
+ * smtpkit_client_get_last_error_sender:
+ * @client: a #SmtpkitClient
+ *
+ * The sender refused, when the last operation on @client failed with
+ * %SMTPKIT_ERROR_SENDER_REFUSED: [func@Smtpkit.error_get_sender] for bindings
+ * (see [method@Client.get_last_error_reply]).
+ *
+ * Returns: (transfer none) (nullable): the refused sender, or %NULL
+ */
+const char *
+smtpkit_client_get_last_error_sender (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return smtpkit_error_get_sender (priv->last_error);
+}
+
+/**
+ * smtpkit_client_get_last_error_recipients:
+ * @client: a #SmtpkitClient
+ *
+ * The recipients concerned by the error of the last operation of the
+ * client, the addresses of the map of [func@Smtpkit.error_get_recipients],
+ * sorted: every refused recipient for
+ * %SMTPKIT_ERROR_RECIPIENTS_REFUSED, every accepted one for
+ * %SMTPKIT_ERROR_DELIVERY_UNKNOWN. With
+ * [method@Client.get_last_error_recipient_reply], this is that map for
+ * language bindings (see [method@Client.get_last_error_reply]).
+ *
+ * Returns: (transfer full) (nullable) (array zero-terminated=1): the
+ *   addresses, or %NULL when the error has no recipient map
+ */
+char **
+smtpkit_client_get_last_error_recipients (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+
+  return smtpkit_recipient_map_get_addresses (smtpkit_error_get_recipients (priv->last_error));
+}
+
+/**
+ * smtpkit_client_get_last_error_recipient_reply:
+ * @client: a #SmtpkitClient
+ * @address: an address of [method@Client.get_last_error_recipients]
+ *
+ * The reply for @address in the recipient map of the error of the last
+ * operation on @client: the reply that refused it, or for
+ * %SMTPKIT_ERROR_DELIVERY_UNKNOWN its own reply when the server gave one
+ * (LMTP) before the connection was lost.
+ *
+ * Returns: (transfer none) (nullable): the reply, or %NULL when there is
+ *   none
+ */
+SmtpkitReply *
+smtpkit_client_get_last_error_recipient_reply (SmtpkitClient *client,
+                                               const char    *address)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+  GHashTable *recipients;
+
+  g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (address != NULL, NULL);
+
+  recipients = smtpkit_error_get_recipients (priv->last_error);
+  return recipients ? g_hash_table_lookup (recipients, address) : NULL;
+}
+
+/**
  * smtpkit_client_get_helo_reply:
  * @client: a #SmtpkitClient
  *
@@ -2451,6 +2607,7 @@ smtpkit_client_finalize (GObject *object)
   g_clear_object (&priv->ca_file_database);
   g_clear_object (&priv->tls_interaction);
   g_clear_object (&priv->tls_certificate);
+  g_clear_error (&priv->last_error);
 
   G_OBJECT_CLASS (smtpkit_client_parent_class)->finalize (object);
 }

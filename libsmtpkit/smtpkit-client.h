@@ -142,6 +142,15 @@ gboolean smtpkit_client_get_does_esmtp (SmtpkitClient *client);
 SMTPKIT_AVAILABLE_IN_ALL
 SmtpkitReply *smtpkit_client_get_ehlo_reply (SmtpkitClient *client);
 SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_get_last_error_reply (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+const char *smtpkit_client_get_last_error_sender (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+char **smtpkit_client_get_last_error_recipients (SmtpkitClient *client);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_get_last_error_recipient_reply (SmtpkitClient *client,
+                                                             const char    *address);
+SMTPKIT_AVAILABLE_IN_ALL
 SmtpkitReply *smtpkit_client_get_helo_reply (SmtpkitClient *client);
 SMTPKIT_AVAILABLE_IN_ALL
 gboolean smtpkit_client_has_extn (SmtpkitClient *client,
@@ -158,6 +167,13 @@ SmtpkitReply *smtpkit_client_connect (SmtpkitClient *client,
                                       guint16 port,
                                       GCancellable *cancellable,
                                       GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_client_connect_to_host (SmtpkitClient *client,
+                                              const char *host,
+                                              guint16 port,
+                                              GCancellable *cancellable,
+                                              GError **error);
 
 SMTPKIT_AVAILABLE_IN_ALL
 void smtpkit_client_connect_async (SmtpkitClient *client,
@@ -415,6 +431,21 @@ GHashTable *smtpkit_client_sendmail_finish (SmtpkitClient *client,
                                             GError **error);
 
 SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_sendmail_result (SmtpkitClient *client,
+                                                   const char *from_addr,
+                                                   const char *const *to_addrs,
+                                                   GBytes *message,
+                                                   const char *const *mail_options,
+                                                   const char *const *rcpt_options,
+                                                   GCancellable *cancellable,
+                                                   GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_sendmail_result_finish (SmtpkitClient *client,
+                                                          GAsyncResult *result,
+                                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
 GHashTable *smtpkit_client_sendmail_stream (SmtpkitClient *client,
                                             const char *from_addr,
                                             const char *const *to_addrs,
@@ -439,6 +470,21 @@ SMTPKIT_AVAILABLE_IN_ALL
 GHashTable *smtpkit_client_sendmail_stream_finish (SmtpkitClient *client,
                                                    GAsyncResult *result,
                                                    GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_sendmail_stream_result (SmtpkitClient *client,
+                                                          const char *from_addr,
+                                                          const char *const *to_addrs,
+                                                          GInputStream *message,
+                                                          const char *const *mail_options,
+                                                          const char *const *rcpt_options,
+                                                          GCancellable *cancellable,
+                                                          GError **error);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_sendmail_stream_result_finish (SmtpkitClient *client,
+                                                                 GAsyncResult *result,
+                                                                 GError **error);
 
 SMTPKIT_AVAILABLE_IN_ALL
 SmtpkitReply *smtpkit_client_quit (SmtpkitClient *client,
@@ -525,6 +571,19 @@ SMTPKIT_AVAILABLE_IN_ALL
 GHashTable *smtpkit_client_send_message_finish (SmtpkitClient  *client,
                                                 GAsyncResult   *result,
                                                 GError        **error);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_send_message_result (SmtpkitClient      *client,
+                                                       GMimeMessage       *message,
+                                                       const char         *from_addr,
+                                                       const char *const  *to_addrs,
+                                                       const char *const  *mail_options,
+                                                       const char *const  *rcpt_options,
+                                                       GCancellable       *cancellable,
+                                                       GError            **error);
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitSendResult *smtpkit_client_send_message_result_finish (SmtpkitClient  *client,
+                                                              GAsyncResult   *result,
+                                                              GError        **error);
 SMTPKIT_AVAILABLE_IN_ALL
 SmtpkitSendResult *smtpkit_client_send (SmtpkitClient    *client,
                                         SmtpkitEnvelope  *envelope,

@@ -27,4 +27,8 @@ void smtpkit_error_set_recipients (GError     *error,
  * sendmail() returns. */
 GHashTable *smtpkit_recipient_map_new (void);
 
+/* The addresses of a recipient map, sorted, as a new strv; NULL for a
+ * NULL map. What bindings get instead of the map itself. */
+char **smtpkit_recipient_map_get_addresses (GHashTable *map);
+
 G_END_DECLS

@@ -7,6 +7,8 @@
 
 #include "smtpkit-error-private.h"
 
+#include <string.h>
+
 typedef struct
 {
   SmtpkitReply *reply;
@@ -59,6 +61,11 @@ error_private (const GError *error)
  *
  * The server reply that caused @error, if any: for example the 550 that
  * refused a sender, or the greeting that was not 220.
+ *
+ * Language bindings (PyGObject, GJS) do not keep what an error carries
+ * beyond its domain, code and message: they read the reply, the refused
+ * sender and the recipients of the last error from the client, with
+ * [method@Client.get_last_error_reply] and the like.
  *
  * Returns: (transfer none) (nullable): the reply, or %NULL when @error is
  *   not in the %SMTPKIT_ERROR domain or no reply was involved
@@ -173,4 +180,28 @@ GHashTable *
 smtpkit_recipient_map_new (void)
 {
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, reply_unref_nullable);
+}
+
+static int
+compare_addresses (gconstpointer a,
+                   gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+char **
+smtpkit_recipient_map_get_addresses (GHashTable *map)
+{
+  g_autoptr (GPtrArray) addresses = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  if (map == NULL)
+    return NULL;
+  g_hash_table_iter_init (&iter, map);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (addresses, g_strdup (key));
+  g_ptr_array_sort (addresses, compare_addresses);
+  g_ptr_array_add (addresses, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&addresses), FALSE);
 }

@@ -498,7 +498,7 @@ smtpkit_send_result_get_delivered (SmtpkitSendResult *result,
 }
 
 /**
- * smtpkit_send_result_get_refused:
+ * smtpkit_send_result_get_refused: (skip)
  * @result: a send result
  *
  * The recipients the server refused, each with the reply that refused it:
@@ -508,6 +508,11 @@ smtpkit_send_result_get_delivered (SmtpkitSendResult *result,
  * without a reply, whose fate is unknown, are not in it.
  *
  * When an address was given twice, the later recipient's entry wins.
+ *
+ * Language bindings cannot take this map (PyGObject reads its boxed
+ * values after freeing it): they have
+ * [method@SendResult.get_refused_addresses] and
+ * [method@SendResult.get_refused_reply] instead.
  *
  * Returns: (transfer container) (element-type utf8 SmtpkitReply): a new map
  *   from address to reply, empty when no recipient was refused
@@ -573,4 +578,53 @@ smtpkit_send_result_get_queue_id (SmtpkitSendResult *result,
   g_return_val_if_fail (index < result->recipients->len, NULL);
 
   return get_recipient (result, index)->queue_id;
+}
+
+/**
+ * smtpkit_send_result_get_refused_addresses:
+ * @result: a send result
+ *
+ * The addresses of the recipients the server refused: the keys of the
+ * map of [method@SendResult.get_refused], sorted. With
+ * [method@SendResult.get_refused_reply], this is that map for language
+ * bindings.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the refused
+ *   addresses, empty when no recipient was refused
+ */
+char **
+smtpkit_send_result_get_refused_addresses (SmtpkitSendResult *result)
+{
+  g_autoptr (GHashTable) refused = NULL;
+
+  g_return_val_if_fail (SMTPKIT_IS_SEND_RESULT (result), NULL);
+
+  refused = smtpkit_send_result_get_refused (result);
+  return smtpkit_recipient_map_get_addresses (refused);
+}
+
+/**
+ * smtpkit_send_result_get_refused_reply:
+ * @result: a send result
+ * @address: a recipient address
+ *
+ * The reply that refused @address: its value in the map of
+ * [method@SendResult.get_refused].
+ *
+ * Returns: (transfer full) (nullable): the reply, or %NULL when @address
+ *   was not refused
+ */
+SmtpkitReply *
+smtpkit_send_result_get_refused_reply (SmtpkitSendResult *result,
+                                       const char        *address)
+{
+  g_autoptr (GHashTable) refused = NULL;
+  SmtpkitReply *reply;
+
+  g_return_val_if_fail (SMTPKIT_IS_SEND_RESULT (result), NULL);
+  g_return_val_if_fail (address != NULL, NULL);
+
+  refused = smtpkit_send_result_get_refused (result);
+  reply = g_hash_table_lookup (refused, address);
+  return reply ? smtpkit_reply_ref (reply) : NULL;
 }

@@ -44,6 +44,13 @@ SMTPKIT_AVAILABLE_IN_ALL
 GHashTable *smtpkit_send_result_get_refused (SmtpkitSendResult *result);
 
 SMTPKIT_AVAILABLE_IN_ALL
+char **smtpkit_send_result_get_refused_addresses (SmtpkitSendResult *result);
+
+SMTPKIT_AVAILABLE_IN_ALL
+SmtpkitReply *smtpkit_send_result_get_refused_reply (SmtpkitSendResult *result,
+                                                     const char        *address);
+
+SMTPKIT_AVAILABLE_IN_ALL
 const char *smtpkit_send_result_get_queue_id (SmtpkitSendResult *result,
                                               guint              index);
 

@@ -71,12 +71,16 @@ def exported_methods():
 
 def called(text):
     """The library functions a piece of code calls: smtpkit_client_X
-    directly, and through CALL (run, error, X, ...), which is X, X_async
-    and X_finish."""
+    directly, through CALL (run, error, X, ...), which is X, X_async
+    and X_finish, and through CALL_RESULT."""
     names = set(re.findall(r"\b(smtpkit_(?:lmtp_|ssl_)?client_[a-z_0-9]+)\s*\(", text))
     for m in re.findall(r"\bCALL0?\s*\(\s*\w+\s*,\s*\w+\s*,\s*(\w+)", text):
         names |= {"smtpkit_client_" + m, "smtpkit_client_%s_async" % m,
                   "smtpkit_client_%s_finish" % m}
+    # CALL_RESULT (run, error, X, ...): X_result, X_async, X_result_finish
+    for m in re.findall(r"\bCALL_RESULT\s*\(\s*\w+\s*,\s*\w+\s*,\s*(\w+)", text):
+        names |= {"smtpkit_client_%s_result" % m, "smtpkit_client_%s_async" % m,
+                  "smtpkit_client_%s_result_finish" % m}
     return names
 
 

@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+# test-python.py: libsmtpkit from Python through PyGObject, against the
+# fake server's sink (TAP).
+#
+#   test-python.py FAKE_SERVER
+#
+# Run with GI_TYPELIB_PATH and LD_LIBRARY_PATH pointing into the build
+# tree. Every case checks what a Python program sees: reply codes,
+# refused recipients and their replies, error codes. Skips everything
+# (1..0) when PyGObject is not installed. With bindings/python in
+# PYTHONPATH, the overrides module is loaded and tested too.
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+try:
+    import gi
+    gi.require_version("Smtpkit", "1.0")
+    from gi.repository import GLib, Smtpkit
+except (ImportError, ValueError) as e:
+    print("1..0 # SKIP PyGObject or the Smtpkit typelib is missing: %s" % e)
+    sys.exit(0)
+
+FAKE_SERVER = sys.argv[1]
+MESSAGE = GLib.Bytes.new(b"Subject: test\r\n\r\nhello from Python\r\n")
+
+
+class Sink:
+    """smtpkit-fake-server --sink, with refusal rules, in a temp dir."""
+
+    def __init__(self, *options):
+        self.dir = tempfile.mkdtemp(prefix="smtpkit-python-")
+        self.process = subprocess.Popen(
+            [FAKE_SERVER, "--sink", os.path.join(self.dir, "Maildir"),
+             "--hostname", "sink.test", *options],
+            stdout=subprocess.PIPE, text=True)
+        self.ca_file = None
+        for line in self.process.stdout:
+            if line.startswith("ca-file: "):
+                self.ca_file = line.split(" ", 1)[1].strip()
+            elif line.startswith("listening on "):
+                self.host, port = line.split()[-1].rsplit(":", 1)
+                self.port = int(port)
+                break
+        else:
+            raise RuntimeError("the fake server did not start")
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+SINK_RULES = [
+    "--refuse-rcpt", "*@nosuch.test=550 5.1.1 no such user",
+    "--tempfail-rcpt", "*@later.test=450 4.2.1 try again later",
+    "--reply", "mail:*@denied.test=553 5.7.1 sender denied",
+]
+
+results = []
+
+
+def case(function):
+    results.append(function)
+    return function
+
+
+def new_client():
+    client = Smtpkit.Client.new()
+    client.set_local_hostname("client.test")
+    return client
+
+
+def connected(sink):
+    client = new_client()
+    reply = client.connect_to_host(sink.host, sink.port, None)
+    assert reply.get_code() == 220, reply.get_code()
+    return client
+
+
+def expect(actual, wanted, what):
+    if actual != wanted:
+        raise AssertionError("%s: %r, not %r" % (what, actual, wanted))
+
+
+def check_refused(result, wanted):
+    """wanted: {address: (code, enhanced status)}"""
+    expect(list(result.get_refused_addresses()), sorted(wanted), "refused addresses")
+    for address, (code, status) in wanted.items():
+        reply = result.get_refused_reply(address)
+        expect(reply.get_code(), code, "code of %s" % address)
+        expect(reply.get_enhanced_status(), status, "enhanced status of %s" % address)
+
+
+@case
+def connect_and_ehlo(sink):
+    client = connected(sink)
+    reply = client.ehlo(None, None)
+    expect(reply.get_code(), 250, "EHLO")
+    expect(client.get_does_esmtp(), True, "does ESMTP")
+    expect(client.quit(None).get_code(), 221, "QUIT")
+
+
+@case
+def sendmail_some_refused(sink):
+    client = connected(sink)
+    result = client.sendmail("a@example.org",
+                             ["b@example.org", "c@nosuch.test", "d@later.test"],
+                             MESSAGE, None, None, None)
+    check_refused(result, {"c@nosuch.test": (550, "5.1.1"),
+                           "d@later.test": (450, "4.2.1")})
+    expect(result.get_refused_reply("b@example.org"), None, "reply of an accepted one")
+    expect(result.get_delivered(0), True, "b delivered")
+    client.quit(None)
+
+
+@case
+def sendmail_none_refused(sink):
+    client = connected(sink)
+    result = client.sendmail("a@example.org", ["b@example.org"], MESSAGE, None, None, None)
+    expect(list(result.get_refused_addresses()), [], "refused addresses")
+    client.quit(None)
+
+
+@case
+def sendmail_stream_some_refused(sink):
+    client = connected(sink)
+    stream = Gio.MemoryInputStream.new_from_bytes(MESSAGE)
+    result = client.sendmail_stream("a@example.org", ["b@example.org", "c@nosuch.test"],
+                                    stream, None, None, None)
+    check_refused(result, {"c@nosuch.test": (550, "5.1.1")})
+    client.quit(None)
+
+
+@case
+def send_and_send_result(sink):
+    client = connected(sink)
+    envelope = Smtpkit.Envelope.new("a@example.org")
+    for address in ["b@example.org", "c@nosuch.test"]:
+        envelope.add_recipient(address, Smtpkit.DsnNotify.UNSET, None)
+    result = client.send(envelope, MESSAGE, None)
+    expect(result.get_n_recipients(), 2, "recipients")
+    expect(result.get_recipient(1), "c@nosuch.test", "second recipient")
+    expect(result.get_rcpt_reply(0).get_code(), 250, "RCPT reply of b")
+    expect(result.get_final_reply(0).get_code(), 250, "final reply of b")
+    expect(result.get_rcpt_reply(1).get_code(), 550, "RCPT reply of c")
+    expect(result.get_final_reply(1), None, "final reply of c")
+    expect([result.get_delivered(i) for i in range(2)], [True, False], "delivered")
+    check_refused(result, {"c@nosuch.test": (550, "5.1.1")})
+    client.quit(None)
+
+
+@case
+def sendmail_async(sink):
+    client = connected(sink)
+    loop = GLib.MainLoop()
+    outcome = {}
+
+    def done(source, async_result):
+        try:
+            outcome["result"] = source.sendmail_finish(async_result)
+        except GLib.Error as e:
+            outcome["error"] = e
+        loop.quit()
+
+    client.sendmail_async("a@example.org", ["b@example.org", "c@later.test"], MESSAGE,
+                          None, None, None, done)
+    GLib.timeout_add_seconds(20, loop.quit)
+    loop.run()
+    assert "error" not in outcome, outcome.get("error")
+    check_refused(outcome["result"], {"c@later.test": (450, "4.2.1")})
+    client.quit(None)
+
+
+@case
+def connect_is_for_signals(sink):
+    client = new_client()
+    seen = []
+    handler = client.connect("connecting", lambda c, host, port: seen.append((host, port)))
+    assert handler > 0, handler
+    client.connect_to_host(sink.host, sink.port, None)
+    expect(seen, [(sink.host, sink.port)], "connecting emitted")
+    client.quit(None)
+
+
+@case
+def connect_async(sink):
+    client = new_client()
+    loop = GLib.MainLoop()
+    outcome = {}
+
+    def done(source, async_result):
+        outcome["reply"] = source.connect_finish(async_result)
+        loop.quit()
+
+    client.connect_async(sink.host, sink.port, None, done)
+    GLib.timeout_add_seconds(20, loop.quit)
+    loop.run()
+    expect(outcome["reply"].get_code(), 220, "greeting")
+    client.quit(None)
+
+
+def tls_client(sink, accept):
+    client = new_client()
+    client.set_tls_mode(Smtpkit.TlsMode.STARTTLS)
+    seen = []
+
+    def on_accept(c, peer, errors):
+        seen.append(errors)
+        return accept
+
+    client.connect("accept-certificate", on_accept)
+    return client, seen
+
+
+@case
+def accept_certificate_signal(sink):
+    client, seen = tls_client(sink.tls, True)
+    client.connect_to_host(sink.tls.host, sink.tls.port, None)
+    assert len(seen) == 1 and seen[0] & Gio.TlsCertificateFlags.UNKNOWN_CA, seen
+    expect(client.is_secure(), True, "secure")
+    client.login("u", "p", None)
+    result = client.sendmail("a@example.org", ["b@example.org"], MESSAGE, None, None, None)
+    expect(list(result.get_refused_addresses()), [], "refused")
+    client.quit(None)
+
+
+@case
+def certificate_refused_by_handler(sink):
+    client, seen = tls_client(sink.tls, False)
+    try:
+        client.connect_to_host(sink.tls.host, sink.tls.port, None)
+        raise AssertionError("the handshake succeeded")
+    except GLib.Error as e:
+        expect(e.domain, GLib.quark_to_string(Gio.tls_error_quark()), "domain")
+    expect(len(seen), 1, "accept-certificate emissions")
+    expect(client.is_connected(), False, "connected")
+
+
+@case
+def tls_with_ca_file(sink):
+    client, seen = tls_client(sink.tls, False)
+    client.set_tls_ca_file(sink.tls.ca_file)
+    client.connect_to_host(sink.tls.host, sink.tls.port, None)
+    expect(seen, [], "accept-certificate emissions")
+    expect(client.is_secure(), True, "secure")
+    expect_error(Smtpkit.Error.AUTHENTICATION, client.login, "u", "wrong", None)
+    expect(client.get_last_error_reply().get_code(), 535, "code of the refusal")
+    expect(client.get_last_error_reply().get_enhanced_status(), "5.7.8", "its status")
+    client.quit(None)
+
+
+@case
+def send_message_some_refused(sink):
+    gi.require_version("GMime", "3.0")
+    from gi.repository import GMime
+    GMime.init()
+    stream = GMime.StreamMem.new_with_buffer(
+        b"From: a@example.org\r\nTo: b@example.org, c@nosuch.test\r\n"
+        b"Subject: s\r\n\r\nbody\r\n")
+    message = GMime.Parser.new_with_stream(stream).construct_message(None)
+    client = connected(sink)
+    result = client.send_message(message, None, None, None, None, None)
+    check_refused(result, {"c@nosuch.test": (550, "5.1.1")})
+    client.quit(None)
+
+
+@case
+def recipients_refused_async(sink):
+    client = connected(sink)
+    loop = GLib.MainLoop()
+    outcome = {}
+
+    def done(source, async_result):
+        try:
+            source.sendmail_finish(async_result)
+        except GLib.Error as e:
+            outcome["error"] = e
+        loop.quit()
+
+    client.sendmail_async("a@example.org", ["x@nosuch.test"], MESSAGE, None, None, None, done)
+    GLib.timeout_add_seconds(20, loop.quit)
+    loop.run()
+    assert outcome["error"].matches(Smtpkit.error_quark(), Smtpkit.Error.RECIPIENTS_REFUSED)
+    expect(client.get_last_error_recipients(), ["x@nosuch.test"], "recipients")
+    expect(client.get_last_error_recipient_reply("x@nosuch.test").get_text(),
+           "5.1.1 no such user", "text")
+    client.quit(None)
+
+
+def expect_error(code, function, *args):
+    try:
+        function(*args)
+    except GLib.Error as e:
+        if not e.matches(Smtpkit.error_quark(), code):
+            raise AssertionError("%s, not %s" % (e, code))
+        return e
+    raise AssertionError("no error, not %s" % code)
+
+
+@case
+def sender_refused_details(sink):
+    client = connected(sink)
+    expect_error(Smtpkit.Error.SENDER_REFUSED, client.sendmail, "spam@denied.test",
+                 ["b@example.org"], MESSAGE, None, None, None)
+    reply = client.get_last_error_reply()
+    expect(reply.get_code(), 553, "code")
+    expect(reply.get_enhanced_status(), "5.7.1", "enhanced status")
+    expect(reply.get_text(), "5.7.1 sender denied", "text")
+    expect(client.get_last_error_sender(), "spam@denied.test", "refused sender")
+    expect(client.get_last_error_recipients(), [], "recipients (None in C)")
+    # The next operation starts afresh.
+    expect(client.noop(None).get_code(), 250, "NOOP")
+    expect(client.get_last_error_reply(), None, "reply after NOOP")
+    expect(client.get_last_error_sender(), None, "sender after NOOP")
+    client.quit(None)
+
+
+@case
+def recipients_refused_details(sink):
+    client = connected(sink)
+    expect_error(Smtpkit.Error.RECIPIENTS_REFUSED, client.sendmail, "a@example.org",
+                 ["x@nosuch.test", "y@later.test"], MESSAGE, None, None, None)
+    expect(client.get_last_error_recipients(), ["x@nosuch.test", "y@later.test"], "recipients")
+    for address, code, status in [("x@nosuch.test", 550, "5.1.1"),
+                                  ("y@later.test", 450, "4.2.1")]:
+        reply = client.get_last_error_recipient_reply(address)
+        expect(reply.get_code(), code, "code of %s" % address)
+        expect(reply.get_enhanced_status(), status, "enhanced status of %s" % address)
+        expect(reply.is_permanent(), code >= 500, "permanence of %s" % address)
+    expect(client.get_last_error_recipient_reply("b@example.org"), None, "not refused")
+    expect(client.get_last_error_sender(), None, "sender")
+    client.quit(None)
+
+
+@case
+def not_connected_details(sink):
+    client = new_client()
+    expect_error(Smtpkit.Error.SERVER_DISCONNECTED, client.noop, None)
+    expect(client.get_last_error_reply(), None, "reply")
+
+
+def override_case(function):
+    """A case of the overrides module (gi/overrides/Smtpkit.py), run when
+    it is loaded."""
+    if hasattr(Smtpkit, "SMTPError"):
+        results.append(function)
+    return function
+
+
+@override_case
+def override_with_block(sink):
+    with new_client() as client:
+        client.connect_to_host(sink.host, sink.port, None)
+        result = client.sendmail("a@example.org", "b@example.org", "Subject: s\r\n\r\nstr\r\n")
+        expect(list(result.get_refused_addresses()), [], "refused")
+        expect(client.sendmail_refused("a@example.org", ["b@example.org", "c@nosuch.test"],
+                                       b"Subject: s\r\n\r\nbytes\r\n"),
+               {"c@nosuch.test": (550, b"5.1.1 no such user")}, "smtplib's map")
+    expect(client.is_connected(), False, "connected after the with block")
+
+
+@override_case
+def override_exceptions(sink):
+    with new_client() as client:
+        client.connect_to_host(sink.host, sink.port, None)
+        try:
+            client.sendmail("spam@denied.test", "b@example.org", b"x\r\n")
+            raise AssertionError("no error")
+        except Smtpkit.SMTPError as e:
+            assert isinstance(e, GLib.Error)
+            assert e.matches(Smtpkit.error_quark(), Smtpkit.Error.SENDER_REFUSED), e
+            expect((e.smtp_code, e.smtp_error, e.sender),
+                   (553, b"5.7.1 sender denied", "spam@denied.test"), "sender refused")
+        try:
+            client.sendmail_refused("a@example.org", ["x@nosuch.test", "y@later.test"], b"x\r\n")
+            raise AssertionError("no error")
+        except Smtpkit.SMTPError as e:
+            assert e.matches(Smtpkit.error_quark(), Smtpkit.Error.RECIPIENTS_REFUSED), e
+            expect(e.recipients, {"x@nosuch.test": (550, b"5.1.1 no such user"),
+                                  "y@later.test": (450, b"4.2.1 try again later")},
+                   "recipients refused")
+
+
+def main():
+    global Gio
+    from gi.repository import Gio
+    sink = Sink(*SINK_RULES)
+    sink.tls = Sink("--starttls", "--auth", "PLAIN", "--user", "u", "--password", "p",
+                    "--require-tls")
+    failed = False
+    try:
+        for n, function in enumerate(results, 1):
+            try:
+                function(sink)
+                print("ok %d - %s" % (n, function.__name__))
+            except Exception:
+                failed = True
+                print("not ok %d - %s" % (n, function.__name__))
+                for line in traceback.format_exc().splitlines():
+                    print("# " + line)
+            sys.stdout.flush()
+    finally:
+        sink.close()
+        sink.tls.close()
+    print("1..%d" % len(results))
+    sys.exit(1 if failed else 0)
+
+
+main()
