@@ -35,6 +35,9 @@ PACKAGES=(
   # item with secret-tool (tests/run-with-keyring.sh).
   libsecret-1-dev gnome-keyring libsecret-tools dbus-daemon
   python3 curl
+  # The bindings' tests: PyGObject (with the GMime typelib, for
+  # send_message) and GJS (tests/test-python.py, tests/test-gjs.js).
+  python3-gi gir1.2-gmime-3.0 gjs
   valgrind
   # The interop tests (tests/interop/) start private instances of these
   # servers; the install neither configures nor starts the system's.
