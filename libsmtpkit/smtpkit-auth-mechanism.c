@@ -307,6 +307,29 @@ smtpkit_auth_mechanism_is_complete (SmtpkitAuthMechanism *mechanism)
   return klass->is_complete == NULL || klass->is_complete (mechanism);
 }
 
+/**
+ * smtpkit_auth_mechanism_uses_password: (virtual uses_password_func)
+ * @mechanism: a #SmtpkitAuthMechanism
+ *
+ * Whether @mechanism authenticates with a user name and password: those
+ * are the mechanisms [method@Client.login] may choose, and the ones it
+ * refuses to use in clear.
+ *
+ * Returns: %TRUE when it uses a password
+ */
+gboolean
+smtpkit_auth_mechanism_uses_password (SmtpkitAuthMechanism *mechanism)
+{
+  SmtpkitAuthMechanismClass *klass;
+
+  g_return_val_if_fail (SMTPKIT_IS_AUTH_MECHANISM (mechanism), FALSE);
+
+  klass = SMTPKIT_AUTH_MECHANISM_GET_CLASS (mechanism);
+  if (klass->uses_password_func != NULL)
+    return klass->uses_password_func (mechanism);
+  return klass->uses_password;
+}
+
 #define GETTER(field)                                                                    \
   SmtpkitAuthMechanismPrivate *priv;                                                     \
   g_return_val_if_fail (SMTPKIT_IS_AUTH_MECHANISM (mechanism), NULL);                     \

@@ -70,6 +70,10 @@ G_DECLARE_DERIVABLE_TYPE (SmtpkitAuthMechanism, smtpkit_auth_mechanism, SMTPKIT,
  * @is_complete: whether the exchange has reached its end on the client's
  *   side; a mechanism with mutual authentication (SCRAM) is complete only
  *   once it has checked the server's proof. The default says %TRUE.
+ * @uses_password_func: whether this mechanism authenticates with a user
+ *   name and password; the default returns @uses_password. Bindings, which
+ *   cannot set a class field, override this instead (in Python,
+ *   `do_uses_password_func`). Since: 0.1
  *
  * The class of SASL mechanisms. A mechanism object serves one
  * authentication; its properties give it what it needs: the
@@ -90,8 +94,10 @@ struct _SmtpkitAuthMechanismClass
 
   gboolean (*is_complete) (SmtpkitAuthMechanism *mechanism);
 
+  gboolean (*uses_password_func) (SmtpkitAuthMechanism *mechanism);
+
   /*< private >*/
-  gpointer padding[7];
+  gpointer padding[6];
 };
 
 SMTPKIT_AVAILABLE_IN_ALL
@@ -102,6 +108,8 @@ gboolean smtpkit_auth_mechanism_step (SmtpkitAuthMechanism  *mechanism,
 
 SMTPKIT_AVAILABLE_IN_ALL
 gboolean smtpkit_auth_mechanism_is_complete (SmtpkitAuthMechanism *mechanism);
+SMTPKIT_AVAILABLE_IN_ALL
+gboolean smtpkit_auth_mechanism_uses_password (SmtpkitAuthMechanism *mechanism);
 
 SMTPKIT_AVAILABLE_IN_ALL
 const char *smtpkit_auth_mechanism_get_name (SmtpkitAuthMechanism *mechanism);

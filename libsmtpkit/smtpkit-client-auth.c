@@ -173,7 +173,7 @@ check_channel (SmtpkitClient         *client,
 {
   SmtpkitClientPrivate *priv = client_get_private (client);
 
-  if (!SMTPKIT_AUTH_MECHANISM_GET_CLASS (mechanism)->uses_password || priv->allow_plaintext_auth ||
+  if (!smtpkit_auth_mechanism_uses_password (mechanism) || priv->allow_plaintext_auth ||
       client_is_secure (client) || client_is_local (client))
     return TRUE;
   g_set_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED,
@@ -393,7 +393,7 @@ login_after_hello (GTask *task)
       if (g_str_has_suffix (available[i], "-PLUS") && !bound)
         continue;
       probe = smtpkit_auth_mechanism_new_for_name (available[i], NULL);
-      if (probe && SMTPKIT_AUTH_MECHANISM_GET_CLASS (probe)->uses_password)
+      if (probe && smtpkit_auth_mechanism_uses_password (probe))
         g_ptr_array_add (candidates, g_strdup (available[i]));
     }
   if (candidates->len == 0)

@@ -106,7 +106,7 @@ check_bytes (GBytes     *bytes,
 static gboolean
 uses_password (SmtpkitAuthMechanism *mechanism)
 {
-  return SMTPKIT_AUTH_MECHANISM_GET_CLASS (mechanism)->uses_password;
+  return smtpkit_auth_mechanism_uses_password (mechanism);
 }
 
 /* ---- PLAIN ------------------------------------------------------------------- */

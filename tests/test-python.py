@@ -346,6 +346,98 @@ def not_connected_details(sink):
     expect(client.get_last_error_reply(), None, "reply")
 
 
+# ---- a mechanism written in Python ---------------------------------------------
+
+def scripted(lines):
+    """smtpkit-fake-server --scenario playing @lines (the server side):
+    returns (host, port, process, its folder)."""
+    directory = tempfile.mkdtemp(prefix="smtpkit-python-")
+    path = os.path.join(directory, "case.scenario")
+    with open(path, "w") as f:
+        f.write("# a mechanism written in Python\nserver:\n")
+        f.writelines("  %s\n" % line for line in lines)
+    process = subprocess.Popen([FAKE_SERVER, "--scenario", path],
+                               stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("listening on "):
+            host, port = line.split()[-1].rsplit(":", 1)
+            return host, int(port), process, directory
+    raise RuntimeError("the fake server did not start")
+
+
+def play_login(mechanism_name, lines):
+    host, port, process, directory = scripted(lines)
+    try:
+        client = new_client()
+        client.connect_to_host(host, port, None)
+        try:
+            reply, error = client.login("u", "p", None), None
+        except GLib.Error as e:
+            reply, error = None, e
+        # The server answers AUTH with 235 only after the exact line it
+        # expects; any other line fails the scenario, and login with it.
+        client.quit(None)
+        return reply, error
+    finally:
+        process.terminate()
+        process.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+class PasswordMechanism(Smtpkit.AuthMechanism):
+    """PLAIN's response, under a name of its own; declares that it uses a
+    password through the virtual function bindings can override."""
+    __gtype_name__ = "TestPythonPasswordMechanism"
+
+    def do_uses_password_func(self):
+        return True
+
+    def do_step(self, challenge):
+        if challenge is None:
+            text = "\0%s\0%s" % (self.get_username(), self.get_password())
+            return True, GLib.Bytes.new(text.encode())
+        return True, GLib.Bytes.new(b"")
+
+
+class TokenMechanism(PasswordMechanism):
+    """The same, without a password: login() must not choose it."""
+    __gtype_name__ = "TestPythonTokenMechanism"
+
+    def do_uses_password_func(self):
+        return False
+
+
+@case
+def python_mechanism_chosen_by_login(sink):
+    Smtpkit.AuthMechanism.register("X-PYTHON-PW", PasswordMechanism.__gtype__, 10000)
+    reply, error = play_login("X-PYTHON-PW", [
+        "send   220 fake.test ESMTP",
+        "expect EHLO client.test",
+        "send   250-fake.test",
+        "send   250 AUTH X-PYTHON-PW",
+        "expect AUTH X-PYTHON-PW AHUAcA==",
+        "send   235 2.7.0 ok",
+        "expect QUIT",
+        "send   221 bye",
+    ])
+    expect(error, None, "login's error")
+    expect(reply.get_code(), 235, "login's reply")
+
+
+@case
+def python_mechanism_without_password_not_chosen(sink):
+    Smtpkit.AuthMechanism.register("X-PYTHON-TOKEN", TokenMechanism.__gtype__, 10000)
+    reply, error = play_login("X-PYTHON-TOKEN", [
+        "send   220 fake.test ESMTP",
+        "expect EHLO client.test",
+        "send   250-fake.test",
+        "send   250 AUTH X-PYTHON-TOKEN",
+        "expect QUIT",
+        "send   221 bye",
+    ])
+    assert error is not None and error.matches(Smtpkit.error_quark(), Smtpkit.Error.NOT_SUPPORTED), error
+
+
 def override_case(function):
     """A case of the overrides module (gi/overrides/Smtpkit.py), run when
     it is loaded."""

@@ -220,7 +220,7 @@ cyrus_prepare (SmtpkitAuthCyrus *self,
   const char *binding_type = NULL;
   GBytes *binding = smtpkit_auth_mechanism_get_channel_binding (mechanism, &binding_type);
 
-  if (SMTPKIT_AUTH_MECHANISM_GET_CLASS (mechanism)->uses_password)
+  if (smtpkit_auth_mechanism_uses_password (mechanism))
     {
       if (!check_credential (self, username, "user name", "username", error) ||
           !check_credential (self, password, "password", "password", error))
