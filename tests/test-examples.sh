@@ -8,7 +8,7 @@
 # and AUTH: it exits 0, and the sink stores the message from the given
 # sender to the given recipient, with its body, over TLS and as user u.
 # With a wrong password it exits non-zero with the server's 535 on
-# stderr. The bindings' examples are given only where the typelib is
+# stderr; with too few arguments, 2 and a usage message. The bindings' examples are given only where the typelib is
 # built; a Python without PyGObject skips its checks.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
@@ -99,7 +99,7 @@ delivered ()
 
 refused ()
 {
-  [ "$status" -ne 0 ] && grep -q '535' "$tmp/err" &&
+  [ "$status" -ne 0 ] && grep -q '535 5.7.8 Error: authentication failed' "$tmp/err" &&
     ! grep -q '^message ' "$tmp/server.out"
 }
 
@@ -112,6 +112,12 @@ while [ $# -gt 0 ]; do
     n=$((n + 1))
     continue
   fi
+
+  status=0
+  # shellcheck disable=SC2086
+  timeout 60 $command 127.0.0.1 >"$tmp/out" 2>"$tmp/err" || status=$?
+  check "$lang: too few arguments: a usage message, exit 2" \
+    eval '[ "$status" -eq 2 ] && grep -q "^usage: " "$tmp/err"'
 
   start_server
   run p
