@@ -38,6 +38,8 @@ PACKAGES=(
   # The bindings' tests: PyGObject (with the GMime typelib, for
   # send_message) and GJS (tests/test-python.py, tests/test-gjs.js).
   python3-gi gir1.2-gmime-3.0 gjs
+  # The Vala binding (smtpkit-1.vapi) and examples/send-async.vala.
+  valac
   valgrind
   # The interop tests (tests/interop/) start private instances of these
   # servers; the install neither configures nor starts the system's.
