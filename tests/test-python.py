@@ -446,6 +446,19 @@ def override_case(function):
     return function
 
 
+@case
+def overrides_loaded_from_where_installed(sink):
+    """Under tests/run-installed-overrides.sh: the module is loaded, and
+    from the staged install, not from anywhere else."""
+    wanted = os.environ.get("SMTPKIT_TEST_OVERRIDES_DIR")
+    if wanted is None:
+        return
+    module = sys.modules.get("gi.overrides.Smtpkit")
+    assert module is not None and hasattr(Smtpkit, "SMTPError"), "the overrides are not loaded"
+    expect(os.path.dirname(os.path.realpath(module.__file__)), os.path.realpath(wanted),
+           "the folder the overrides were loaded from")
+
+
 @override_case
 def override_with_block(sink):
     with new_client() as client:
