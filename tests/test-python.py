@@ -513,6 +513,30 @@ for _name in AUTH_MECHANISMS:
     case(login_with(_name))
 
 
+@case
+def login_async_wrong_then_right(sink):
+    client = auth_client(sink)
+    loop = GLib.MainLoop()
+    outcomes = []
+
+    def done(source, async_result):
+        try:
+            outcomes.append(source.login_finish(async_result).get_code())
+        except GLib.Error as e:
+            outcomes.append((e.matches(Smtpkit.error_quark(), Smtpkit.Error.AUTHENTICATION),
+                             source.get_last_error_reply().get_code()))
+        if len(outcomes) == 1:
+            source.login_async("u", "p", None, done)
+        else:
+            loop.quit()
+
+    client.login_async("u", "wrong", None, done)
+    GLib.timeout_add_seconds(60, loop.quit)
+    loop.run()
+    expect(outcomes, [(True, 535), 235], "login_async: wrong, then right password")
+    client.quit(None)
+
+
 LMTP_LINES = [
     "send   220 lmtp.test LMTP",
     "expect LHLO client.test",
@@ -583,6 +607,51 @@ def lmtp_per_recipient_sendmail(sink):
         client.quit(None)
         client.close()
     with_scenario(LMTP_LINES, "LMTP per-recipient replies through sendmail()", run)
+
+
+def token_login(name, initial, final):
+    """AUTH @name with a token, against a scripted server that expects
+    @initial as the initial response and answers @final."""
+    outcome = {}
+
+    def run(host, port):
+        client = new_client()
+        client.props.allow_plaintext_auth = True
+        client.connect_to_host(host, port, None)
+        m = Smtpkit.AuthMechanism.new_for_name(name)
+        m.props.username = "u"
+        m.props.password = "tok"
+        try:
+            outcome["reply"] = client.auth(m, None)
+        except GLib.Error as e:
+            outcome["error"] = e
+            outcome["last"] = client.get_last_error_reply()
+        client.quit(None)
+        client.close()
+
+    import base64
+    with_scenario([
+        "send   220 fake.test ESMTP",
+        "expect EHLO client.test",
+        "send   250-fake.test",
+        "send   250 AUTH %s" % name,
+        "expect AUTH %s %s" % (name, base64.b64encode(initial).decode()),
+        "send   %s" % final,
+        "expect QUIT",
+        "send   221 bye",
+    ], "%s with a token" % name, run)
+    return outcome
+
+
+@case
+def auth_xoauth2_token(sink):
+    initial = b"user=u\x01auth=Bearer tok\x01\x01"
+    outcome = token_login("XOAUTH2", initial, "235 2.7.0 ok")
+    assert "error" not in outcome, outcome.get("error")
+    expect(outcome["reply"].get_code(), 235, "AUTH XOAUTH2")
+    outcome = token_login("XOAUTH2", initial, "535 5.7.8 token refused")
+    assert outcome["error"].matches(Smtpkit.error_quark(), Smtpkit.Error.AUTHENTICATION), outcome["error"]
+    expect(outcome["last"].get_code(), 535, "code of the refusal")
 
 
 def run_cancelled(start, finish):
