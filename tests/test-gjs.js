@@ -123,6 +123,28 @@ const cases = {
         expect(result.get_refused_addresses(), ['c@later.test'], 'refused');
         client.quit(null);
     },
+    connect_async() {
+        const client = Smtpkit.Client.new();
+        client.set_local_hostname('client.test');
+        const loop = new GLib.MainLoop(null, false);
+        let code = null;
+        client.connect_async(host, port, null, (c, res) => {
+            code = c.connect_finish(res).get_code();
+            loop.quit();
+        });
+        GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, 60, () => {
+            loop.quit();
+            return GLib.SOURCE_REMOVE;
+        });
+        loop.run();
+        expect(code, 220, 'greeting');
+        client.quit(null);
+    },
+    not_connected() {
+        const client = Smtpkit.Client.new();
+        expectError(Smtpkit.Error.SERVER_DISCONNECTED, () => client.noop(null));
+        expect(client.get_last_error_reply(), null, 'reply');
+    },
     connect_and_ehlo() {
         const client = connected();
         const reply = client.ehlo(null, null);
