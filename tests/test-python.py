@@ -348,13 +348,13 @@ def not_connected_details(sink):
 
 # ---- a mechanism written in Python ---------------------------------------------
 
-def scripted(lines):
+def scripted(lines, title="a mechanism written in Python"):
     """smtpkit-fake-server --scenario playing @lines (the server side):
     returns (host, port, process, its folder)."""
     directory = tempfile.mkdtemp(prefix="smtpkit-python-")
     path = os.path.join(directory, "case.scenario")
     with open(path, "w") as f:
-        f.write("# a mechanism written in Python\nserver:\n")
+        f.write("# %s\nserver:\n" % title)
         f.writelines("  %s\n" % line for line in lines)
     process = subprocess.Popen([FAKE_SERVER, "--scenario", path],
                                stdout=subprocess.PIPE, text=True)
@@ -438,6 +438,292 @@ def python_mechanism_without_password_not_chosen(sink):
     assert error is not None and error.matches(Smtpkit.error_quark(), Smtpkit.Error.NOT_SUPPORTED), error
 
 
+# ---- login with each shipped mechanism, LMTP, cancellation -------------------
+
+AUTH_MECHANISMS = ["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"]
+
+
+def envelope_of(sink, final_reply):
+    """The envelope JSON the sink wrote for the message whose final reply
+    is @final_reply ("250 2.0.0 Ok: queued as ID")."""
+    import glob
+    import json
+    queue_id = final_reply.get_text().split()[-1]
+    for path in glob.glob(os.path.join(sink.dir, "Maildir", "envelopes", "*.json")):
+        with open(path) as f:
+            envelope = json.load(f)
+        if str(envelope["queue_id"]) == queue_id:
+            return envelope
+    raise AssertionError("no envelope with queue id %s" % queue_id)
+
+
+def auth_client(sink):
+    client = new_client()
+    client.set_tls_mode(Smtpkit.TlsMode.STARTTLS)
+    client.set_tls_ca_file(sink.auth.ca_file)
+    client.connect_to_host(sink.auth.host, sink.auth.port, None)
+    expect(client.is_secure(), True, "secure")
+    return client
+
+
+def mechanism(name, password="p"):
+    m = Smtpkit.AuthMechanism.new_for_name(name)
+    m.props.username = "u"
+    m.props.password = password
+    return m
+
+
+@case
+def shipped_mechanisms_listed(sink):
+    listed = list(Smtpkit.AuthMechanism.list())
+    missing = [name for name in AUTH_MECHANISMS + ["XOAUTH2", "OAUTHBEARER"] if name not in listed]
+    expect(missing, [], "shipped mechanisms missing from smtpkit_auth_mechanism_list()")
+
+
+def login_with(name):
+    def run(sink):
+        client = auth_client(sink)
+        reply = client.auth(mechanism(name), None)
+        expect(reply.get_code(), 235, "AUTH %s" % name)
+        expect(client.get_auth_mechanism(), name, "auth-mechanism")
+        envelope = Smtpkit.Envelope.new("a@example.org")
+        envelope.add_recipient("b@example.org", Smtpkit.DsnNotify.UNSET, None)
+        result = client.send(envelope, MESSAGE, None)
+        expect(result.get_delivered(0), True, "delivered")
+        auth_user = envelope_of(sink.auth, result.get_final_reply(0))["auth_user"]
+        if name.startswith("SCRAM-"):
+            # Cyrus SASL's server side names the user with the realm the
+            # fake server gives each connection: u@rN.fake.test.
+            user, _, realm = auth_user.partition("@")
+            expect((user, realm.endswith(".fake.test")), ("u", True), "auth_user %r" % auth_user)
+        else:
+            expect(auth_user, "u", "auth_user")
+        client.quit(None)
+
+        client = auth_client(sink)
+        expect_error(Smtpkit.Error.AUTHENTICATION, client.auth, mechanism(name, "wrong"), None)
+        expect(client.get_last_error_reply().get_code(), 535, "code of the refusal")
+        expect(client.get_last_error_reply().get_enhanced_status(), "5.7.8", "its status")
+        client.quit(None)
+    run.__name__ = "auth_" + name.lower().replace("-", "_")
+    return run
+
+
+for _name in AUTH_MECHANISMS:
+    case(login_with(_name))
+
+
+@case
+def login_async_wrong_then_right(sink):
+    client = auth_client(sink)
+    loop = GLib.MainLoop()
+    outcomes = []
+
+    def done(source, async_result):
+        try:
+            outcomes.append(source.login_finish(async_result).get_code())
+        except GLib.Error as e:
+            outcomes.append((e.matches(Smtpkit.error_quark(), Smtpkit.Error.AUTHENTICATION),
+                             source.get_last_error_reply().get_code()))
+        if len(outcomes) == 1:
+            source.login_async("u", "p", None, done)
+        else:
+            loop.quit()
+
+    client.login_async("u", "wrong", None, done)
+    GLib.timeout_add_seconds(60, loop.quit)
+    loop.run()
+    expect(outcomes, [(True, 535), 235], "login_async: wrong, then right password")
+    client.quit(None)
+
+
+LMTP_LINES = [
+    "send   220 lmtp.test LMTP",
+    "expect LHLO client.test",
+    "send   250-lmtp.test",
+    "send   250 ENHANCEDSTATUSCODES",
+    "expect MAIL FROM:<a@example.org>",
+    "send   250 2.1.0 ok",
+    "expect RCPT TO:<r1@example.org>",
+    "send   250 2.1.5 ok",
+    "expect RCPT TO:<r2@example.org>",
+    "send   250 2.1.5 ok",
+    "expect DATA",
+    "send   354 go",
+    "expect-data",
+    "|Subject: test",
+    "|",
+    "|hello from Python",
+    "|.",
+    "send   250 2.0.0 r1 delivered",
+    "send   550 5.1.1 r2 gone",
+    "expect QUIT",
+    "send   221 bye",
+]
+
+
+def with_scenario(lines, title, function):
+    host, port, process, directory = scripted(lines, title)
+    try:
+        # The server sends each reply only after the line it expects, so
+        # the replies asserted are the scenario's. Its exit is not waited
+        # for: the fake server sometimes stays up after the client closed.
+        function(host, port)
+    finally:
+        process.terminate()
+        process.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@case
+def lmtp_per_recipient_send(sink):
+    def run(host, port):
+        client = Smtpkit.LmtpClient.new()
+        client.set_local_hostname("client.test")
+        expect(client.connect_to_host(host, port, None).get_code(), 220, "greeting")
+        envelope = Smtpkit.Envelope.new("a@example.org")
+        for address in ["r1@example.org", "r2@example.org"]:
+            envelope.add_recipient(address, Smtpkit.DsnNotify.UNSET, None)
+        result = client.send(envelope, MESSAGE, None)
+        expect([result.get_rcpt_reply(i).get_code() for i in range(2)], [250, 250], "RCPT replies")
+        expect([result.get_final_reply(i).get_code() for i in range(2)], [250, 550], "final replies")
+        expect(result.get_final_reply(1).get_enhanced_status(), "5.1.1", "r2's status")
+        expect([result.get_delivered(i) for i in range(2)], [True, False], "delivered")
+        check_refused(result, {"r2@example.org": (550, "5.1.1")})
+        expect(client.quit(None).get_code(), 221, "QUIT")
+        client.close()
+    with_scenario(LMTP_LINES, "LMTP per-recipient replies through send()", run)
+
+
+@case
+def lmtp_per_recipient_sendmail(sink):
+    def run(host, port):
+        client = Smtpkit.LmtpClient.new()
+        client.set_local_hostname("client.test")
+        client.connect_to_host(host, port, None)
+        result = client.sendmail("a@example.org", ["r1@example.org", "r2@example.org"],
+                                 MESSAGE, None, None, None)
+        check_refused(result, {"r2@example.org": (550, "5.1.1")})
+        client.quit(None)
+        client.close()
+    with_scenario(LMTP_LINES, "LMTP per-recipient replies through sendmail()", run)
+
+
+def token_login(name, initial, final):
+    """AUTH @name with a token, against a scripted server that expects
+    @initial as the initial response and answers @final."""
+    outcome = {}
+
+    def run(host, port):
+        client = new_client()
+        client.props.allow_plaintext_auth = True
+        client.connect_to_host(host, port, None)
+        m = Smtpkit.AuthMechanism.new_for_name(name)
+        m.props.username = "u"
+        m.props.password = "tok"
+        try:
+            outcome["reply"] = client.auth(m, None)
+        except GLib.Error as e:
+            outcome["error"] = e
+            outcome["last"] = client.get_last_error_reply()
+        client.quit(None)
+        client.close()
+
+    import base64
+    with_scenario([
+        "send   220 fake.test ESMTP",
+        "expect EHLO client.test",
+        "send   250-fake.test",
+        "send   250 AUTH %s" % name,
+        "expect AUTH %s %s" % (name, base64.b64encode(initial).decode()),
+        "send   %s" % final,
+        "expect QUIT",
+        "send   221 bye",
+    ], "%s with a token" % name, run)
+    return outcome
+
+
+@case
+def auth_xoauth2_token(sink):
+    initial = b"user=u\x01auth=Bearer tok\x01\x01"
+    outcome = token_login("XOAUTH2", initial, "235 2.7.0 ok")
+    assert "error" not in outcome, outcome.get("error")
+    expect(outcome["reply"].get_code(), 235, "AUTH XOAUTH2")
+    outcome = token_login("XOAUTH2", initial, "535 5.7.8 token refused")
+    assert outcome["error"].matches(Smtpkit.error_quark(), Smtpkit.Error.AUTHENTICATION), outcome["error"]
+    expect(outcome["last"].get_code(), 535, "code of the refusal")
+
+
+def run_cancelled(start, finish):
+    """Start an operation with a cancellable, cancel it from a timeout:
+    returns the error its finish raised."""
+    loop = GLib.MainLoop()
+    cancellable = Gio.Cancellable()
+    outcome = {}
+
+    def done(source, async_result):
+        try:
+            outcome["value"] = finish(source, async_result)
+        except GLib.Error as e:
+            outcome["error"] = e
+        loop.quit()
+
+    def give_up():
+        outcome["gave up"] = True
+        loop.quit()
+
+    start(cancellable, done)
+    GLib.timeout_add(200, lambda: cancellable.cancel() and False)
+    GLib.timeout_add_seconds(60, give_up)
+    loop.run()
+    assert "gave up" not in outcome, "the operation did not end"
+    assert "error" in outcome, "no error: %r" % outcome.get("value")
+    e = outcome["error"]
+    assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED), e
+    return e
+
+
+@case
+def sendmail_async_cancelled(sink):
+    host, port, process, directory = scripted([
+        "send   220 fake.test ESMTP",
+        "expect EHLO client.test",
+        "send   250 fake.test",
+        "expect MAIL FROM:<a@example.org>",
+        "delay  30000",
+        "send   250 ok",
+    ], "a MAIL reply that comes too late")
+    try:
+        client = new_client()
+        client.connect_to_host(host, port, None)
+        run_cancelled(
+            lambda cancellable, done: client.sendmail_async(
+                "a@example.org", ["b@example.org"], MESSAGE, None, None, cancellable, done),
+            lambda source, res: source.sendmail_finish(res))
+    finally:
+        process.terminate()
+        process.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@case
+def connect_async_cancelled(sink):
+    host, port, process, directory = scripted([
+        "delay  30000",
+        "send   220 fake.test ESMTP",
+    ], "a greeting that comes too late")
+    try:
+        client = new_client()
+        run_cancelled(
+            lambda cancellable, done: client.connect_async(host, port, cancellable, done),
+            lambda source, res: source.connect_finish(res))
+        expect(client.is_connected(), False, "connected")
+    finally:
+        process.terminate()
+        process.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def override_case(function):
     """A case of the overrides module (gi/overrides/Smtpkit.py), run when
     it is loaded."""
@@ -499,6 +785,8 @@ def main():
     sink = Sink(*SINK_RULES)
     sink.tls = Sink("--starttls", "--auth", "PLAIN", "--user", "u", "--password", "p",
                     "--require-tls")
+    sink.auth = Sink("--starttls", "--auth", ",".join(AUTH_MECHANISMS),
+                     "--user", "u", "--password", "p", "--require-tls")
     failed = False
     try:
         for n, function in enumerate(results, 1):
@@ -514,6 +802,7 @@ def main():
     finally:
         sink.close()
         sink.tls.close()
+        sink.auth.close()
     print("1..%d" % len(results))
     sys.exit(1 if failed else 0)
 
