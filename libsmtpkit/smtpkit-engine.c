@@ -8,7 +8,6 @@
 #include "smtpkit-engine-private.h"
 
 #include "smtpkit-codec-private.h"
-#include "smtpkit-deadline-private.h"
 #include "smtpkit-error-private.h"
 
 #define READ_CHUNK 16384
@@ -29,14 +28,25 @@ struct _SmtpkitCommandBatch
 struct _SmtpkitEngine
 {
   GIOStream *stream;
-  GInputStream *in;
-  GOutputStream *out;
-  GByteArray *inbuf;            /* read from the server, not yet parsed */
+  GPollableInputStream *in;     /* NULL when the stream cannot poll */
+  GPollableOutputStream *out;
+  GByteArray *inbuf;            /* read, not yet parsed; NULL while empty and idle */
   SmtpkitReplyParser *parser;
-  guint8 readbuf[READ_CHUNK];
-  GCancellable *closing;        /* cancelled by smtpkit_engine_close() */
   gboolean busy;
   gboolean closed;
+  gboolean eof;                 /* the server closed its side */
+  GError *read_error;           /* a read failed while nobody waited */
+
+  /* Where the connection is watched: one source for readability, kept
+   * for as long as the connection and the context stay the same, and
+   * one for the deadline of the wait under way and for aborts. */
+  GMainContext *context;
+  GSource *watch;
+  GSource *clock;
+  gint64 deadline;              /* monotonic µs; 0: none */
+  guint deadline_ms;            /* the bound it was armed with */
+  gboolean abort;               /* closed while an operation was under way */
+  GTask *task;                  /* that operation (not a reference) */
 
   SmtpkitReply *closing_reply;  /* the 421 that closed the connection */
 
@@ -133,15 +143,39 @@ batch_expected_replies (SmtpkitCommandBatch *batch)
 
 /* ---- the engine ------------------------------------------------------- */
 
+static void stop_watching (SmtpkitEngine *engine);
+
 static void
 engine_clear (SmtpkitEngine *engine)
 {
   smtpkit_engine_close (engine);
+  stop_watching (engine);
   g_clear_object (&engine->stream);
-  g_byte_array_unref (engine->inbuf);
+  g_clear_pointer (&engine->inbuf, g_byte_array_unref);
   smtpkit_reply_parser_free (engine->parser);
-  g_clear_object (&engine->closing);
+  g_clear_error (&engine->read_error);
   g_clear_pointer (&engine->closing_reply, smtpkit_reply_unref);
+}
+
+static void
+engine_take_stream (SmtpkitEngine *engine,
+                    GIOStream     *stream)
+{
+  GInputStream *in = g_io_stream_get_input_stream (stream);
+  GOutputStream *out = g_io_stream_get_output_stream (stream);
+
+  stop_watching (engine);
+  g_set_object (&engine->stream, stream);
+  engine->in = NULL;
+  engine->out = NULL;
+  if (G_IS_POLLABLE_INPUT_STREAM (in) &&
+      g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (in)) &&
+      G_IS_POLLABLE_OUTPUT_STREAM (out) &&
+      g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (out)))
+    {
+      engine->in = G_POLLABLE_INPUT_STREAM (in);
+      engine->out = G_POLLABLE_OUTPUT_STREAM (out);
+    }
 }
 
 SmtpkitEngine *
@@ -151,12 +185,8 @@ smtpkit_engine_new (GIOStream        *stream,
 {
   SmtpkitEngine *engine = g_rc_box_new0 (SmtpkitEngine);
 
-  engine->stream = g_object_ref (stream);
-  engine->in = g_io_stream_get_input_stream (stream);
-  engine->out = g_io_stream_get_output_stream (stream);
-  engine->inbuf = g_byte_array_new ();
+  engine_take_stream (engine, stream);
   engine->parser = smtpkit_reply_parser_new ();
-  engine->closing = g_cancellable_new ();
   engine->trace = trace;
   engine->trace_data = trace_data;
 
@@ -196,6 +226,7 @@ smtpkit_engine_get_closing_reply (SmtpkitEngine *engine)
 static void
 close_stream_now (SmtpkitEngine *engine)
 {
+  stop_watching (engine);
   /* Closing a socket does not block; nothing is flushed on purpose: after
    * an error the peer must not see half a command completed. */
   if (!g_io_stream_is_closed (engine->stream))
@@ -208,40 +239,228 @@ smtpkit_engine_close (SmtpkitEngine *engine)
   if (engine->closed)
     return;
   engine->closed = TRUE;
-  g_cancellable_cancel (engine->closing);
-  /* A pending operation closes the stream when it completes. */
   if (!engine->busy)
-    close_stream_now (engine);
+    {
+      close_stream_now (engine);
+      return;
+    }
+  /* The operation under way fails from the engine's own source, never
+   * from inside the caller of this function; it closes the stream. */
+  engine->abort = TRUE;
+  if (engine->context)
+    g_main_context_wakeup (engine->context);
 }
 
-static gboolean check_nothing_unsolicited (SmtpkitEngine  *engine,
-                                           GError        **error);
+/* ---- watching the connection ------------------------------------------ */
 
-gboolean
-smtpkit_engine_check_quiet (SmtpkitEngine  *engine,
-                            GError        **error)
+/* Reads what the server sent into the buffer, whether or not an
+ * operation waits for it: bytes nobody asked for are found there by the
+ * next operation. Returns FALSE at the end of the stream or on an error
+ * (kept in the engine); the watch then stops. */
+static gboolean
+read_available (SmtpkitEngine *engine)
 {
-  if (engine->closed || engine->busy)
-    {
-      g_set_error_literal (error, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                           "not connected");
-      return FALSE;
-    }
-  if (check_nothing_unsolicited (engine, error))
+  GError *error = NULL;
+  guint len;
+  gssize n;
+
+  if (engine->inbuf == NULL)
+    engine->inbuf = g_byte_array_sized_new (READ_CHUNK);
+  len = engine->inbuf->len;
+  g_byte_array_set_size (engine->inbuf, len + READ_CHUNK);
+  n = g_pollable_input_stream_read_nonblocking (engine->in, engine->inbuf->data + len,
+                                                READ_CHUNK, NULL, &error);
+  g_byte_array_set_size (engine->inbuf, len + MAX (n, 0));
+  if (n > 0)
     return TRUE;
-  smtpkit_engine_close (engine);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      g_error_free (error);
+      return TRUE;
+    }
+  if (n == 0)
+    engine->eof = TRUE;
+  else
+    {
+      g_clear_error (&engine->read_error);
+      engine->read_error = error;
+    }
   return FALSE;
 }
 
-void
-smtpkit_engine_set_stream (SmtpkitEngine *engine,
-                           GIOStream     *stream)
-{
-  g_return_if_fail (!engine->busy && engine->inbuf->len == 0);
+static void read_replies (GTask *task);
+static void op_fail (GTask *task, GError *error);
 
-  g_set_object (&engine->stream, stream);
-  engine->in = g_io_stream_get_input_stream (stream);
-  engine->out = g_io_stream_get_output_stream (stream);
+typedef enum
+{
+  OP_RUNNING,        /* in the engine's code, not waiting */
+  OP_READING,        /* waiting for replies */
+  OP_WRITING,        /* waiting until the stream takes more */
+  OP_READING_BODY,   /* waiting for the caller's message stream */
+} OpState;
+
+static OpState op_state (GTask *task);
+
+static gboolean
+on_readable (GObject  *stream,
+             gpointer  user_data)
+{
+  SmtpkitEngine *engine = user_data;
+  gboolean more = read_available (engine);
+  GTask *task = engine->task;
+
+  if (!more)
+    g_clear_pointer (&engine->watch, g_source_destroy);
+  if (task && op_state (task) == OP_READING && !engine->abort)
+    read_replies (task);
+  return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_socket_readable (GSocket      *socket,
+                    GIOCondition  condition,
+                    gpointer      user_data)
+{
+  return on_readable (NULL, user_data);
+}
+
+/* The clock: the deadline of the wait under way, and aborts. */
+static gboolean
+clock_due (SmtpkitEngine *engine,
+           gint64         now,
+           gint          *timeout)
+{
+  if (engine->abort)
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+  if (engine->deadline == 0)
+    {
+      *timeout = -1;
+      return FALSE;
+    }
+  if (now >= engine->deadline)
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+  *timeout = (int) MIN ((engine->deadline - now + 999) / 1000, G_MAXINT);
+  return FALSE;
+}
+
+typedef struct
+{
+  GSource source;
+  SmtpkitEngine *engine;        /* not a reference: the engine owns us */
+} ClockSource;
+
+static gboolean
+clock_prepare (GSource *source,
+               gint    *timeout)
+{
+  ClockSource *clock = (ClockSource *) source;
+
+  return clock_due (clock->engine, g_source_get_time (source), timeout);
+}
+
+static gboolean
+clock_check (GSource *source)
+{
+  ClockSource *clock = (ClockSource *) source;
+  gint timeout;
+
+  return clock_due (clock->engine, g_source_get_time (source), &timeout);
+}
+
+static gboolean
+clock_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  SmtpkitEngine *engine = ((ClockSource *) source)->engine;
+  GTask *task = engine->task;
+
+  if (task == NULL)
+    {
+      engine->deadline = 0;
+      engine->abort = FALSE;
+      return G_SOURCE_CONTINUE;
+    }
+  if (engine->abort)
+    op_fail (task, g_error_new_literal (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                                        "the connection was closed"));
+  else
+    op_fail (task, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                "timed out after %.3g seconds waiting for the server",
+                                engine->deadline_ms / 1000.0));
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs clock_funcs = { clock_prepare, clock_check, clock_dispatch, NULL, NULL, NULL };
+
+static void
+stop_watching (SmtpkitEngine *engine)
+{
+  g_clear_pointer (&engine->watch, g_source_destroy);
+  g_clear_pointer (&engine->clock, g_source_destroy);
+  g_clear_pointer (&engine->context, g_main_context_unref);
+}
+
+/* The sources live in the thread-default context of the operations; a
+ * blocking call runs in a private one, so they follow when it changes. */
+static void
+watch_in_current_context (SmtpkitEngine *engine)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+
+  if (context == NULL)
+    context = g_main_context_default ();
+  if (engine->context == context && engine->clock)
+    return;
+
+  stop_watching (engine);
+  engine->context = g_main_context_ref (context);
+  engine->clock = g_source_new (&clock_funcs, sizeof (ClockSource));
+  ((ClockSource *) engine->clock)->engine = engine;
+  g_source_set_static_name (engine->clock, "[smtpkit] deadline");
+  g_source_attach (engine->clock, context);
+  g_source_unref (engine->clock);
+
+  if (!engine->eof && engine->read_error == NULL)
+    {
+      /* A plain socket is watched directly: the pollable stream's source
+       * wraps the socket's as a child, which GLib blocks while it is
+       * dispatched, whatever the parent allows. */
+      if (G_IS_SOCKET_CONNECTION (engine->stream))
+        {
+          GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (engine->stream));
+
+          engine->watch = g_socket_create_source (socket, G_IO_IN, NULL);
+          g_source_set_callback (engine->watch, G_SOURCE_FUNC (on_socket_readable), engine, NULL);
+        }
+      else
+        {
+          engine->watch = g_pollable_input_stream_create_source (engine->in, NULL);
+          g_source_set_callback (engine->watch, G_SOURCE_FUNC (on_readable), engine, NULL);
+        }
+      g_source_set_static_name (engine->watch, "[smtpkit] connection");
+      /* A source that cannot recurse is blocked while it is dispatched,
+       * which takes its file descriptor out of the context's poll set and
+       * puts it back, waking the context up twice. on_readable() is safe
+       * to run again from a nested main loop. */
+      g_source_set_can_recurse (engine->watch, TRUE);
+      g_source_attach (engine->watch, context);
+      g_source_unref (engine->watch);
+    }
+}
+
+static void
+arm_deadline (SmtpkitEngine *engine,
+              guint          timeout_ms)
+{
+  engine->deadline_ms = timeout_ms;
+  engine->deadline = timeout_ms ? g_get_monotonic_time () + (gint64) timeout_ms * 1000 : 0;
 }
 
 /* ---- one operation: exchange or body ---------------------------------- */
@@ -250,11 +469,14 @@ typedef struct
 {
   SmtpkitEngine *engine;
   GTask *task;                  /* not a reference: the task owns us */
-  SmtpkitDeadline *deadline;    /* user cancel | connection closed | timer */
-  GCancellable *cancellable;    /* the deadline's: what the I/O uses */
+  OpState state;
+  gboolean done;
+  GSource *cancelled;           /* the caller's cancellable, watched */
   guint timeout_ms;             /* bound of each wait in this phase */
 
   GBytes *pending_write;
+  gsize written;
+  GSource *writable;
   void (*after_write) (GTask *task);
 
   GPtrArray *replies;
@@ -263,6 +485,8 @@ typedef struct
 
   /* body */
   GInputStream *body;
+  GCancellable *body_cancellable; /* an asynchronous read of the body */
+  GSource *body_readable;
   SmtpkitDataEncoder encoder;
   guint8 *body_buf;
   GByteArray *encoded;
@@ -271,10 +495,27 @@ typedef struct
   gboolean terminator_sent;     /* ... and it was written whole */
 } Op;
 
+static OpState
+op_state (GTask *task)
+{
+  return ((Op *) g_task_get_task_data (task))->state;
+}
+
+static void
+op_stop_io (Op *op)
+{
+  g_clear_pointer (&op->cancelled, g_source_destroy);
+  g_clear_pointer (&op->writable, g_source_destroy);
+  g_clear_pointer (&op->body_readable, g_source_destroy);
+  if (op->body_cancellable)
+    g_cancellable_cancel (op->body_cancellable);
+}
+
 static void
 op_free (Op *op)
 {
-  smtpkit_deadline_free (op->deadline);
+  op_stop_io (op);
+  g_clear_object (&op->body_cancellable);
   g_clear_pointer (&op->pending_write, g_bytes_unref);
   g_clear_pointer (&op->replies, g_ptr_array_unref);
   g_clear_object (&op->body);
@@ -282,6 +523,18 @@ op_free (Op *op)
   g_clear_pointer (&op->encoded, g_byte_array_unref);
   smtpkit_engine_unref (op->engine);
   g_free (op);
+}
+
+static gboolean
+on_cancelled (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  GTask *task = user_data;
+  GError *error = NULL;
+
+  g_cancellable_set_error_if_cancelled (cancellable, &error);
+  op_fail (task, error);
+  return G_SOURCE_REMOVE;
 }
 
 static GTask *
@@ -298,10 +551,24 @@ op_new (SmtpkitEngine       *engine,
   g_task_set_task_data (task, op, (GDestroyNotify) op_free);
   op->engine = smtpkit_engine_ref (engine);
   op->task = task;
-  op->deadline = smtpkit_deadline_new (cancellable, engine->closing);
-  op->cancellable = smtpkit_deadline_get_cancellable (op->deadline);
   op->replies = g_ptr_array_new_with_free_func ((GDestroyNotify) smtpkit_reply_unref);
   return task;
+}
+
+/* The operation has ended: the engine is free for the next one. */
+static void
+op_end (Op *op)
+{
+  SmtpkitEngine *engine = op->engine;
+
+  op->done = TRUE;
+  op_stop_io (op);
+  engine->busy = FALSE;
+  engine->task = NULL;
+  engine->deadline = 0;
+  engine->abort = FALSE;
+  if (engine->inbuf && engine->inbuf->len == 0)
+    g_clear_pointer (&engine->inbuf, g_byte_array_unref);
 }
 
 /* Ends the operation with @error (taken). Every error at this level leaves
@@ -312,15 +579,6 @@ op_fail (GTask  *task,
 {
   Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
-
-  smtpkit_deadline_fix_error (op->deadline, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
-      engine->closed && !smtpkit_deadline_user_cancelled (op->deadline))
-    {
-      g_clear_error (&error);
-      error = g_error_new_literal (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                                   "the connection was closed");
-    }
 
   if (op->terminator_sent)
     {
@@ -333,7 +591,7 @@ op_fail (GTask  *task,
       error = unknown;
     }
 
-  engine->busy = FALSE;
+  op_end (op);
   engine->closed = TRUE;
   close_stream_now (engine);
   g_task_return_error (task, error);
@@ -347,7 +605,7 @@ op_succeed (GTask    *task,
 {
   Op *op = g_task_get_task_data (task);
 
-  op->engine->busy = FALSE;
+  op_end (op);
   if (op->engine->closed)
     close_stream_now (op->engine);
   g_task_return_pointer (task, result, free_result);
@@ -356,42 +614,14 @@ op_succeed (GTask    *task,
 
 /* ---- reading replies -------------------------------------------------- */
 
-static void read_replies (GTask *task);
-
-static void
-on_read (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  GTask *task = user_data;
-  Op *op = g_task_get_task_data (task);
-  GError *error = NULL;
-  gssize n;
-
-  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (n < 0)
-    {
-      op_fail (task, error);
-      return;
-    }
-  if (n == 0)
-    {
-      op_fail (task, g_error_new_literal (SMTPKIT_ERROR,
-                                          SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                                          "Connection unexpectedly closed"));
-      return;
-    }
-  g_byte_array_append (op->engine->inbuf, op->engine->readbuf, n);
-  read_replies (task);
-}
-
-/* Parses what is buffered; reads more until n_replies replies are in. */
+/* Parses what is buffered; waits for more until n_replies replies are in. */
 static void
 read_replies (GTask *task)
 {
   Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
 
+  op->state = OP_RUNNING;
   while (op->replies->len < op->n_replies)
     {
       SmtpkitReply *reply = NULL;
@@ -399,11 +629,23 @@ read_replies (GTask *task)
       gsize consumed = 0;
       SmtpkitReplyParserStatus status;
 
-      if (engine->inbuf->len == 0)
+      if (engine->inbuf == NULL || engine->inbuf->len == 0)
         {
-          smtpkit_deadline_arm (op->deadline, op->timeout_ms);
-          g_input_stream_read_async (engine->in, engine->readbuf, sizeof engine->readbuf,
-                                     G_PRIORITY_DEFAULT, op->cancellable, on_read, task);
+          if (engine->read_error)
+            {
+              op_fail (task, g_error_copy (engine->read_error));
+              return;
+            }
+          if (engine->eof)
+            {
+              op_fail (task, g_error_new_literal (SMTPKIT_ERROR,
+                                                  SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                                                  "Connection unexpectedly closed"));
+              return;
+            }
+          /* The watch calls again when the server has written. */
+          op->state = OP_READING;
+          arm_deadline (engine, op->timeout_ms);
           return;
         }
 
@@ -442,23 +684,61 @@ read_replies (GTask *task)
 
 /* ---- writing ----------------------------------------------------------- */
 
-static void
-on_written (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
+static void write_some (GTask *task);
+
+static gboolean
+on_writable (GObject  *stream,
+             gpointer  user_data)
 {
   GTask *task = user_data;
   Op *op = g_task_get_task_data (task);
-  GError *error = NULL;
+
+  g_clear_pointer (&op->writable, g_source_destroy);
+  if (op->engine->abort)
+    return G_SOURCE_REMOVE;  /* the clock fails the operation */
+  write_some (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+write_some (GTask *task)
+{
+  Op *op = g_task_get_task_data (task);
+  SmtpkitEngine *engine = op->engine;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (op->pending_write, &size);
+
+  op->state = OP_RUNNING;
+  while (op->written < size)
+    {
+      GError *error = NULL;
+      gssize n = g_pollable_output_stream_write_nonblocking (engine->out, data + op->written,
+                                                             size - op->written, NULL, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_error_free (error);
+          op->state = OP_WRITING;
+          arm_deadline (engine, op->timeout_ms);
+          op->writable = g_pollable_output_stream_create_source (engine->out, NULL);
+          g_source_set_callback (op->writable, G_SOURCE_FUNC (on_writable), task, NULL);
+          g_source_set_static_name (op->writable, "[smtpkit] writable");
+          g_source_attach (op->writable, engine->context);
+          g_source_unref (op->writable);
+          return;
+        }
+      if (n < 0)
+        {
+          /* A write that failed did not send its end: the server cannot
+           * take a message whose end it never got. */
+          op_fail (task, error);
+          return;
+        }
+      op->written += n;
+    }
 
   g_clear_pointer (&op->pending_write, g_bytes_unref);
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
-    {
-      /* A write that failed did not send its end: the server cannot take
-       * a message whose end it never got. */
-      op_fail (task, error);
-      return;
-    }
+  engine->deadline = 0;
   /* From here on, a failure leaves the delivery unknown (RFC 1047). */
   op->terminator_sent = op->final_write;
   op->after_write (task);
@@ -470,56 +750,37 @@ op_write (GTask  *task,
           void  (*after_write) (GTask *task))
 {
   Op *op = g_task_get_task_data (task);
-  gsize size;
-  gconstpointer data = g_bytes_get_data (bytes, &size);
 
   op->pending_write = bytes;
+  op->written = 0;
   op->after_write = after_write;
-  smtpkit_deadline_arm (op->deadline, op->timeout_ms);
-  g_output_stream_write_all_async (op->engine->out, data, size, G_PRIORITY_DEFAULT,
-                                   op->cancellable, on_written, task);
+  write_some (task);
 }
 
 /* Anything the server sent before the command that expects it is not the
  * reply to that command: it is a protocol error, and after STARTTLS an
- * injection attempt. Checked without blocking before each write. */
+ * injection attempt. The watch reads what arrives while no operation
+ * runs, so it is found in the buffer. */
 static gboolean
 check_nothing_unsolicited (SmtpkitEngine  *engine,
                            GError        **error)
 {
-  guint8 probe[256];
-  gsize len = 0;
-  const guint8 *bytes = probe;
-  GError *local_error = NULL;
+  gsize len;
 
-  if (engine->inbuf->len > 0 || smtpkit_reply_parser_has_partial (engine->parser))
+  if (engine->inbuf && engine->inbuf->len > 0)
+    len = MIN (engine->inbuf->len, 80);
+  else if (smtpkit_reply_parser_has_partial (engine->parser))
+    len = 0;
+  else if (engine->read_error)
     {
-      bytes = engine->inbuf->data;
-      len = MIN (engine->inbuf->len, 80);
+      g_propagate_error (error, g_error_copy (engine->read_error));
+      return FALSE;
     }
-  else if (G_IS_POLLABLE_INPUT_STREAM (engine->in) &&
-           g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (engine->in)))
+  else if (engine->eof)
     {
-      gssize n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (engine->in),
-                                                           probe, sizeof probe, NULL,
-                                                           &local_error);
-      if (n < 0 && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          g_error_free (local_error);
-          return TRUE;
-        }
-      if (n < 0)
-        {
-          g_propagate_error (error, local_error);
-          return FALSE;
-        }
-      if (n == 0)
-        {
-          g_set_error_literal (error, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                               "Connection unexpectedly closed");
-          return FALSE;
-        }
-      len = MIN ((gsize) n, 80);
+      g_set_error_literal (error, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                           "Connection unexpectedly closed");
+      return FALSE;
     }
   else
     return TRUE;
@@ -532,7 +793,7 @@ check_nothing_unsolicited (SmtpkitEngine  *engine,
     }
   else
     {
-      g_autofree char *raw = g_strndup ((const char *) bytes, len);
+      g_autofree char *raw = g_strndup ((const char *) engine->inbuf->data, len);
       g_autofree char *escaped = g_strescape (raw, NULL);
       g_set_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_PROTOCOL,
                    "the server sent “%s” before any command asked for a reply; "
@@ -541,12 +802,43 @@ check_nothing_unsolicited (SmtpkitEngine  *engine,
     }
 }
 
+gboolean
+smtpkit_engine_check_quiet (SmtpkitEngine  *engine,
+                            GError        **error)
+{
+  if (engine->closed || engine->busy || engine->in == NULL)
+    {
+      g_set_error_literal (error, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                           "not connected");
+      return FALSE;
+    }
+  /* What reached the socket since the last reply and was not read yet;
+   * the TLS handshake reads the stream from here on, so the watch stops. */
+  stop_watching (engine);
+  if (!engine->eof && engine->read_error == NULL)
+    read_available (engine);
+  if (check_nothing_unsolicited (engine, error))
+    return TRUE;
+  smtpkit_engine_close (engine);
+  return FALSE;
+}
+
+void
+smtpkit_engine_set_stream (SmtpkitEngine *engine,
+                           GIOStream     *stream)
+{
+  g_return_if_fail (!engine->busy && (engine->inbuf == NULL || engine->inbuf->len == 0));
+
+  engine_take_stream (engine, stream);
+}
+
 static gboolean
 op_start (GTask    *task,
           gboolean  check_unsolicited)
 {
   Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
+  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
   if (engine->closed)
@@ -564,12 +856,36 @@ op_start (GTask    *task,
       return FALSE;
     }
   engine->busy = TRUE;
-  if (check_unsolicited && !check_nothing_unsolicited (engine, &error))
+  engine->task = task;
+  if (engine->in == NULL)
+    {
+      op_fail (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                                          "the transport's streams cannot be polled"));
+      return FALSE;
+    }
+  watch_in_current_context (engine);
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
+      (check_unsolicited && !check_nothing_unsolicited (engine, &error)))
     {
       op_fail (task, error);
       return FALSE;
     }
+  if (cancellable)
+    {
+      op->cancelled = g_cancellable_source_new (cancellable);
+      g_source_set_callback (op->cancelled, G_SOURCE_FUNC (on_cancelled), task, NULL);
+      g_source_attach (op->cancelled, engine->context);
+      g_source_unref (op->cancelled);
+    }
   return TRUE;
+}
+
+/* After the engine called out (a trace), the caller may have closed the
+ * connection: the clock then fails the operation. */
+static gboolean
+op_aborted (Op *op)
+{
+  return op->engine->abort;
 }
 
 /* ---- exchange ---------------------------------------------------------- */
@@ -600,9 +916,13 @@ smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
     }
 
   if (engine->trace)
-    for (guint i = 0; i < batch->shown->len; i++)
-      engine->trace (engine->trace_data, g_array_index (batch->kinds, SmtpkitTraceKind, i),
-                     g_ptr_array_index (batch->shown, i), NULL);
+    {
+      for (guint i = 0; i < batch->shown->len; i++)
+        engine->trace (engine->trace_data, g_array_index (batch->kinds, SmtpkitTraceKind, i),
+                       g_ptr_array_index (batch->shown, i), NULL);
+      if (op_aborted (op))
+        return;
+    }
 
   op->final_write = batch->final;
   op_write (task, g_byte_array_free_to_bytes (g_steal_pointer (&batch->wire)), read_replies);
@@ -631,7 +951,7 @@ GPtrArray *
 smtpkit_engine_exchange_finish (SmtpkitEngine  *engine,
                                 GAsyncResult   *result,
                                 GPtrArray     **partial,
-                                GError        **error)
+                                GError       **error)
 {
   return op_finish (result, smtpkit_engine_exchange_async, partial, error);
 }
@@ -649,24 +969,15 @@ take_encoded (Op *op)
   return bytes;
 }
 
+/* @n bytes of the message were read into body_buf; 0 at its end. */
 static void
-on_body_read (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+body_chunk_read (GTask *task,
+                 gssize n)
 {
-  GTask *task = user_data;
   Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
-  GError *error = NULL;
-  gssize n;
 
-  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (n < 0)
-    {
-      op_fail (task, error);
-      return;
-    }
-
+  op->state = OP_RUNNING;
   if (n > 0)
     smtpkit_data_encoder_feed (&op->encoder, op->body_buf, n, op->encoded);
   else
@@ -684,6 +995,8 @@ on_body_read (GObject      *source,
     {
       g_autoptr (GBytes) shown = g_bytes_new_static (op->encoded->data, op->encoded->len);
       engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, shown, NULL);
+      if (op_aborted (op))
+        return;
     }
 
   if (n == 0)
@@ -697,14 +1010,76 @@ on_body_read (GObject      *source,
 }
 
 static void
+on_body_read (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  Op *op = g_task_get_task_data (task);
+  GError *error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+
+  if (op->done)
+    {
+      g_clear_error (&error);
+      return;
+    }
+  if (n < 0)
+    op_fail (task, error);
+  else
+    body_chunk_read (task, n);
+}
+
+static gboolean
+on_body_readable (GObject  *stream,
+                  gpointer  user_data)
+{
+  GTask *task = user_data;
+  Op *op = g_task_get_task_data (task);
+
+  g_clear_pointer (&op->body_readable, g_source_destroy);
+  if (!op->engine->abort)
+    read_body_chunk (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
 read_body_chunk (GTask *task)
 {
   Op *op = g_task_get_task_data (task);
+  SmtpkitEngine *engine = op->engine;
+  GError *error = NULL;
+  gssize n;
 
   /* Reading the caller's stream is not waiting for the server. */
-  smtpkit_deadline_arm (op->deadline, 0);
-  g_input_stream_read_async (op->body, op->body_buf, BODY_CHUNK, G_PRIORITY_DEFAULT,
-                             op->cancellable, on_body_read, task);
+  engine->deadline = 0;
+  op->state = OP_READING_BODY;
+  if (!G_IS_POLLABLE_INPUT_STREAM (op->body) ||
+      !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (op->body)))
+    {
+      if (op->body_cancellable == NULL)
+        op->body_cancellable = g_cancellable_new ();
+      g_input_stream_read_async (op->body, op->body_buf, BODY_CHUNK, G_PRIORITY_DEFAULT,
+                                 op->body_cancellable, on_body_read, g_object_ref (task));
+      return;
+    }
+
+  n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (op->body),
+                                                op->body_buf, BODY_CHUNK, NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      g_error_free (error);
+      op->body_readable = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (op->body),
+                                                                 NULL);
+      g_source_set_callback (op->body_readable, G_SOURCE_FUNC (on_body_readable), task, NULL);
+      g_source_attach (op->body_readable, engine->context);
+      g_source_unref (op->body_readable);
+      return;
+    }
+  if (n < 0)
+    op_fail (task, error);
+  else
+    body_chunk_read (task, n);
 }
 
 void
@@ -723,7 +1098,7 @@ smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
 
   op->body = g_object_ref (body);
   op->body_buf = g_malloc (BODY_CHUNK);
-  op->encoded = g_byte_array_sized_new (BODY_CHUNK * 2 + 8);
+  op->encoded = g_byte_array_new ();
   op->n_replies = n_replies;
   op->per_recipient = TRUE;
   op->timeout_ms = block_timeout_ms;
