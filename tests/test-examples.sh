@@ -8,8 +8,13 @@
 # and AUTH: it exits 0, and the sink stores the message from the given
 # sender to the given recipient, with its body, over TLS and as user u.
 # With a wrong password it exits non-zero with the server's 535 on
-# stderr; with too few arguments, 2 and a usage message. The bindings' examples are given only where the typelib is
-# built; a Python without PyGObject skips its checks.
+# stderr; with too few arguments, 2 and a usage message. The sink refuses
+# *@nosuch.test with 550 5.1.1: given one such recipient and another, an
+# example exits 3, prints "refused ADDRESS: 550 5.1.1 ..." and the other
+# recipient alone gets the message; given only such recipients, it exits
+# 1, prints each of them so, and nothing is stored. The bindings'
+# examples are given only where the typelib is built; a Python without
+# PyGObject skips its checks.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -56,7 +61,7 @@ start_server ()
   rm -rf "$tmp/sink" "$tmp/port" "$tmp/server.out"
   mkdir "$tmp/sink"
   "$server" --sink "$tmp/sink" --starttls --auth PLAIN --user u --password p \
-    --require-tls --require-auth --listen 127.0.0.1:0 --port-file "$tmp/port" \
+    --require-tls --require-auth --refuse-rcpt '*@nosuch.test=550 5.1.1 no such user' --listen 127.0.0.1:0 --port-file "$tmp/port" \
     >"$tmp/server.out" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do
@@ -74,13 +79,16 @@ stop_server ()
   server_pid=
 }
 
-# run PASSWORD: the example of $command (words), bounded in time; sets
-# $status.
+# run PASSWORD [TO...]: the example of $command (words), bounded in
+# time, to bob@example.net by default; sets $status.
 run ()
 {
+  local password=$1
+  shift
+  [ $# -gt 0 ] || set -- bob@example.net
   status=0
   # shellcheck disable=SC2086 # $command is a program and its script
-  timeout 60 $command 127.0.0.1 "$port" "$ca" u "$1" alice@example.org bob@example.net \
+  timeout 60 $command 127.0.0.1 "$port" "$ca" u "$password" alice@example.org "$@" \
     >"$tmp/out" 2>"$tmp/err" || status=$?
 }
 
@@ -101,6 +109,38 @@ refused ()
 {
   [ "$status" -ne 0 ] && grep -q '535 5.7.8 Error: authentication failed' "$tmp/err" &&
     ! grep -q '^message ' "$tmp/server.out"
+}
+
+# One of bob@example.net and carol@nosuch.test refused: exit 3, carol
+# named with her 550 (and nobody else), one message, to bob alone, in
+# the Maildir and its envelope.
+one_refused ()
+{
+  local line file json
+
+  line=$(grep '^message ' "$tmp/server.out")
+  file=${line##* file=}
+  json="$tmp/sink/envelopes/$(basename "$file").json"
+  [ "$status" -eq 3 ] &&
+    grep -qx 'refused carol@nosuch.test: 550 5.1.1 no such user' "$tmp/out" &&
+    [ "$(grep -c '^refused ' "$tmp/out")" -eq 1 ] &&
+    [ "$(grep -c '^message ' "$tmp/server.out")" -eq 1 ] &&
+    [[ $line = *" from=<alice@example.org> to=<bob@example.net> "* ]] &&
+    grep -q '^Hello from libsmtpkit' "$file" &&
+    grep -q '"address" : "bob@example.net"' "$json" && ! grep -q 'nosuch' "$json"
+}
+
+# Both of carol@nosuch.test and dave@nosuch.test refused: exit 1, the
+# error on stderr, each named with the 550 the error carries, nothing
+# stored.
+all_refused ()
+{
+  [ "$status" -eq 1 ] && [ -s "$tmp/err" ] &&
+    grep -qx 'refused carol@nosuch.test: 550 5.1.1 no such user' "$tmp/out" &&
+    grep -qx 'refused dave@nosuch.test: 550 5.1.1 no such user' "$tmp/out" &&
+    [ "$(grep -c '^refused ' "$tmp/out")" -eq 2 ] &&
+    ! grep -q '^message ' "$tmp/server.out" &&
+    [ -z "$(ls "$tmp/sink/new" 2>/dev/null)" ]
 }
 
 set -- "${examples[@]}"
@@ -127,6 +167,18 @@ while [ $# -gt 0 ]; do
   start_server
   run wrong
   check "$lang: a wrong password fails with the 535 on stderr" refused
+  stop_server
+
+  start_server
+  run p bob@example.net carol@nosuch.test
+  check "$lang: one of two recipients refused: exit 3, its 550 printed, the other gets the message" \
+    one_refused
+  stop_server
+
+  start_server
+  run p carol@nosuch.test dave@nosuch.test
+  check "$lang: every recipient refused: exit 1, each printed with its 550, nothing stored" \
+    all_refused
   stop_server
 done
 
