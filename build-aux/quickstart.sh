@@ -41,6 +41,8 @@ PACKAGES=(
   # The Vala binding (smtpkit-1.vapi) and examples/send-async.vala.
   valac
   valgrind
+  # bench/run's libcurl anchor (bench/curl-send.c); benchmarks only.
+  libcurl4-gnutls-dev
   # The interop tests (tests/interop/) start private instances of these
   # servers; the install neither configures nor starts the system's.
   postfix dovecot-core dovecot-lmtpd
