@@ -55,8 +55,20 @@ on_message_received (SmtpkitFakeServer *server,
   fflush (stdout);
 }
 
+static gboolean
+quit_loop (gpointer user_data)
+{
+  State *state = user_data;
+
+  g_main_loop_quit (state->loop);
+  return G_SOURCE_REMOVE;
+}
+
 /* In a worker thread. With --max-messages, the client that sent the last
- * message gets to finish (its QUIT answered) before the program exits. */
+ * message gets to finish (its QUIT answered) before the program exits.
+ * The loop is quit from the main context: a client may be done before
+ * the main thread has started the loop, and a quit before
+ * g_main_loop_run() would be lost. */
 static void
 on_connection_closed (SmtpkitFakeServer *server,
                       gpointer           user_data)
@@ -66,7 +78,7 @@ on_connection_closed (SmtpkitFakeServer *server,
   if (state->scripted ||
       (state->max_messages > 0 &&
        smtpkit_fake_server_get_message_count (server) >= state->max_messages))
-    g_main_loop_quit (state->loop);
+    g_idle_add (quit_loop, state);
 }
 
 static int
