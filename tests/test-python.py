@@ -353,6 +353,28 @@ def not_connected_details(sink):
 
 # ---- a mechanism written in Python ---------------------------------------------
 
+def describe_process(pid):
+    """What a process that did not exit is waiting for: its kernel wait
+    channel and its open sockets, for the failure message."""
+    parts = []
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            parts.append("waiting in %s" % f.read().strip())
+        fds = os.listdir("/proc/%d/fd" % pid)
+        parts.append("descriptors %s" % ", ".join(
+            "%s->%s" % (fd, os.readlink("/proc/%d/fd/%s" % (pid, fd))) for fd in sorted(fds)))
+        # TCP sockets: local and remote port, state (0A is LISTEN).
+        inodes = {os.readlink("/proc/%d/fd/%s" % (pid, fd))[8:-1] for fd in fds}
+        with open("/proc/%d/net/tcp" % pid) as f:
+            for row in f.read().splitlines()[1:]:
+                cols = row.split()
+                if cols[9] in inodes:
+                    parts.append("tcp %s -> %s state %s" % (cols[1], cols[2], cols[3]))
+    except OSError as e:
+        parts.append(str(e))
+    return "; ".join(parts)
+
+
 def scripted(lines, title="a mechanism written in Python", listen=()):
     """smtpkit-fake-server --scenario playing @lines (the server side),
     with @listen's options: returns (host, port, process, its folder)."""
@@ -678,13 +700,17 @@ def oauthbearer_login(lines_after_auth):
     {"error", "last"}, and the fake server's exit status (0: the
     scenario was played to its end, every line as expected)."""
     import base64
+    import uuid
     outcome = {}
     for attempt in range(5):
         port = free_port()
+        # The greeting names this server: with the port chosen before the
+        # server took it, the client checks that it reached this one.
+        name = "fake-%s.test" % uuid.uuid4().hex
         initial = (b"n,a=u@example.org,\x01host=127.0.0.1\x01port=%d\x01"
                    b"auth=Bearer tok123\x01\x01" % port)
         lines = [
-            "send   220 fake.test ESMTP",
+            "send   220 %s ESMTP" % name,
             "expect EHLO client.test",
             "send   250-fake.test",
             "send   250 AUTH OAUTHBEARER",
@@ -696,15 +722,24 @@ def oauthbearer_login(lines_after_auth):
         try:
             host, port, process, directory = scripted(
                 lines, "OAUTHBEARER with a token", ["--listen", "127.0.0.1:%d" % port])
-            break
         except RuntimeError:
             # Someone took the port in between: another one.
             if attempt == 4:
                 raise
-    try:
+            continue
         client = new_client()
         client.props.allow_plaintext_auth = True
-        client.connect_to_host(host, port, None)
+        greeting = client.connect_to_host(host, port, None)
+        if name in greeting.get_text():
+            break
+        client.close()
+        process.kill()
+        process.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+        if attempt == 4:
+            raise AssertionError("another server answered on port %d: %s"
+                                 % (port, greeting.get_text()))
+    try:
         m = Smtpkit.AuthMechanism.new_for_name("OAUTHBEARER")
         m.props.username = "u@example.org"
         m.props.password = "tok123"
@@ -718,7 +753,7 @@ def oauthbearer_login(lines_after_auth):
         try:
             outcome["status"] = process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            outcome["status"] = "still running"
+            outcome["status"] = "still running: " + describe_process(process.pid)
     finally:
         process.kill()
         process.wait()
