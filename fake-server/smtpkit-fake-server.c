@@ -1289,8 +1289,9 @@ smtpkit_fake_server_set_accept_any_credentials (SmtpkitFakeServer *self,
  *
  * Makes the sink answer a step with REPLY, a 4xx or 5xx reply code and
  * its text, instead of carrying it out. The steps are `greeting`, `ehlo`
- * (EHLO and HELO), `mail`, `rcpt`, `data` (the reply to DATA itself) and
- * `dot` (the reply after the data, or to BDAT LAST: the message is not
+ * (EHLO and HELO), `mail`, `rcpt`, `data` (the reply to DATA itself, or
+ * to each BDAT chunk before the last) and `dot` (the reply after the data,
+ * or to BDAT LAST: the message is not
  * stored). For `ehlo`, `mail` and `rcpt`, a #GPatternSpec glob (`*` and
  * `?`) may choose which EHLO names or addresses the rule is for, compared
  * without regard to case. The first rule that matches wins. After a

@@ -706,7 +706,16 @@ handle_bdat (Sink       *sink,
   if (!has_recipients (sink))
     return reply (sink, "503 5.5.1 Error: need RCPT command");
   if (!last)
-    return reply (sink, "250 2.0.0 %" G_GUINT64_FORMAT " octets received", size);
+    {
+      /* A refused "data" step refuses the chunks before the last: the
+       * transaction ends, so the chunks after it find no MAIL. */
+      const char *refusal = rule_for (sink, SMTPKIT_FAKE_STEP_DATA, NULL);
+
+      if (refusal == NULL)
+        return reply (sink, "250 2.0.0 %" G_GUINT64_FORMAT " octets received", size);
+      reset_transaction (sink);
+      return step_done (sink, SMTPKIT_FAKE_STEP_DATA, reply (sink, "%s", refusal));
+    }
   /* The fault of the last chunk was drawn with its command. */
   spool = g_steal_pointer (&sink->bdat);
   if (refuse_message (sink, spool, SMTPKIT_FAKE_FAULT_NONE, &more))

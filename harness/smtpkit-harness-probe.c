@@ -76,12 +76,12 @@ typedef struct
 static void
 on_trace (gpointer          user_data,
           SmtpkitTraceKind  kind,
-          GBytes           *shown,
+          const guint8     *shown,
+          gsize             size,
           SmtpkitReply     *reply)
 {
   Session *session = user_data;
-  gsize size = 0;
-  const char *bytes = shown ? g_bytes_get_data (shown, &size) : NULL;
+  const char *bytes = (const char *) shown;
 
   if (kind == SMTPKIT_TRACE_REPLY)
     {

@@ -374,8 +374,6 @@ sendmail_mail_done (GTask        *task,
 
 /* ---- CHUNKING (RFC 3030): the body as BDAT chunks ---------------------- */
 
-#define BDAT_CHUNK 65536
-
 static void
 add_bdat (SmtpkitCommandBatch *batch,
           GBytes              *chunk,
@@ -446,68 +444,50 @@ send_bdat_last (GTask  *task,
   client_op_exchange (task, batch, PHASE_DATA_END, bdat_last_replies);
 }
 
-static void read_next_chunk (GTask *task);
-
+/* A stream: its chunks, several in flight, from the engine. */
 static void
-bdat_chunk_reply (GTask        *task,
-                  SmtpkitReply *reply)
+on_chunks_sent (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
 {
-  if (smtpkit_reply_get_code (reply) != 250)
+  GTask *task = user_data;
+  GError *error = NULL;
+  g_autoptr (GPtrArray) replies = NULL;
+  g_autoptr (GPtrArray) partial = NULL;
+  g_autoptr (SmtpkitReply) refused = NULL;
+
+  replies = smtpkit_engine_send_chunks_finish (PRIV (task)->engine, result, &refused, &partial,
+                                               &error);
+  if (replies == NULL)
     {
-      data_failed (task, reply,
-                   client_reply_error (task, SMTPKIT_ERROR_DATA, reply,
+      bdat_last_lost (task, partial, error);
+      return;
+    }
+  if (refused)
+    {
+      data_failed (task, refused,
+                   client_reply_error (task, SMTPKIT_ERROR_DATA, refused,
                                        "the server refused a chunk of the message"));
       return;
     }
-  read_next_chunk (task);
-}
-
-static void
-on_chunk_read (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  GTask *task = user_data;
-  ClientOp *op = OP (task);
-  GError *error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  g_autoptr (GBytes) chunk = NULL;
-  SmtpkitCommandBatch *batch;
-
-  if (n < 0)
+  if (replies->len == 0)
     {
-      /* In the middle of BDAT the conversation cannot go on. */
-      client_drop_connection (CLIENT (task));
-      client_op_return_error (task, error);
+      /* A 421 to a chunk ended the conversation before BDAT LAST. */
+      client_op_return_error (task, client_closed_error (CLIENT (task)));
       return;
     }
-  chunk = encode_chunk (task, op->chunk_buffer, n, n == 0);
-  if (n == 0)
-    {
-      send_bdat_last (task, chunk);
-      return;
-    }
-  batch = smtpkit_command_batch_new ();
-  add_bdat (batch, chunk, FALSE);
-  op->on_reply = bdat_chunk_reply;
-  client_op_exchange (task, batch, PHASE_DATA_BLOCK, NULL);
-}
-
-static void
-read_next_chunk (GTask *task)
-{
-  ClientOp *op = OP (task);
-
-  g_input_stream_read_async (op->body, op->chunk_buffer, BDAT_CHUNK, G_PRIORITY_DEFAULT,
-                             g_task_get_cancellable (task), on_chunk_read, task);
+  bdat_last_replies (task, replies);
 }
 
 /* The body after MAIL and RCPT: BDAT LAST for a message of known size,
- * else chunks of a stream read as they are sent, then BDAT 0 LAST (or the
- * final CRLF). Memory does not grow with a stream's size. */
+ * else chunks of a stream, several in flight, the rest with LAST (BDAT 0
+ * LAST when it ends at a chunk's end). Memory does not grow with a
+ * stream's size. */
 static void
 step_bdat (GTask *task)
 {
+  SmtpkitClient *client = CLIENT (task);
+  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
 
   if (op->chunk)
@@ -515,8 +495,11 @@ step_bdat (GTask *task)
       send_bdat_last (task, op->chunk);
       return;
     }
-  op->chunk_buffer = g_malloc (BDAT_CHUNK);
-  read_next_chunk (task);
+  smtpkit_engine_send_chunks_async (priv->engine, op->body, priv->convert_newlines,
+                                    expected_data_replies (task),
+                                    client_phase_timeout (client, PHASE_DATA_BLOCK),
+                                    client_phase_timeout (client, PHASE_DATA_END),
+                                    g_task_get_cancellable (task), on_chunks_sent, task);
 }
 
 /* ---- pipelined: MAIL, every RCPT and DATA in one write (RFC 2920) ---- */
@@ -770,7 +753,11 @@ sendmail_mail (GTask *task)
           gsize length;
           const guint8 *data = g_bytes_get_data (op->message, &length);
 
-          op->chunk = encode_chunk (task, data, length, TRUE);
+          /* A message already in its wire form goes out as it is. */
+          if (smtpkit_codec_chunk_is_exact (data, length, priv->convert_newlines))
+            op->chunk = g_bytes_ref (op->message);
+          else
+            op->chunk = encode_chunk (task, data, length, TRUE);
           op->size = g_bytes_get_size (op->chunk);
         }
     }

@@ -108,7 +108,6 @@ typedef struct
   gint64 size;                  /* encoded size, -1 when unknown */
   gboolean chunked;             /* the body goes as BDAT (RFC 3030) */
   GBytes *chunk;                /* a whole message, encoded for BDAT */
-  guint8 *chunk_buffer;
   SmtpkitDataEncoder encoder;
   guint next_rcpt;
   GHashTable *refused;

@@ -205,30 +205,33 @@ log_transcript (SmtpkitClient *client,
 static void
 client_trace (gpointer          user_data,
               SmtpkitTraceKind  kind,
-              GBytes           *shown,
+              const guint8     *shown,
+              gsize             size,
               SmtpkitReply     *reply)
 {
   SmtpkitClient *client = user_data;
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
 
+  /* The bytes are copied only for a handler that is there to see them. */
+  if (kind != SMTPKIT_TRACE_REPLY &&
+      g_signal_has_handler_pending (client, signals[SIGNAL_SENDING], 0, TRUE))
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (shown, size);
+      g_signal_emit (client, signals[SIGNAL_SENDING], 0, bytes);
+    }
+
   switch (kind)
     {
     case SMTPKIT_TRACE_COMMAND:
-      g_signal_emit (client, signals[SIGNAL_SENDING], 0, shown);
       if (priv->debug_level > 0)
-        {
-          gsize size;
-          const char *data = g_bytes_get_data (shown, &size);
-          log_transcript (client, "C:", data, size);
-        }
+        log_transcript (client, "C:", (const char *) shown, size);
       break;
 
     case SMTPKIT_TRACE_DATA:
-      g_signal_emit (client, signals[SIGNAL_SENDING], 0, shown);
       if (priv->debug_level > 0)
         {
           g_autofree char *note = g_strdup_printf ("(%" G_GSIZE_FORMAT " octets of message data)",
-                                                   g_bytes_get_size (shown));
+                                                   size);
           log_transcript (client, "C:", note, strlen (note));
         }
       break;
@@ -343,7 +346,6 @@ client_op_free (ClientOp *op)
   g_strfreev (op->rcpt_options);
   g_clear_pointer (&op->message, g_bytes_unref);
   g_clear_pointer (&op->chunk, g_bytes_unref);
-  g_free (op->chunk_buffer);
   g_clear_object (&op->body);
   g_clear_pointer (&op->refused, g_hash_table_unref);
   g_clear_pointer (&op->accepted, g_hash_table_unref);

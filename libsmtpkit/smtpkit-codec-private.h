@@ -125,6 +125,13 @@ void smtpkit_data_encoder_init_chunked (SmtpkitDataEncoder *encoder,
                                         gboolean            convert_newlines);
 void smtpkit_data_encoder_finish_chunked (SmtpkitDataEncoder *encoder,
                                           GByteArray         *out);
+/* TRUE when the chunked encoding of the whole message @data is @data
+ * itself, so that it can be sent without a copy: without converting,
+ * always; when converting, if it has no bare CR or LF and is empty or
+ * ends with CRLF. */
+gboolean smtpkit_codec_chunk_is_exact (const guint8 *data,
+                                       gsize         length,
+                                       gboolean      convert_newlines);
 /* The size of a whole message as SIZE declares it (RFC 1870 §3): with
  * its line endings made CRLF (when converting) and a final CRLF, without
  * the dots added by stuffing and without the terminating ".\r\n". */

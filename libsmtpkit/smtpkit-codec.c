@@ -728,6 +728,30 @@ smtpkit_data_encoder_finish_chunked (SmtpkitDataEncoder *encoder,
   encoder->ends_with_crlf = TRUE;
 }
 
+gboolean
+smtpkit_codec_chunk_is_exact (const guint8 *data,
+                              gsize         length,
+                              gboolean      convert_newlines)
+{
+  const guint8 *end = data + length;
+  const guint8 *p;
+  gsize n_lf = 0, n_cr = 0;
+
+  g_return_val_if_fail (data != NULL || length == 0, FALSE);
+
+  if (!convert_newlines || length == 0)
+    return TRUE;
+  if (length < 2 || end[-2] != '\r' || end[-1] != '\n')
+    return FALSE;
+  /* Every LF after a CR, and as many CRs as LFs: each CR is before an LF. */
+  for (p = data; (p = memchr (p, '\n', end - p)) != NULL; p++, n_lf++)
+    if (p == data || p[-1] != '\r')
+      return FALSE;
+  for (p = data; (p = memchr (p, '\r', end - p)) != NULL; p++)
+    n_cr++;
+  return n_cr == n_lf;
+}
+
 guint64
 smtpkit_codec_message_size (const guint8 *data,
                             gsize         length,

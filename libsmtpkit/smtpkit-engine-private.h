@@ -28,11 +28,14 @@ typedef enum
   SMTPKIT_TRACE_REPLY,     /* a reply just read (reply != NULL) */
 } SmtpkitTraceKind;
 
-/* @bytes is what goes on the wire; @shown is what may be shown (logs,
- * signals): the same bytes, or a redacted form for sensitive commands. */
+/* @shown (@size bytes) is what may be shown (logs, signals) of what goes
+ * on the wire: the same bytes, or a redacted form for sensitive commands;
+ * it lives only for the call. For a reply, @shown is NULL and @reply is
+ * the reply. */
 typedef void (*SmtpkitTraceFunc) (gpointer            user_data,
                                   SmtpkitTraceKind    kind,
-                                  GBytes             *shown,
+                                  const guint8       *shown,
+                                  gsize               size,
                                   SmtpkitReply       *reply);
 
 /* A batch of commands written in one go, each expecting one reply, unless
@@ -130,5 +133,29 @@ GPtrArray *smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
                                             GAsyncResult   *result,
                                             GPtrArray     **partial,
                                             GError        **error);
+
+/* Sends a message body as BDAT chunks (RFC 3030) after MAIL and RCPT:
+ * encodes @body (line endings only), and writes a chunk of at most about
+ * 64 KiB at a time with its BDAT command, the last one with LAST (BDAT 0
+ * LAST when the stream ends at a chunk's end). Several chunks are in
+ * flight: their replies are read as they come, and the sending stops at
+ * the first one that is not 2xx. The result holds the @n_replies replies
+ * to BDAT LAST (one for SMTP; one per accepted recipient for LMTP), or
+ * none when a chunk was refused; that reply is then in *@refused_chunk.
+ * Timeouts and errors as for smtpkit_engine_send_body_async(). */
+void smtpkit_engine_send_chunks_async (SmtpkitEngine       *engine,
+                                       GInputStream        *body,
+                                       gboolean             convert_newlines,
+                                       guint                n_replies,
+                                       guint                block_timeout_ms,
+                                       guint                final_timeout_ms,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data);
+GPtrArray *smtpkit_engine_send_chunks_finish (SmtpkitEngine  *engine,
+                                              GAsyncResult   *result,
+                                              SmtpkitReply  **refused_chunk,
+                                              GPtrArray     **partial,
+                                              GError        **error);
 
 G_END_DECLS

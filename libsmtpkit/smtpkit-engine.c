@@ -12,12 +12,22 @@
 
 #define READ_CHUNK 16384
 #define BODY_CHUNK 65536
+#define SMALL_DATA 16384
+
+/* One command or one piece of data in a batch. */
+typedef struct
+{
+  SmtpkitTraceKind kind;
+  gsize offset;                 /* in the batch's wire, when bytes is NULL */
+  gsize size;
+  GBytes *bytes;                /* data written as it is, not copied */
+  char *redacted;               /* what traces show instead, when not NULL */
+} Piece;
 
 struct _SmtpkitCommandBatch
 {
-  GByteArray *wire;
-  GPtrArray *shown;   /* GBytes*, one per command or piece of data */
-  GArray *kinds;      /* SmtpkitTraceKind of each */
+  GByteArray *wire;   /* the commands, formatted once */
+  GArray *pieces;     /* Piece */
   guint n_commands;
   guint n_replies;
   gboolean replies_set;
@@ -56,14 +66,21 @@ struct _SmtpkitEngine
 
 /* ---- command batches ---------------------------------------------------- */
 
+static void
+piece_clear (Piece *piece)
+{
+  g_clear_pointer (&piece->bytes, g_bytes_unref);
+  g_clear_pointer (&piece->redacted, g_free);
+}
+
 SmtpkitCommandBatch *
 smtpkit_command_batch_new (void)
 {
   SmtpkitCommandBatch *batch = g_new0 (SmtpkitCommandBatch, 1);
 
   batch->wire = g_byte_array_new ();
-  batch->shown = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  batch->kinds = g_array_new (FALSE, FALSE, sizeof (SmtpkitTraceKind));
+  batch->pieces = g_array_sized_new (FALSE, FALSE, sizeof (Piece), 4);
+  g_array_set_clear_func (batch->pieces, (GDestroyNotify) piece_clear);
 
   return batch;
 }
@@ -71,9 +88,8 @@ smtpkit_command_batch_new (void)
 void
 smtpkit_command_batch_free (SmtpkitCommandBatch *batch)
 {
-  g_clear_pointer (&batch->wire, g_byte_array_unref);
-  g_ptr_array_unref (batch->shown);
-  g_array_unref (batch->kinds);
+  g_byte_array_unref (batch->wire);
+  g_array_unref (batch->pieces);
   g_free (batch);
 }
 
@@ -82,37 +98,35 @@ smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
                            const GString       *line,
                            gssize               shown)
 {
-  SmtpkitTraceKind kind = SMTPKIT_TRACE_COMMAND;
+  Piece piece = { SMTPKIT_TRACE_COMMAND, batch->wire->len, line->len, NULL, NULL };
 
   g_byte_array_append (batch->wire, (const guint8 *) line->str, line->len);
-  g_array_append_val (batch->kinds, kind);
   batch->n_commands++;
 
   /* Only what follows @shown is hidden: when nothing but the line's CRLF
    * does, nothing was sent that needs hiding, and the line is shown as
    * it is (an AUTH without initial response). */
   if (shown >= 0 && (gsize) shown + 2 < line->len)
-    {
-      g_autofree char *redacted = g_strdup_printf ("%.*s%s[redacted]\r\n", (int) shown, line->str,
-                                                   shown > 0 ? " " : "");
-      gsize size = strlen (redacted);
-      g_ptr_array_add (batch->shown, g_bytes_new_take (g_steal_pointer (&redacted), size));
-    }
-  else
-    g_ptr_array_add (batch->shown, g_bytes_new (line->str, line->len));
+    piece.redacted = g_strdup_printf ("%.*s%s[redacted]\r\n", (int) shown, line->str,
+                                      shown > 0 ? " " : "");
+  g_array_append_val (batch->pieces, piece);
 }
 
 void
 smtpkit_command_batch_add_data (SmtpkitCommandBatch *batch,
                                 GBytes              *data)
 {
-  SmtpkitTraceKind kind = SMTPKIT_TRACE_DATA;
   gsize size;
   const guint8 *bytes = g_bytes_get_data (data, &size);
+  Piece piece = { SMTPKIT_TRACE_DATA, batch->wire->len, size, NULL, NULL };
 
-  g_byte_array_append (batch->wire, bytes, size);
-  g_array_append_val (batch->kinds, kind);
-  g_ptr_array_add (batch->shown, g_bytes_ref (data));
+  /* Small data joins the commands, so that the batch is one write (one
+   * TLS record); larger data is written from where it is. */
+  if (size <= SMALL_DATA)
+    g_byte_array_append (batch->wire, bytes, size);
+  else
+    piece.bytes = g_bytes_ref (data);
+  g_array_append_val (batch->pieces, piece);
 }
 
 void
@@ -133,6 +147,57 @@ smtpkit_command_batch_set_replies (SmtpkitCommandBatch *batch,
 {
   batch->n_replies = n_replies;
   batch->replies_set = TRUE;
+}
+
+static const guint8 *
+piece_data (SmtpkitCommandBatch *batch,
+            const Piece         *piece)
+{
+  return piece->bytes ? g_bytes_get_data (piece->bytes, NULL) : batch->wire->data + piece->offset;
+}
+
+/* Shows each piece to the trace, as it may be shown. */
+static void
+batch_trace (SmtpkitCommandBatch *batch,
+             SmtpkitTraceFunc     trace,
+             gpointer             trace_data)
+{
+  for (guint i = 0; i < batch->pieces->len; i++)
+    {
+      const Piece *piece = &g_array_index (batch->pieces, Piece, i);
+
+      if (piece->redacted)
+        trace (trace_data, piece->kind, (const guint8 *) piece->redacted,
+               strlen (piece->redacted), NULL);
+      else
+        trace (trace_data, piece->kind, piece_data (batch, piece), piece->size, NULL);
+    }
+}
+
+/* What goes on the wire, as vectors into the batch (which must outlive
+ * them): commands side by side in one, each piece of data in its own. */
+static void
+batch_vectors (SmtpkitCommandBatch *batch,
+               GArray              *vectors)
+{
+  for (guint i = 0; i < batch->pieces->len; i++)
+    {
+      const Piece *piece = &g_array_index (batch->pieces, Piece, i);
+      GOutputVector vector = { piece_data (batch, piece), piece->size };
+
+      if (piece->size == 0)
+        continue;
+      if (piece->bytes == NULL && vectors->len > 0)
+        {
+          GOutputVector *last = &g_array_index (vectors, GOutputVector, vectors->len - 1);
+          if ((const guint8 *) last->buffer + last->size == vector.buffer)
+            {
+              last->size += vector.size;
+              continue;
+            }
+        }
+      g_array_append_val (vectors, vector);
+    }
 }
 
 static guint
@@ -474,8 +539,9 @@ typedef struct
   GSource *cancelled;           /* the caller's cancellable, watched */
   guint timeout_ms;             /* bound of each wait in this phase */
 
-  GBytes *pending_write;
-  gsize written;
+  SmtpkitCommandBatch *batch;   /* what the vectors point into */
+  GArray *vectors;              /* GOutputVector: what is left to write */
+  guint next_vector;
   GSource *writable;
   void (*after_write) (GTask *task);
 
@@ -493,6 +559,14 @@ typedef struct
   guint final_timeout_ms;
   gboolean final_write;         /* the write under way ends the message */
   gboolean terminator_sent;     /* ... and it was written whole */
+
+  /* BDAT chunks (RFC 3030), several in flight */
+  gboolean chunked;
+  GString *bdat;                /* the BDAT command of the chunk being written */
+  guint chunks_sent;            /* not counting the last one */
+  guint n_final_replies;
+  SmtpkitReply *refused_chunk;  /* the first chunk the server did not take */
+  void (*after_replies) (GTask *task);  /* instead of ending the operation */
 } Op;
 
 static OpState
@@ -516,11 +590,15 @@ op_free (Op *op)
 {
   op_stop_io (op);
   g_clear_object (&op->body_cancellable);
-  g_clear_pointer (&op->pending_write, g_bytes_unref);
+  g_clear_pointer (&op->batch, smtpkit_command_batch_free);
+  g_clear_pointer (&op->vectors, g_array_unref);
   g_clear_pointer (&op->replies, g_ptr_array_unref);
   g_clear_object (&op->body);
   g_free (op->body_buf);
   g_clear_pointer (&op->encoded, g_byte_array_unref);
+  if (op->bdat)
+    g_string_free (op->bdat, TRUE);
+  g_clear_pointer (&op->refused_chunk, smtpkit_reply_unref);
   smtpkit_engine_unref (op->engine);
   g_free (op);
 }
@@ -552,6 +630,7 @@ op_new (SmtpkitEngine       *engine,
   op->engine = smtpkit_engine_ref (engine);
   op->task = task;
   op->replies = g_ptr_array_new_with_free_func ((GDestroyNotify) smtpkit_reply_unref);
+  op->vectors = g_array_sized_new (FALSE, FALSE, sizeof (GOutputVector), 2);
   return task;
 }
 
@@ -660,7 +739,7 @@ read_replies (GTask *task)
       if (status == SMTPKIT_REPLY_PARSER_REPLY)
         {
           if (engine->trace)
-            engine->trace (engine->trace_data, SMTPKIT_TRACE_REPLY, NULL, reply);
+            engine->trace (engine->trace_data, SMTPKIT_TRACE_REPLY, NULL, 0, reply);
           g_ptr_array_add (op->replies, reply);
           /* RFC 5321 §3.8: the server is closing the connection. Nothing
            * more is sent, and no more replies are waited for, unless the
@@ -677,6 +756,11 @@ read_replies (GTask *task)
 
   if (engine->closing_reply)
     engine->closed = TRUE;
+  else if (op->after_replies)
+    {
+      op->after_replies (task);
+      return;
+    }
 
   op->terminator_sent = op->final_write = FALSE;
   op_succeed (task, g_ptr_array_ref (op->replies), (GDestroyNotify) g_ptr_array_unref);
@@ -705,19 +789,20 @@ write_some (GTask *task)
 {
   Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
-  gsize size;
-  const guint8 *data = g_bytes_get_data (op->pending_write, &size);
 
   op->state = OP_RUNNING;
-  while (op->written < size)
+  while (op->next_vector < op->vectors->len)
     {
+      GOutputVector *vectors = &g_array_index (op->vectors, GOutputVector, op->next_vector);
+      guint n_vectors = op->vectors->len - op->next_vector;
       GError *error = NULL;
-      gssize n = g_pollable_output_stream_write_nonblocking (engine->out, data + op->written,
-                                                             size - op->written, NULL, &error);
+      gsize n = 0;
+      GPollableReturn status;
 
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      status = g_pollable_output_stream_writev_nonblocking (engine->out, vectors, n_vectors,
+                                                            &n, NULL, &error);
+      if (status == G_POLLABLE_RETURN_WOULD_BLOCK)
         {
-          g_error_free (error);
           op->state = OP_WRITING;
           arm_deadline (engine, op->timeout_ms);
           op->writable = g_pollable_output_stream_create_source (engine->out, NULL);
@@ -727,34 +812,59 @@ write_some (GTask *task)
           g_source_unref (op->writable);
           return;
         }
-      if (n < 0)
+      if (status == G_POLLABLE_RETURN_FAILED)
         {
           /* A write that failed did not send its end: the server cannot
            * take a message whose end it never got. */
           op_fail (task, error);
           return;
         }
-      op->written += n;
+      /* Past what was written, in the vectors. */
+      for (guint i = 0; i < n_vectors && n > 0; i++)
+        {
+          gsize taken = MIN (n, vectors[i].size);
+
+          vectors[i].buffer = (const guint8 *) vectors[i].buffer + taken;
+          vectors[i].size -= taken;
+          n -= taken;
+        }
+      while (op->next_vector < op->vectors->len &&
+             g_array_index (op->vectors, GOutputVector, op->next_vector).size == 0)
+        op->next_vector++;
     }
 
-  g_clear_pointer (&op->pending_write, g_bytes_unref);
+  g_array_set_size (op->vectors, 0);
+  op->next_vector = 0;
+  g_clear_pointer (&op->batch, smtpkit_command_batch_free);
   engine->deadline = 0;
   /* From here on, a failure leaves the delivery unknown (RFC 1047). */
   op->terminator_sent = op->final_write;
   op->after_write (task);
 }
 
+/* Writes what op->vectors hold, then calls @after_write. */
 static void
 op_write (GTask  *task,
-          GBytes *bytes,
           void  (*after_write) (GTask *task))
 {
   Op *op = g_task_get_task_data (task);
 
-  op->pending_write = bytes;
-  op->written = 0;
+  op->next_vector = 0;
   op->after_write = after_write;
   write_some (task);
+}
+
+static void
+op_write_buffer (GTask         *task,
+                 const guint8  *data,
+                 gsize          size,
+                 void         (*after_write) (GTask *task))
+{
+  Op *op = g_task_get_task_data (task);
+  GOutputVector vector = { data, size };
+
+  g_array_append_val (op->vectors, vector);
+  op_write (task, after_write);
 }
 
 /* Anything the server sent before the command that expects it is not the
@@ -898,7 +1008,6 @@ smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr (SmtpkitCommandBatch) owned = batch;
   GTask *task = op_new (engine, smtpkit_engine_exchange_async, cancellable, callback, user_data);
   Op *op = g_task_get_task_data (task);
 
@@ -906,10 +1015,13 @@ smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
   op->per_recipient = batch->per_recipient;
   op->timeout_ms = timeout_ms;
 
+  op->batch = batch;
+  op->final_write = batch->final;
+
   /* A greeting is a reply expected with no command before it. */
-  if (!op_start (task, batch->shown->len > 0))
+  if (!op_start (task, batch->pieces->len > 0))
     return;
-  if (batch->shown->len == 0)
+  if (batch->pieces->len == 0)
     {
       read_replies (task);
       return;
@@ -917,15 +1029,13 @@ smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
 
   if (engine->trace)
     {
-      for (guint i = 0; i < batch->shown->len; i++)
-        engine->trace (engine->trace_data, g_array_index (batch->kinds, SmtpkitTraceKind, i),
-                       g_ptr_array_index (batch->shown, i), NULL);
+      batch_trace (batch, engine->trace, engine->trace_data);
       if (op_aborted (op))
         return;
     }
 
-  op->final_write = batch->final;
-  op_write (task, g_byte_array_free_to_bytes (g_steal_pointer (&batch->wire)), read_replies);
+  batch_vectors (batch, op->vectors);
+  op_write (task, read_replies);
 }
 
 /* Both operations end the same way: the replies, or the error and the
@@ -959,14 +1069,15 @@ smtpkit_engine_exchange_finish (SmtpkitEngine  *engine,
 /* ---- message body ------------------------------------------------------ */
 
 static void read_body_chunk (GTask *task);
+static void send_chunk (GTask *task, gboolean last);
 
-static GBytes *
-take_encoded (Op *op)
+static void
+encoded_written (GTask *task)
 {
-  GBytes *bytes = g_bytes_new (op->encoded->data, op->encoded->len);
+  Op *op = g_task_get_task_data (task);
 
   g_byte_array_set_size (op->encoded, 0);
-  return bytes;
+  read_body_chunk (task);
 }
 
 /* @n bytes of the message were read into body_buf; 0 at its end. */
@@ -980,6 +1091,8 @@ body_chunk_read (GTask *task,
   op->state = OP_RUNNING;
   if (n > 0)
     smtpkit_data_encoder_feed (&op->encoder, op->body_buf, n, op->encoded);
+  else if (op->chunked)
+    smtpkit_data_encoder_finish_chunked (&op->encoder, op->encoded);
   else
     smtpkit_data_encoder_finish (&op->encoder, op->encoded);
 
@@ -990,11 +1103,16 @@ body_chunk_read (GTask *task,
       read_body_chunk (task);
       return;
     }
+  if (op->chunked)
+    {
+      send_chunk (task, n == 0);
+      return;
+    }
 
   if (engine->trace && op->encoded->len > 0)
     {
-      g_autoptr (GBytes) shown = g_bytes_new_static (op->encoded->data, op->encoded->len);
-      engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, shown, NULL);
+      engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, op->encoded->data,
+                     op->encoded->len, NULL);
       if (op_aborted (op))
         return;
     }
@@ -1003,10 +1121,10 @@ body_chunk_read (GTask *task,
     {
       op->final_write = TRUE;
       op->timeout_ms = op->final_timeout_ms;
-      op_write (task, take_encoded (op), read_replies);
+      op_write_buffer (task, op->encoded->data, op->encoded->len, read_replies);
     }
   else
-    op_write (task, take_encoded (op), read_body_chunk);
+    op_write_buffer (task, op->encoded->data, op->encoded->len, encoded_written);
 }
 
 static void
@@ -1080,6 +1198,174 @@ read_body_chunk (GTask *task)
     op_fail (task, error);
   else
     body_chunk_read (task, n);
+}
+
+/* ---- BDAT chunks -------------------------------------------------------- */
+
+#define CHUNKS_IN_FLIGHT 16
+
+/* The first reply to a chunk that is not a success. */
+static void
+find_refused_chunk (Op *op)
+{
+  for (guint i = 0; i < op->chunks_sent && i < op->replies->len && op->refused_chunk == NULL; i++)
+    {
+      SmtpkitReply *reply = g_ptr_array_index (op->replies, i);
+
+      if (smtpkit_reply_get_code (reply) / 100 != 2)
+        op->refused_chunk = smtpkit_reply_ref (reply);
+    }
+}
+
+/* Reads the next chunk of the message, unless the server refused one:
+ * then only the replies still due are read, and nothing more is sent. */
+static void
+chunk_replies_read (GTask *task)
+{
+  Op *op = g_task_get_task_data (task);
+
+  find_refused_chunk (op);
+  if (op->refused_chunk)
+    {
+      op->after_replies = NULL;
+      op->n_replies = op->chunks_sent;
+      read_replies (task);
+      return;
+    }
+  op->state = OP_RUNNING;
+  read_body_chunk (task);
+}
+
+/* Every reply is in. */
+static void
+chunk_replies_read_last (GTask *task)
+{
+  Op *op = g_task_get_task_data (task);
+
+  op->after_replies = NULL;
+  op->terminator_sent = op->final_write = FALSE;
+  op_succeed (task, g_ptr_array_ref (op->replies), (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* A chunk went out: more follow while few enough are unanswered. */
+static void
+chunk_written (GTask *task)
+{
+  Op *op = g_task_get_task_data (task);
+  guint unanswered;
+
+  g_byte_array_set_size (op->encoded, 0);
+  op->chunks_sent++;
+  unanswered = op->chunks_sent - MIN (op->replies->len, op->chunks_sent);
+  /* Replies already read are looked at without waiting for more. */
+  op->n_replies = op->chunks_sent - MIN (unanswered, CHUNKS_IN_FLIGHT - 1);
+  op->after_replies = chunk_replies_read;
+  read_replies (task);
+}
+
+static void
+send_chunk (GTask    *task,
+            gboolean  last)
+{
+  Op *op = g_task_get_task_data (task);
+  SmtpkitEngine *engine = op->engine;
+  GOutputVector vectors[2] = {
+    { NULL, 0 },
+    { op->encoded->data, op->encoded->len },
+  };
+
+  g_string_printf (op->bdat, "BDAT %u%s\r\n", op->encoded->len, last ? " LAST" : "");
+  vectors[0].buffer = op->bdat->str;
+  vectors[0].size = op->bdat->len;
+  if (engine->trace)
+    {
+      engine->trace (engine->trace_data, SMTPKIT_TRACE_COMMAND, (const guint8 *) op->bdat->str,
+                     op->bdat->len, NULL);
+      if (op->encoded->len > 0)
+        engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, op->encoded->data,
+                       op->encoded->len, NULL);
+      if (op_aborted (op))
+        return;
+    }
+
+  g_array_append_vals (op->vectors, vectors, op->encoded->len > 0 ? 2 : 1);
+  if (!last)
+    {
+      op_write (task, chunk_written);
+      return;
+    }
+  op->final_write = TRUE;
+  op->timeout_ms = op->final_timeout_ms;
+  op->per_recipient = op->n_final_replies > 1;
+  op->n_replies = op->chunks_sent + op->n_final_replies;
+  op->after_replies = chunk_replies_read_last;
+  op_write (task, read_replies);
+}
+
+void
+smtpkit_engine_send_chunks_async (SmtpkitEngine       *engine,
+                                  GInputStream        *body,
+                                  gboolean             convert_newlines,
+                                  guint                n_replies,
+                                  guint                block_timeout_ms,
+                                  guint                final_timeout_ms,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  GTask *task = op_new (engine, smtpkit_engine_send_chunks_async, cancellable, callback, user_data);
+  Op *op = g_task_get_task_data (task);
+
+  op->body = g_object_ref (body);
+  op->body_buf = g_malloc (BODY_CHUNK);
+  op->encoded = g_byte_array_new ();
+  op->chunked = TRUE;
+  op->bdat = g_string_sized_new (32);
+  op->n_final_replies = n_replies;
+  op->timeout_ms = block_timeout_ms;
+  op->final_timeout_ms = final_timeout_ms;
+  smtpkit_data_encoder_init_chunked (&op->encoder, convert_newlines);
+
+  if (!op_start (task, TRUE))
+    return;
+  read_body_chunk (task);
+}
+
+/* The replies to the chunks come first: the result is the final ones. */
+static GPtrArray *
+final_replies (Op        *op,
+               GPtrArray *replies)
+{
+  GPtrArray *result = g_ptr_array_new_with_free_func ((GDestroyNotify) smtpkit_reply_unref);
+
+  for (guint i = op->chunks_sent; replies && i < replies->len; i++)
+    g_ptr_array_add (result, smtpkit_reply_ref (g_ptr_array_index (replies, i)));
+  return result;
+}
+
+GPtrArray *
+smtpkit_engine_send_chunks_finish (SmtpkitEngine  *engine,
+                                   GAsyncResult   *result,
+                                   SmtpkitReply  **refused_chunk,
+                                   GPtrArray     **partial,
+                                   GError        **error)
+{
+  g_autoptr (GPtrArray) replies = NULL;
+  g_autoptr (GPtrArray) read = NULL;
+  Op *op;
+
+  replies = op_finish (result, smtpkit_engine_send_chunks_async, &read, error);
+  op = g_task_get_task_data (G_TASK (result));
+  find_refused_chunk (op);
+  if (refused_chunk)
+    *refused_chunk = op->refused_chunk ? smtpkit_reply_ref (op->refused_chunk) : NULL;
+  if (replies == NULL)
+    {
+      if (partial)
+        *partial = final_replies (op, read);
+      return NULL;
+    }
+  return final_replies (op, replies);
 }
 
 void

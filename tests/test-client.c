@@ -445,6 +445,57 @@ test_sink_chunking (void)
     }
 }
 
+/* A stream goes out in chunks, several before the first reply: the first
+ * refusal ends the message, every chunk's reply is read (the connection
+ * stays in step), and nothing is stored. */
+static void
+test_sink_chunking_refused (void)
+{
+  g_autoptr (GError) error = NULL;
+  const char *extensions[] = { "PIPELINING", "CHUNKING", NULL };
+  g_autoptr (SmtpkitFakeServer) server = NULL;
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (SmtpkitReply) noop = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GString) large = g_string_new (NULL);
+  g_autoptr (GBytes) large_bytes = NULL;
+  g_autoptr (GInputStream) stream = NULL;
+  g_autofree char *host = NULL;
+  const char *to[] = { "b@example.org", NULL };
+  SmtpkitReply *reply;
+
+  while (large->len < 400000)
+    g_string_append (large, "a line of a message refused in its first chunk\r\n");
+  large_bytes = g_bytes_new (large->str, large->len);
+  stream = g_memory_input_stream_new_from_bytes (large_bytes);
+
+  server = smtpkit_fake_server_new_sink (NULL, extensions);
+  g_assert_true (smtpkit_fake_server_add_reply (server, "data=552 5.3.4 chunk refused", &error));
+  smtpkit_fake_server_listen_tcp (server, &error);
+  g_assert_no_error (error);
+  host = server_address (server);
+  greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
+  g_assert_no_error (error);
+  refused = smtpkit_client_sendmail_stream (client, "a@example.org", to, stream, NULL, NULL,
+                                            NULL, &error);
+  g_assert_null (refused);
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_DATA);
+  reply = smtpkit_error_get_reply (error);
+  g_assert_nonnull (reply);
+  g_assert_cmpuint (smtpkit_reply_get_code (reply), ==, 552);
+  g_assert_cmpstr (smtpkit_reply_get_text (reply), ==, "5.3.4 chunk refused");
+
+  g_clear_error (&error);
+
+  /* The replies to the chunks after the refused one were read. */
+  noop = smtpkit_client_noop (client, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smtpkit_reply_get_code (noop), ==, 250);
+  g_clear_object (&client);
+  smtpkit_fake_server_stop (server);
+  g_assert_cmpuint (smtpkit_fake_server_get_message_count (server), ==, 0);
+}
 
 /* Plain SMTP to the implicit-TLS port: the server waits for a TLS hello
  * and never greets; the timeout says which mode to use. */
@@ -1145,6 +1196,7 @@ main (int   argc,
   g_test_add_func ("/client/transport/source-address", test_source_address);
   g_test_add_func ("/client/transport/ipv6", test_ipv6);
   g_test_add_func ("/client/sink/chunking", test_sink_chunking);
+  g_test_add_func ("/client/sink/chunking-refused", test_sink_chunking_refused);
   g_test_add_func ("/client/tls/plain-to-implicit-port", test_plain_to_implicit_port);
   g_test_add_func ("/client/signals-and-transcript", test_signals_and_transcript);
   g_test_add_func ("/client/pending", test_pending);

@@ -1373,6 +1373,51 @@ random_message (GRand *rand,
   return data;
 }
 
+/* A message in its wire form is sent without a copy: exactly when the
+ * chunked encoding leaves it as it is. */
+static void
+test_data_chunk_exact (void)
+{
+  static const struct { const char *message; gboolean converting_exact; } cases[] = {
+    { "", TRUE },
+    { "a\r\n", TRUE },
+    { "Subject: x\r\n\r\n.body\r\n", TRUE },
+    { "a", FALSE },
+    { "a\r", FALSE },
+    { "a\n", FALSE },
+    { "a\nb\r\n", FALSE },
+    { "a\rb\r\n", FALSE },
+    { "\r\r\n", FALSE },
+    { "\n", FALSE },
+  };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (1870);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const guint8 *data = (const guint8 *) cases[i].message;
+      gsize length = strlen (cases[i].message);
+
+      g_assert_true (smtpkit_codec_chunk_is_exact (data, length, FALSE));
+      g_assert_cmpint (smtpkit_codec_chunk_is_exact (data, length, TRUE), ==,
+                       cases[i].converting_exact);
+    }
+
+  for (guint n = 0; n < 2000; n++)
+    {
+      gsize length = g_rand_int_range (rand, 0, 12);
+      g_autofree guint8 *data = random_message (rand, length);
+      g_autoptr (GByteArray) out = g_byte_array_new ();
+      SmtpkitDataEncoder encoder;
+      gboolean same;
+
+      smtpkit_data_encoder_init_chunked (&encoder, TRUE);
+      smtpkit_data_encoder_feed (&encoder, data, length, out);
+      smtpkit_data_encoder_finish_chunked (&encoder, out);
+      same = out->len == length && (length == 0 || memcmp (out->data, data, length) == 0);
+      g_assert_cmpint (smtpkit_codec_chunk_is_exact (data, length, TRUE), ==, same);
+    }
+}
+
 /* Random messages made of 'a', '.', CR and LF: the encoder agrees with
  * smtplib's logic, with itself however cut, and with message_size(). */
 static void
@@ -1523,6 +1568,7 @@ main (int   argc,
   g_test_add_func ("/codec/data/chunk-boundary", test_data_chunk_boundary);
   g_test_add_func ("/codec/data/streaming", test_data_streaming);
   g_test_add_func ("/codec/data/empty", test_data_empty);
+  g_test_add_func ("/codec/data/chunk-exact", test_data_chunk_exact);
   g_test_add_func ("/codec/data/random", test_data_random);
   g_test_add_func ("/codec/data/random-exhaustive-cuts", test_data_random_exhaustive_cuts);
   g_test_add_func ("/codec/data/large", test_data_large);

@@ -185,6 +185,15 @@ check_bdat (const FuzzPieces *input,
   if (convert && expected->len > 0 && !ends_with_crlf (expected))
     g_byte_array_append (expected, (const guint8 *) "\r\n", 2);
   check_same ("BDAT encoder, output and normalised message", expected, out);
+
+  /* A message said to be in its wire form is sent as it is: it must be
+   * what the encoder makes of it, and everything the encoder leaves
+   * alone must be found so. */
+  {
+    gboolean same = out->len == input->length &&
+                    (out->len == 0 || memcmp (out->data, input->payload, out->len) == 0);
+    fuzz_check (smtpkit_codec_chunk_is_exact (input->payload, input->length, convert) == same);
+  }
 }
 
 int

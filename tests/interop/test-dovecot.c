@@ -82,6 +82,20 @@ sent_command (Fixture    *fixture,
   return FALSE;
 }
 
+/* Whether a BDAT … LAST went out. */
+static gboolean
+sent_last_chunk (Fixture *fixture)
+{
+  for (guint i = 0; i < fixture->commands->len; i++)
+    {
+      const char *command = fixture->commands->pdata[i];
+
+      if (g_str_has_prefix (command, "BDAT ") && strstr (command, " LAST") != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static SmtpkitClient *
 connect_lmtp (Fixture *fixture)
 {
@@ -175,7 +189,9 @@ test_over_quota (Fixture       *fixture,
 
       refused = smtpkit_client_sendmail_stream (client, ADDRESS ("alice"), to, stream, NULL,
                                                 NULL, NULL, &error);
-      g_assert_true (sent_command (fixture, "BDAT 0 LAST"));
+      /* Chunks of 64 KiB, the rest with LAST. */
+      g_assert_true (sent_command (fixture, "BDAT 65536"));
+      g_assert_true (sent_last_chunk (fixture));
     }
   else
     refused = smtpkit_client_sendmail (client, ADDRESS ("alice"), to, message, NULL, NULL, NULL,
