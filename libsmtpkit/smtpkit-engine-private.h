@@ -135,9 +135,10 @@ GPtrArray *smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
                                             GError        **error);
 
 /* Sends a message body as BDAT chunks (RFC 3030) after MAIL and RCPT:
- * encodes @body (line endings only), and writes a chunk of at most about
- * 64 KiB at a time with its BDAT command, the last one with LAST (BDAT 0
- * LAST when the stream ends at a chunk's end). Several chunks are in
+ * encodes @body (line endings only), and writes it in chunks with their
+ * BDAT commands, the last one with LAST (BDAT 0 LAST when the stream ends
+ * at a chunk's end); the chunks grow from 64 KiB to 2 MiB as the stream
+ * goes on. Several chunks are in
  * flight: their replies are read as they come, and the sending stops at
  * the first one that is not 2xx. The result holds the @n_replies replies
  * to BDAT LAST (one for SMTP; one per accepted recipient for LMTP), or

@@ -564,6 +564,7 @@ typedef struct
   gboolean chunked;
   GString *bdat;                /* the BDAT command of the chunk being written */
   guint chunks_sent;            /* not counting the last one */
+  gsize chunk_size;             /* of the next chunk: grows to CHUNK_MAX */
   guint n_final_replies;
   SmtpkitReply *refused_chunk;  /* the first chunk the server did not take */
   void (*after_replies) (GTask *task);  /* instead of ending the operation */
@@ -1098,7 +1099,7 @@ body_chunk_read (GTask *task,
 
   /* Small pieces are gathered into one write: a short message and its
    * terminator go out together. */
-  if (n > 0 && op->encoded->len < BODY_CHUNK)
+  if (n > 0 && op->encoded->len < (op->chunked ? op->chunk_size : BODY_CHUNK))
     {
       read_body_chunk (task);
       return;
@@ -1203,6 +1204,10 @@ read_body_chunk (GTask *task)
 /* ---- BDAT chunks -------------------------------------------------------- */
 
 #define CHUNKS_IN_FLIGHT 16
+/* A stream's chunks start at 64 KiB and double up to 2 MiB: a short
+ * stream costs no large buffer, a long one few replies (each a round
+ * trip of the server's, when it answers them one by one). */
+#define CHUNK_MAX (2 * 1024 * 1024)
 
 /* The first reply to a chunk that is not a success. */
 static void
@@ -1256,6 +1261,7 @@ chunk_written (GTask *task)
 
   g_byte_array_set_size (op->encoded, 0);
   op->chunks_sent++;
+  op->chunk_size = MIN (op->chunk_size * 2, CHUNK_MAX);
   unanswered = op->chunks_sent - MIN (op->replies->len, op->chunks_sent);
   /* Replies already read are looked at without waiting for more. */
   op->n_replies = op->chunks_sent - MIN (unanswered, CHUNKS_IN_FLIGHT - 1);
@@ -1320,6 +1326,7 @@ smtpkit_engine_send_chunks_async (SmtpkitEngine       *engine,
   op->body_buf = g_malloc (BODY_CHUNK);
   op->encoded = g_byte_array_new ();
   op->chunked = TRUE;
+  op->chunk_size = BODY_CHUNK;
   op->bdat = g_string_sized_new (32);
   op->n_final_replies = n_replies;
   op->timeout_ms = block_timeout_ms;

@@ -41,7 +41,9 @@ G_DECLARE_INTERFACE (SmtpkitTransport, smtpkit_transport, SMTPKIT, TRANSPORT, GO
  * SmtpkitTransportInterface:
  * @g_iface: the parent interface
  * @connect_async: opens a byte stream to @host and @port; the stream's
- *   input and output streams should be pollable
+ *   input and output streams must be pollable (#GPollableInputStream and
+ *   #GPollableOutputStream that can poll, as GIO's socket and TLS streams
+ *   are), else the connection fails with %G_IO_ERROR_NOT_SUPPORTED
  * @connect_finish: finishes @connect_async
  *
  * The virtual functions of a transport.

@@ -983,6 +983,9 @@ struct _TestOpaqueTransport
   GObject parent_instance;
 };
 
+/* The opaque transport's streams cannot poll. */
+static gboolean opaque_unpollable;
+
 static void
 opaque_connected (GObject      *source,
                   GAsyncResult *result,
@@ -999,8 +1002,17 @@ opaque_connected (GObject      *source,
       g_task_return_error (task, error);
       return;
     }
-  stream = g_simple_io_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
-                                   g_io_stream_get_output_stream (G_IO_STREAM (connection)));
+  if (opaque_unpollable)
+    {
+      /* A buffered input stream cannot poll. */
+      g_autoptr (GInputStream) buffered =
+        g_buffered_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
+      stream = g_simple_io_stream_new (buffered,
+                                       g_io_stream_get_output_stream (G_IO_STREAM (connection)));
+    }
+  else
+    stream = g_simple_io_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                     g_io_stream_get_output_stream (G_IO_STREAM (connection)));
   /* The socket lives as long as the stream, and closes with it. */
   g_object_set_data_full (G_OBJECT (stream), "connection", g_object_ref (connection),
                           g_object_unref);
@@ -1079,6 +1091,31 @@ test_password_needs_tls (void)
   assert_script_played (server);
 }
 
+/* The engine needs streams that poll: a transport whose streams cannot
+ * fails the connection with a clear error, and sends nothing. */
+static void
+test_transport_not_pollable (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted ("server:\n"
+                                                         "  send 220 fake.test ESMTP\n"
+                                                         "  expect-close\n");
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autofree char *address = server_address (server);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (GError) error = NULL;
+
+  smtpkit_transport_register ("test-opaque", TEST_TYPE_OPAQUE_TRANSPORT, 10);
+  g_object_set (client, "transport", "test-opaque", NULL);
+  opaque_unpollable = TRUE;
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  opaque_unpollable = FALSE;
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "cannot be polled"));
+  g_assert_null (greeting);
+  g_assert_false (smtpkit_client_is_connected (client));
+  g_clear_object (&client);
+  assert_script_played (server);
+}
 
 /* A mechanism of the application's own, complete only once the server
  * has sent its proof: a server that says 235 before is not believed. */
@@ -1213,6 +1250,7 @@ main (int   argc,
   g_test_add_func ("/client/auth/redacted", test_auth_redacted);
   g_test_add_func ("/client/auth/redacted-only-what-was-sent", test_auth_redacted_only_what_was_sent);
   g_test_add_func ("/client/auth/password-needs-tls", test_password_needs_tls);
+  g_test_add_func ("/client/transport/not-pollable", test_transport_not_pollable);
   g_test_add_func ("/client/auth/mutual", test_auth_mutual);
 
   return g_test_run ();
