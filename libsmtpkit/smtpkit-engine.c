@@ -1308,6 +1308,48 @@ send_chunk (GTask    *task,
   op_write (task, read_replies);
 }
 
+/* The body operations, DATA's and BDAT's, start alike. */
+static void
+body_op_start (SmtpkitEngine       *engine,
+               gpointer             source_tag,
+               gboolean             chunked,
+               GInputStream        *body,
+               gboolean             convert_newlines,
+               guint                n_replies,
+               guint                block_timeout_ms,
+               guint                final_timeout_ms,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  GTask *task = op_new (engine, source_tag, cancellable, callback, user_data);
+  Op *op = g_task_get_task_data (task);
+
+  op->body = g_object_ref (body);
+  op->body_buf = g_malloc (BODY_CHUNK);
+  op->encoded = g_byte_array_new ();
+  op->timeout_ms = block_timeout_ms;
+  op->final_timeout_ms = final_timeout_ms;
+  op->chunked = chunked;
+  if (chunked)
+    {
+      op->chunk_size = BODY_CHUNK;
+      op->bdat = g_string_sized_new (32);
+      op->n_final_replies = n_replies;
+      smtpkit_data_encoder_init_chunked (&op->encoder, convert_newlines);
+    }
+  else
+    {
+      op->n_replies = n_replies;
+      op->per_recipient = TRUE;
+      smtpkit_data_encoder_init (&op->encoder, convert_newlines);
+    }
+
+  if (!op_start (task, TRUE))
+    return;
+  read_body_chunk (task);
+}
+
 void
 smtpkit_engine_send_chunks_async (SmtpkitEngine       *engine,
                                   GInputStream        *body,
@@ -1319,23 +1361,8 @@ smtpkit_engine_send_chunks_async (SmtpkitEngine       *engine,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  GTask *task = op_new (engine, smtpkit_engine_send_chunks_async, cancellable, callback, user_data);
-  Op *op = g_task_get_task_data (task);
-
-  op->body = g_object_ref (body);
-  op->body_buf = g_malloc (BODY_CHUNK);
-  op->encoded = g_byte_array_new ();
-  op->chunked = TRUE;
-  op->chunk_size = BODY_CHUNK;
-  op->bdat = g_string_sized_new (32);
-  op->n_final_replies = n_replies;
-  op->timeout_ms = block_timeout_ms;
-  op->final_timeout_ms = final_timeout_ms;
-  smtpkit_data_encoder_init_chunked (&op->encoder, convert_newlines);
-
-  if (!op_start (task, TRUE))
-    return;
-  read_body_chunk (task);
+  body_op_start (engine, smtpkit_engine_send_chunks_async, TRUE, body, convert_newlines,
+                 n_replies, block_timeout_ms, final_timeout_ms, cancellable, callback, user_data);
 }
 
 /* The replies to the chunks come first: the result is the final ones. */
@@ -1386,21 +1413,8 @@ smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  GTask *task = op_new (engine, smtpkit_engine_send_body_async, cancellable, callback, user_data);
-  Op *op = g_task_get_task_data (task);
-
-  op->body = g_object_ref (body);
-  op->body_buf = g_malloc (BODY_CHUNK);
-  op->encoded = g_byte_array_new ();
-  op->n_replies = n_replies;
-  op->per_recipient = TRUE;
-  op->timeout_ms = block_timeout_ms;
-  op->final_timeout_ms = final_timeout_ms;
-  smtpkit_data_encoder_init (&op->encoder, convert_newlines);
-
-  if (!op_start (task, TRUE))
-    return;
-  read_body_chunk (task);
+  body_op_start (engine, smtpkit_engine_send_body_async, FALSE, body, convert_newlines,
+                 n_replies, block_timeout_ms, final_timeout_ms, cancellable, callback, user_data);
 }
 
 GPtrArray *
