@@ -336,6 +336,9 @@ read_available (SmtpkitEngine *engine)
   n = g_pollable_input_stream_read_nonblocking (engine->in, engine->inbuf->data + len,
                                                 READ_CHUNK, NULL, &error);
   g_byte_array_set_size (engine->inbuf, len + MAX (n, 0));
+  /* An idle connection holds no buffer for nothing. */
+  if (engine->inbuf->len == 0 && engine->task == NULL)
+    g_clear_pointer (&engine->inbuf, g_byte_array_unref);
   if (n > 0)
     return TRUE;
   if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
