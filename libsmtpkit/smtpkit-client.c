@@ -2191,7 +2191,7 @@ smtpkit_client_get_ehlo_reply (SmtpkitClient *client)
  * @client: a #SmtpkitClient
  *
  * The server's reply carried by the error of the last operation on
- * @client, as [func@Smtpkit.error_get_reply] gives it: what a language binding
+ * @client, as [func@Smtpkit.Error.get_reply] gives it: what a language binding
  * reads, since PyGObject and GJS turn a #GError into its domain, code and
  * message only.
  *
@@ -2217,7 +2217,7 @@ smtpkit_client_get_last_error_reply (SmtpkitClient *client)
  * @client: a #SmtpkitClient
  *
  * The sender refused, when the last operation on @client failed with
- * %SMTPKIT_ERROR_SENDER_REFUSED: [func@Smtpkit.error_get_sender] for bindings
+ * %SMTPKIT_ERROR_SENDER_REFUSED: [func@Smtpkit.Error.get_sender] for bindings
  * (see [method@Client.get_last_error_reply]).
  *
  * Returns: (transfer none) (nullable): the refused sender, or %NULL
@@ -2237,7 +2237,7 @@ smtpkit_client_get_last_error_sender (SmtpkitClient *client)
  * @client: a #SmtpkitClient
  *
  * The recipients concerned by the error of the last operation of the
- * client, the addresses of the map of [func@Smtpkit.error_get_recipients],
+ * client, the addresses of the map of [func@Smtpkit.Error.get_recipients],
  * sorted: every refused recipient for
  * %SMTPKIT_ERROR_RECIPIENTS_REFUSED, every accepted one for
  * %SMTPKIT_ERROR_DELIVERY_UNKNOWN. With

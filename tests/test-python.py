@@ -918,6 +918,228 @@ def override_exceptions(sink):
                    "recipients refused")
 
 
+# ---- the overrides: SMTPError from every call, blocking and _finish ------------
+
+# The methods of Client that can fail but only check their argument: the
+# client's last error is not theirs, so the overrides leave their errors
+# plain.
+SETTERS = {"set_local_hostname", "set_timeout"}
+
+
+@override_case
+def override_smtp_error_from_every_call(sink):
+    # Against the typelib: every method that throws, blocking or _finish,
+    # is wrapped by the overrides (functools.wraps sets __wrapped__).
+    throwing = {m.get_name() for m in Smtpkit.Client.__info__.get_methods()
+                if m.can_throw_gerror()}
+    missing = sorted(name for name in throwing - SETTERS
+                     if not hasattr(getattr(Smtpkit.Client, name), "__wrapped__"))
+    expect(missing, [], "methods that throw and are not wrapped by the overrides")
+    expect(sorted(name for name in SETTERS
+                  if hasattr(getattr(Smtpkit.Client, name), "__wrapped__")), [],
+           "setters wrapped")
+    for name in ["helo", "ehlo", "verify", "login", "starttls", "quit"]:
+        assert name in throwing and name + "_finish" in throwing, name
+    # The LMTP client inherits them (LHLO is its ehlo ()).
+    expect(Smtpkit.LmtpClient.login_finish, Smtpkit.Client.login_finish,
+           "LmtpClient's login_finish")
+    client = new_client()
+    try:
+        client.set_timeout(0)
+        raise AssertionError("no error")
+    except GLib.Error as e:
+        assert e.matches(Smtpkit.error_quark(), Smtpkit.Error.INVALID_ARGUMENT), e
+        assert not isinstance(e, Smtpkit.SMTPError), "a setter's error is an SMTPError"
+
+
+def blocking(client, name, args):
+    return getattr(client, "connect_to_host" if name == "connect" else name)(*args)
+
+
+def in_main_loop(client, name, args):
+    """NAME_async (*ARGS, None, callback), then NAME_finish () in the
+    callback, from a main loop: returns what the finish returned, or
+    raises what it raised."""
+    loop = GLib.MainLoop()
+    outcome = {}
+
+    def done(source, async_result):
+        try:
+            outcome["value"] = getattr(source, name + "_finish")(async_result)
+        except GLib.Error as e:
+            outcome["error"] = e
+        loop.quit()
+
+    def give_up():
+        outcome["gave up"] = True
+        loop.quit()
+
+    getattr(client, name + "_async")(*args, None, done)
+    timeout = GLib.timeout_add_seconds(60, give_up)
+    loop.run()
+    assert "gave up" not in outcome, "%s_async did not call back" % name
+    GLib.source_remove(timeout)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def expect_smtp_error(code, smtp_code, smtp_error, call, *args):
+    """call (*args) raises Smtpkit.SMTPError, of SMTPKIT_ERROR @code, with
+    the server's reply."""
+    try:
+        value = call(*args)
+    except Smtpkit.SMTPError as e:
+        assert isinstance(e, GLib.Error)
+        assert e.matches(Smtpkit.error_quark(), code), "%s, not %s" % (e, code)
+        expect((e.smtp_code, e.smtp_error), (smtp_code, smtp_error), "smtp_code, smtp_error")
+        return e
+    except GLib.Error as e:
+        raise AssertionError("%s raised a plain GLib.Error: %s" % (args[1], e))
+    raise AssertionError("%s: no error, but %r" % (args[1], value))
+
+
+GREETING = ["send   220 fake.test ESMTP"]
+EHLO_AUTH = GREETING + [
+    "expect EHLO client.test",
+    "send   250-fake.test",
+    "send   250 AUTH PLAIN",
+]
+QUIT = ["expect QUIT", "send   221 bye"]
+
+# name: (scenario, setup (client), the call's arguments (made when the
+#        case runs), SMTPKIT_ERROR code, the reply's code and text,
+#        connected after the error)
+SMTP_ERROR_CASES = {
+    "connect": (["send   554 5.3.2 no service here"], None, None,
+                Smtpkit.Error.CONNECT, 554, b"5.3.2 no service here", False),
+    "login": (EHLO_AUTH + [
+        # "\0u\0wrong"
+        "expect AUTH PLAIN AHUAd3Jvbmc=",
+        "send   535 5.7.8 authentication credentials invalid",
+    ] + QUIT, lambda client: client.set_property("allow-plaintext-auth", True),
+        lambda: ("u", "wrong"), Smtpkit.Error.AUTHENTICATION, 535,
+        b"5.7.8 authentication credentials invalid", True),
+    "auth": (EHLO_AUTH + [
+        "expect AUTH PLAIN AHUAd3Jvbmc=",
+        "send   535 5.7.8 authentication credentials invalid",
+    ] + QUIT, lambda client: client.set_property("allow-plaintext-auth", True),
+        lambda: (mechanism("PLAIN", "wrong"),), Smtpkit.Error.AUTHENTICATION, 535,
+        b"5.7.8 authentication credentials invalid", True),
+    "starttls": (GREETING + [
+        "expect EHLO client.test",
+        "send   250-fake.test",
+        "send   250 STARTTLS",
+        "expect STARTTLS",
+        "send   454 4.7.0 TLS not available due to temporary reason",
+        # The client gives up on the session: it will not go on in clear.
+    ] + QUIT, None, tuple, Smtpkit.Error.RESPONSE, 454,
+        b"4.7.0 TLS not available due to temporary reason", False),
+    "ehlo_or_helo_if_needed": (GREETING + [
+        "expect EHLO client.test",
+        "send   500 5.5.1 command unrecognized",
+        "expect HELO client.test",
+        "send   501 5.5.4 bad hostname",
+    ] + QUIT, None, tuple, Smtpkit.Error.HELO, 501, b"5.5.4 bad hostname", True),
+    "data": (GREETING + [
+        "expect DATA",
+        "send   554 5.5.1 no valid recipients",
+    ] + QUIT, None, lambda: (MESSAGE,), Smtpkit.Error.DATA, 554,
+        b"5.5.1 no valid recipients", True),
+}
+
+
+def smtp_error_case(name, run):
+    lines, setup, make_args, code, smtp_code, smtp_error, stays = SMTP_ERROR_CASES[name]
+
+    def test(sink):
+        def play(host, port):
+            client = new_client()
+            if setup:
+                setup(client)
+            if name == "connect":
+                expect_smtp_error(code, smtp_code, smtp_error, run, client, name, (host, port))
+            else:
+                expect(client.connect_to_host(host, port).get_code(), 220, "greeting")
+                expect_smtp_error(code, smtp_code, smtp_error, run, client, name, make_args())
+            # The details are the client's too, as without the overrides.
+            expect(client.get_last_error_reply().get_code(), smtp_code, "get_last_error_reply")
+            expect(client.is_connected(), stays, "connected after the error")
+            if stays:
+                expect(client.quit().get_code(), 221, "QUIT")
+            client.close()
+        with_scenario(lines, "%s refused, from Python" % name, play)
+    test.__name__ = "override_smtp_error_%s_%s" % (
+        name, "blocking" if run is blocking else "async")
+    return test
+
+
+for _name in SMTP_ERROR_CASES:
+    for _run in (blocking, in_main_loop):
+        override_case(smtp_error_case(_name, _run))
+
+
+def verify_550_returned(run):
+    def test(sink):
+        def play(host, port):
+            client = new_client()
+            client.connect_to_host(host, port)
+            # As smtplib's verify (): an error reply is returned, not raised.
+            reply = run(client, "verify", ("nobody@example.org",))
+            expect((reply.get_code(), reply.get_text()), (550, "5.1.1 no such user"), "VRFY")
+            expect(client.quit().get_code(), 221, "QUIT")
+        with_scenario(GREETING + [
+            "expect VRFY nobody@example.org",
+            "send   550 5.1.1 no such user",
+        ] + QUIT, "a 550 to VRFY, from Python", play)
+    test.__name__ = "override_verify_550_returned_%s" % (
+        "blocking" if run is blocking else "async")
+    return test
+
+
+# After a 421, every call that talks to the server fails with
+# SERVER_DISCONNECTED and that 421 (harness/scenarios/rfc5321/command-421).
+# The arguments are made when the case runs.
+def calls_after_421_arguments():
+    envelope = Smtpkit.Envelope.new("a@example.org")
+    envelope.add_recipient("b@example.org", Smtpkit.DsnNotify.UNSET, None)
+    return [
+        ("helo", (None,)), ("ehlo", (None,)), ("ehlo_or_helo_if_needed", ()),
+        ("docmd", ("XTEST", "x")), ("noop", ()), ("rset", ()), ("help", (None,)),
+        ("verify", ("b@example.org",)), ("expn", ("list",)),
+        ("mail", ("a@example.org", None)), ("rcpt", ("b@example.org", None)),
+        ("data", (MESSAGE,)), ("quit", ()), ("starttls", ()), ("login", ("u", "p")),
+        ("auth", (mechanism("PLAIN"),)), ("send", (envelope, MESSAGE)),
+        ("sendmail", ("a@example.org", ["b@example.org"], MESSAGE, None, None)),
+        ("sendmail_stream", ("a@example.org", ["b@example.org"],
+                             Gio.MemoryInputStream.new_from_bytes(MESSAGE), None, None)),
+    ]
+
+
+def calls_after_421(run):
+    def test(sink):
+        def play(host, port):
+            client = new_client()
+            client.connect_to_host(host, port)
+            expect(client.noop().get_code(), 421, "NOOP")
+            expect(client.is_connected(), False, "connected after the 421")
+            for name, args in calls_after_421_arguments():
+                expect_smtp_error(Smtpkit.Error.SERVER_DISCONNECTED, 421,
+                                  b"4.3.2 service shutting down", run, client, name, args)
+        with_scenario(GREETING + [
+            "expect NOOP",
+            "send   421 4.3.2 service shutting down",
+            "expect-close",
+        ], "every call after a 421, from Python", play)
+    test.__name__ = "override_smtp_error_after_421_%s" % (
+        "blocking" if run is blocking else "async")
+    return test
+
+
+for _run in (blocking, in_main_loop):
+    override_case(verify_550_returned(_run))
+    override_case(calls_after_421(_run))
+
 def main():
     global Gio
     from gi.repository import Gio

@@ -7,8 +7,9 @@
 # - sendmail_refused() returns what smtplib's sendmail() does: a dict
 #   {address: (code, text)} of the refused recipients.
 # - A Client is a context manager: "with" quits (or closes) at the end.
-# - Errors of the SMTPKIT_ERROR domain are raised as Smtpkit.SMTPError,
-#   a GLib.Error that carries smtp_code, smtp_error (bytes), sender and
+# - Errors of the SMTPKIT_ERROR domain, from every call that talks to the
+#   server, blocking or _finish(), are raised as Smtpkit.SMTPError, a
+#   GLib.Error that carries smtp_code, smtp_error (bytes), sender and
 #   recipients ({address: (code, text)}), read from the client's
 #   get_last_error_*() accessors.
 #
@@ -78,10 +79,20 @@ def _bytes(message):
     return message
 
 
-_CALLS = ["connect_to_host", "connect_finish", "helo", "ehlo", "ehlo_or_helo_if_needed",
-          "docmd", "noop", "rset", "help", "verify", "expn", "mail", "rcpt", "data",
-          "quit", "starttls", "login", "auth", "send", "send_finish",
-          "sendmail_finish", "sendmail_stream_finish", "send_message_finish"]
+# Every call that talks to the server, blocking or the _finish () of its
+# _async (): sendmail (), sendmail_stream () and send_message () are
+# wrapped below, where they take smtplib's arguments. Not
+# set_local_hostname () and set_timeout (), which only check their
+# argument: the client's last error is not theirs.
+_CALLS = ["connect_to_host", "helo", "ehlo", "ehlo_or_helo_if_needed", "docmd", "noop",
+          "rset", "help", "verify", "expn", "mail", "rcpt", "data", "quit", "starttls",
+          "login", "auth", "send"]
+_FINISH_CALLS = ["connect_finish", "helo_finish", "ehlo_finish",
+                 "ehlo_or_helo_if_needed_finish", "docmd_finish", "noop_finish",
+                 "rset_finish", "help_finish", "verify_finish", "expn_finish", "mail_finish",
+                 "rcpt_finish", "data_finish", "quit_finish", "starttls_finish",
+                 "login_finish", "auth_finish", "send_finish", "sendmail_finish",
+                 "sendmail_stream_finish", "send_message_finish"]
 
 
 class Client(Smtpkit.Client):
@@ -128,7 +139,7 @@ class Client(Smtpkit.Client):
                                            list(rcpt_options or []) or None, cancellable)
 
 
-for _name in _CALLS:
+for _name in _CALLS + _FINISH_CALLS:
     setattr(Client, _name, _raising_details(getattr(Smtpkit.Client, _name)))
 
 Client = override(Client)
