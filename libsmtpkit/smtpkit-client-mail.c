@@ -252,11 +252,21 @@ send_body (GTask *task)
   SmtpkitClient *client = CLIENT (task);
   SmtpkitClientPrivate *priv = PRIV (task);
 
-  smtpkit_engine_send_body_async (priv->engine, OP (task)->body, priv->convert_newlines,
-                                  expected_data_replies (task),
-                                  client_phase_timeout (client, PHASE_DATA_BLOCK),
-                                  client_phase_timeout (client, PHASE_DATA_END),
-                                  g_task_get_cancellable (task), on_body_sent, task);
+  ClientOp *op = OP (task);
+
+  /* A message given as bytes goes without a stream around it. */
+  if (op->body == NULL)
+    smtpkit_engine_send_body_bytes_async (priv->engine, op->message, priv->convert_newlines,
+                                          expected_data_replies (task),
+                                          client_phase_timeout (client, PHASE_DATA_BLOCK),
+                                          client_phase_timeout (client, PHASE_DATA_END),
+                                          g_task_get_cancellable (task), on_body_sent, task);
+  else
+    smtpkit_engine_send_body_async (priv->engine, op->body, priv->convert_newlines,
+                                    expected_data_replies (task),
+                                    client_phase_timeout (client, PHASE_DATA_BLOCK),
+                                    client_phase_timeout (client, PHASE_DATA_END),
+                                    g_task_get_cancellable (task), on_body_sent, task);
 }
 
 static void
@@ -865,7 +875,7 @@ client_transaction_new (SmtpkitClient       *client,
   op->mail_options = g_strdupv ((char **) mail_options);
   op->rcpt_options = g_strdupv ((char **) rcpt_options);
   op->message = message ? g_bytes_ref (message) : NULL;
-  op->body = g_object_ref (body);
+  op->body = body ? g_object_ref (body) : NULL;
   op->size = size;
   op->refused = smtpkit_recipient_map_new ();
   op->accepted = smtpkit_recipient_map_new ();
@@ -1065,13 +1075,10 @@ smtpkit_client_sendmail_async (SmtpkitClient       *client,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr (GInputStream) body = NULL;
-
   g_return_if_fail (SMTPKIT_IS_CLIENT (client));
   g_return_if_fail (from_addr != NULL);
   g_return_if_fail (message != NULL);
-  body = g_memory_input_stream_new_from_bytes (message);
-  sendmail_start (client, smtpkit_client_sendmail_async, from_addr, to_addrs, message, body,
+  sendmail_start (client, smtpkit_client_sendmail_async, from_addr, to_addrs, message, NULL,
                   client_message_size (client, message), mail_options, rcpt_options,
                   cancellable, callback, user_data);
 }

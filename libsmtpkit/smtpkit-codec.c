@@ -57,8 +57,13 @@ check_named_piece (const char  *verb,
                    const char  *value,
                    GError     **error)
 {
-  g_autofree char *what = g_strdup_printf ("%s %s", verb, kind);
+  g_autofree char *what = NULL;
 
+  /* A NUL ends a C string: only CR and LF can be in @value. The error's
+   * wording is made only for an error. */
+  if (value[strcspn (value, "\r\n")] == '\0')
+    return TRUE;
+  what = g_strdup_printf ("%s %s", verb, kind);
   return smtpkit_codec_check_argument (what, value, -1, error);
 }
 
@@ -136,42 +141,47 @@ smtpkit_codec_format_command (GString            *out,
 char *
 smtpkit_codec_quote_address (const char *address)
 {
-  g_autofree char *stripped = NULL;
-  const char *close;
-  const char *open = NULL;
+  const char *start;
+  const char *close = NULL;
+  const char *inner;
+  gsize len, inner_len;
+  char *quoted;
 
   g_return_val_if_fail (address != NULL, NULL);
 
   /* Only spaces and tabs: a CR or LF must survive to be refused by the
    * formatter, never be dropped into a valid-looking command. */
-  {
-    const char *start = address + strspn (address, " \t");
-    gsize len = strlen (start);
-
-    while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t'))
-      len--;
-    stripped = g_strndup (start, len);
-  }
+  start = address + strspn (address, " \t");
+  len = strlen (start);
+  while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t'))
+    len--;
 
   /* The last complete <...> pair: the last '>' and the nearest '<' before
    * it. This covers "<>", "<a@b>" and "Name <a@b>". */
-  close = strrchr (stripped, '>');
+  inner = start;
+  inner_len = len;
+  for (gsize i = len; i > 0 && close == NULL; i--)
+    if (start[i - 1] == '>')
+      close = start + i - 1;
   if (close != NULL)
     {
-      for (const char *p = close; p > stripped; p--)
+      for (const char *p = close; p > start; p--)
         {
           if (p[-1] == '<')
             {
-              open = p - 1;
+              inner = p;
+              inner_len = close - p;
               break;
             }
         }
     }
 
-  if (open != NULL)
-    return g_strdup_printf ("<%.*s>", (int) (close - open - 1), open + 1);
-
-  return g_strdup_printf ("<%s>", stripped);
+  quoted = g_malloc (inner_len + 3);
+  quoted[0] = '<';
+  memcpy (quoted + 1, inner, inner_len);
+  quoted[inner_len + 1] = '>';
+  quoted[inner_len + 2] = '\0';
+  return quoted;
 }
 
 /* ---- reply parser ----------------------------------------------------- */

@@ -129,6 +129,17 @@ void smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
                                      GCancellable        *cancellable,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data);
+/* The same for a message given as bytes, encoded from where it is;
+ * finished by smtpkit_engine_send_body_finish(). */
+void smtpkit_engine_send_body_bytes_async (SmtpkitEngine       *engine,
+                                           GBytes              *body,
+                                           gboolean             convert_newlines,
+                                           guint                n_replies,
+                                           guint                block_timeout_ms,
+                                           guint                final_timeout_ms,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
 GPtrArray *smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
                                             GAsyncResult   *result,
                                             GPtrArray     **partial,

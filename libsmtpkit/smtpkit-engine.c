@@ -554,6 +554,8 @@ typedef struct
 
   /* body */
   GInputStream *body;
+  GBytes *bytes;                /* instead of body */
+  gsize bytes_read;
   GCancellable *body_cancellable; /* an asynchronous read of the body */
   GSource *body_readable;
   SmtpkitDataEncoder encoder;
@@ -598,6 +600,7 @@ op_free (Op *op)
   g_clear_pointer (&op->vectors, g_array_unref);
   g_clear_pointer (&op->replies, g_ptr_array_unref);
   g_clear_object (&op->body);
+  g_clear_pointer (&op->bytes, g_bytes_unref);
   g_free (op->body_buf);
   g_clear_pointer (&op->encoded, g_byte_array_unref);
   if (op->bdat)
@@ -1084,17 +1087,19 @@ encoded_written (GTask *task)
   read_body_chunk (task);
 }
 
-/* @n bytes of the message were read into body_buf; 0 at its end. */
+/* @n bytes of the message are at @data (body_buf, or the message given as
+ * bytes); 0 at its end. */
 static void
-body_chunk_read (GTask *task,
-                 gssize n)
+body_chunk_read (GTask        *task,
+                 const guint8 *data,
+                 gssize        n)
 {
   Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
 
   op->state = OP_RUNNING;
   if (n > 0)
-    smtpkit_data_encoder_feed (&op->encoder, op->body_buf, n, op->encoded);
+    smtpkit_data_encoder_feed (&op->encoder, data, n, op->encoded);
   else if (op->chunked)
     smtpkit_data_encoder_finish_chunked (&op->encoder, op->encoded);
   else
@@ -1149,7 +1154,7 @@ on_body_read (GObject      *source,
   if (n < 0)
     op_fail (task, error);
   else
-    body_chunk_read (task, n);
+    body_chunk_read (task, op->body_buf, n);
 }
 
 static gboolean
@@ -1176,6 +1181,17 @@ read_body_chunk (GTask *task)
   /* Reading the caller's stream is not waiting for the server. */
   engine->deadline = 0;
   op->state = OP_READING_BODY;
+  if (op->bytes)
+    {
+      /* A message given as bytes is encoded from where it is. */
+      gsize size;
+      const guint8 *data = g_bytes_get_data (op->bytes, &size);
+      gsize n_bytes = MIN (size - op->bytes_read, BODY_CHUNK);
+
+      op->bytes_read += n_bytes;
+      body_chunk_read (task, data + op->bytes_read - n_bytes, n_bytes);
+      return;
+    }
   if (!G_IS_POLLABLE_INPUT_STREAM (op->body) ||
       !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (op->body)))
     {
@@ -1201,7 +1217,7 @@ read_body_chunk (GTask *task)
   if (n < 0)
     op_fail (task, error);
   else
-    body_chunk_read (task, n);
+    body_chunk_read (task, op->body_buf, n);
 }
 
 /* ---- BDAT chunks -------------------------------------------------------- */
@@ -1317,6 +1333,7 @@ body_op_start (SmtpkitEngine       *engine,
                gpointer             source_tag,
                gboolean             chunked,
                GInputStream        *body,
+               GBytes              *bytes,
                gboolean             convert_newlines,
                guint                n_replies,
                guint                block_timeout_ms,
@@ -1328,8 +1345,13 @@ body_op_start (SmtpkitEngine       *engine,
   GTask *task = op_new (engine, source_tag, cancellable, callback, user_data);
   Op *op = g_task_get_task_data (task);
 
-  op->body = g_object_ref (body);
-  op->body_buf = g_malloc (BODY_CHUNK);
+  if (bytes)
+    op->bytes = g_bytes_ref (bytes);
+  else
+    {
+      op->body = g_object_ref (body);
+      op->body_buf = g_malloc (BODY_CHUNK);
+    }
   op->encoded = g_byte_array_new ();
   op->timeout_ms = block_timeout_ms;
   op->final_timeout_ms = final_timeout_ms;
@@ -1364,7 +1386,7 @@ smtpkit_engine_send_chunks_async (SmtpkitEngine       *engine,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  body_op_start (engine, smtpkit_engine_send_chunks_async, TRUE, body, convert_newlines,
+  body_op_start (engine, smtpkit_engine_send_chunks_async, TRUE, body, NULL, convert_newlines,
                  n_replies, block_timeout_ms, final_timeout_ms, cancellable, callback, user_data);
 }
 
@@ -1416,7 +1438,23 @@ smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  body_op_start (engine, smtpkit_engine_send_body_async, FALSE, body, convert_newlines,
+  body_op_start (engine, smtpkit_engine_send_body_async, FALSE, body, NULL, convert_newlines,
+                 n_replies, block_timeout_ms, final_timeout_ms, cancellable, callback, user_data);
+}
+
+void
+smtpkit_engine_send_body_bytes_async (SmtpkitEngine       *engine,
+                                      GBytes              *body,
+                                      gboolean             convert_newlines,
+                                      guint                n_replies,
+                                      guint                block_timeout_ms,
+                                      guint                final_timeout_ms,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  /* Finished by smtpkit_engine_send_body_finish(). */
+  body_op_start (engine, smtpkit_engine_send_body_async, FALSE, NULL, body, convert_newlines,
                  n_replies, block_timeout_ms, final_timeout_ms, cancellable, callback, user_data);
 }
 

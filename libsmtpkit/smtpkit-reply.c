@@ -88,10 +88,14 @@ skip_status_number (const char *p)
  * code, so that "250 5.1.1 ..." is not taken for a failure. */
 static char *
 parse_enhanced_status (guint       code,
-                       const char *text)
+                       const char *text,
+                       const char *end)
 {
   const char *p = text;
   gsize n;
+
+  if (end - text < 5)
+    return NULL;
 
   if (p[0] != '2' && p[0] != '4' && p[0] != '5')
     return NULL;
@@ -107,7 +111,7 @@ parse_enhanced_status (guint       code,
   p += n + 1;
 
   n = skip_status_number (p);
-  if (n == 0 || (p[n] != ' ' && p[n] != '\0'))
+  if (n == 0 || (p + n != end && p[n] != ' '))
     return NULL;
   p += n;
 
@@ -118,13 +122,19 @@ static char *
 first_line_status (guint   code,
                    char  **lines)
 {
-  g_autoptr (GString) first = g_string_new (NULL);
+  const char *start, *end;
 
   if (lines[0] == NULL)
     return NULL;
-  append_stripped (first, lines[0]);
+  /* The first line, stripped, without a copy. */
+  start = lines[0];
+  end = start + strlen (start);
+  while (start < end && is_reply_blank (*start))
+    start++;
+  while (end > start && is_reply_blank (end[-1]))
+    end--;
 
-  return parse_enhanced_status (code, first->str);
+  return parse_enhanced_status (code, start, end);
 }
 
 SmtpkitReply *
