@@ -28,7 +28,20 @@ struct _SmtpkitFakeConn
   gboolean eof;
   gsize pos, end; /* unread input: buffer[pos..end) */
   guint8 buffer[BUFFER_SIZE];
+  GByteArray *held; /* replies held while pipelined commands wait */
 };
+
+static gboolean write_now (SmtpkitFakeConn *conn, const void *data, gsize len, GError **error);
+
+/* What was held goes out before anything else, and before a wait. */
+static gboolean
+flush_held (SmtpkitFakeConn  *conn,
+            GError          **error)
+{
+  g_autoptr (GByteArray) held = g_steal_pointer (&conn->held);
+
+  return held == NULL || write_now (conn, held->data, held->len, error);
+}
 
 static void
 use_stream (SmtpkitFakeConn *conn,
@@ -85,6 +98,8 @@ ensure_input (SmtpkitFakeConn  *conn,
 
   if (conn->pos < conn->end || conn->eof)
     return TRUE;
+  if (!flush_held (conn, error))
+    return FALSE;
   /* Nonblocking, waiting on the socket in between: TLS may have input
    * decrypted already, and a partial TLS record makes no input yet. */
   while (TRUE)
@@ -121,6 +136,37 @@ smtpkit_fake_conn_write (SmtpkitFakeConn  *conn,
                          const void       *data,
                          gsize             len,
                          GError          **error)
+{
+  if (conn->held)
+    {
+      g_byte_array_append (conn->held, data, len);
+      return flush_held (conn, error);
+    }
+  return write_now (conn, data, len, error);
+}
+
+/* RFC 2920 §3: while the client's next command is already here, the
+ * reply waits, and the replies to a pipelined group go out together, in
+ * one write, once the server has to wait for more input. */
+gboolean
+smtpkit_fake_conn_write_pipelined (SmtpkitFakeConn  *conn,
+                                   const void       *data,
+                                   gsize             len,
+                                   GError          **error)
+{
+  if (memchr (conn->buffer + conn->pos, '\n', conn->end - conn->pos) == NULL)
+    return smtpkit_fake_conn_write (conn, data, len, error);
+  if (conn->held == NULL)
+    conn->held = g_byte_array_new ();
+  g_byte_array_append (conn->held, data, len);
+  return TRUE;
+}
+
+static gboolean
+write_now (SmtpkitFakeConn  *conn,
+           const void       *data,
+           gsize             len,
+           GError          **error)
 {
   const char *p = data;
 
@@ -167,6 +213,8 @@ smtpkit_fake_conn_shutdown (SmtpkitFakeConn  *conn,
 {
   g_autoptr (GError) local_error = NULL;
 
+  if (!flush_held (conn, error))
+    return FALSE;
   if (conn->secure &&
       !g_output_stream_close (G_OUTPUT_STREAM (conn->out), conn->cancellable, &local_error) &&
       !peer_gone (&local_error))
@@ -190,6 +238,8 @@ smtpkit_fake_conn_sleep (SmtpkitFakeConn  *conn,
 {
   GPollFD pollfd;
 
+  if (!flush_held (conn, error))
+    return FALSE;
   if (g_cancellable_make_pollfd (conn->cancellable, &pollfd))
     {
       g_poll (&pollfd, 1, ms);
@@ -332,6 +382,8 @@ smtpkit_fake_conn_drain (SmtpkitFakeConn *conn)
 void
 smtpkit_fake_conn_close (SmtpkitFakeConn *conn)
 {
+  flush_held (conn, NULL);
+  g_clear_pointer (&conn->held, g_byte_array_unref);
   if (conn->secure)
     g_output_stream_close (G_OUTPUT_STREAM (conn->out), NULL, NULL);
   g_socket_shutdown (conn->socket, FALSE, TRUE, NULL);
@@ -371,6 +423,8 @@ smtpkit_fake_conn_start_tls (SmtpkitFakeConn  *conn,
 {
   g_return_val_if_fail (conn->tls == NULL && conn->pos == conn->end, FALSE);
 
+  if (!flush_held (conn, error))
+    return FALSE;
   conn->tls = g_tls_server_connection_new (G_IO_STREAM (conn->connection), certificate, error);
   if (conn->tls == NULL)
     return FALSE;

@@ -47,6 +47,12 @@ gboolean smtpkit_fake_conn_write (SmtpkitFakeConn  *conn,
                                   const void       *data,
                                   gsize             len,
                                   GError          **error);
+/* The same, held while another complete command is already read: the
+ * replies to pipelined commands leave together (RFC 2920 §3). */
+gboolean smtpkit_fake_conn_write_pipelined (SmtpkitFakeConn  *conn,
+                                            const void       *data,
+                                            gsize             len,
+                                            GError          **error);
 gboolean smtpkit_fake_conn_shutdown (SmtpkitFakeConn  *conn,
                                      GError          **error);
 gboolean smtpkit_fake_conn_sleep (SmtpkitFakeConn  *conn,

@@ -59,11 +59,12 @@ reply (Sink       *sink,
   va_end (args);
   line = g_strconcat (text, "\r\n", NULL);
 
-  /* A delay in this connection's worker: other clients are not held up. */
-  if (sink->config->reply_delay > 0 &&
-      !smtpkit_fake_conn_sleep (sink->conn, sink->config->reply_delay, NULL))
-    return FALSE;
-  return smtpkit_fake_conn_write (sink->conn, line, strlen (line), NULL);
+  /* A delay in this connection's worker: other clients are not held up.
+   * Each delayed reply goes out on its own, after its delay. */
+  if (sink->config->reply_delay > 0)
+    return smtpkit_fake_conn_sleep (sink->conn, sink->config->reply_delay, NULL) &&
+           smtpkit_fake_conn_write (sink->conn, line, strlen (line), NULL);
+  return smtpkit_fake_conn_write_pipelined (sink->conn, line, strlen (line), NULL);
 }
 
 /* FALSE, to end the session, once @step is answered with --close-after. */
