@@ -13,6 +13,10 @@
 #define READ_CHUNK 16384
 #define BODY_CHUNK 65536
 #define SMALL_DATA 16384
+/* What the watch reads while no operation waits for replies is kept
+ * unparsed, up to this: a server that sends more is not an SMTP server,
+ * and is not let to fill the client's memory. */
+#define UNREAD_LIMIT (1024 * 1024)
 
 /* One command or one piece of data in a batch. */
 typedef struct
@@ -377,6 +381,24 @@ on_readable (GObject  *stream,
   gboolean more = read_available (engine);
   GTask *task = engine->task;
 
+  if (more && engine->inbuf && engine->inbuf->len >= UNREAD_LIMIT &&
+      !(task && op_state (task) == OP_READING))
+    {
+      GError *error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_PROTOCOL,
+                                   "the server sent more than %u bytes that no command "
+                                   "asked for; closing the connection", UNREAD_LIMIT);
+
+      more = FALSE;
+      g_clear_pointer (&engine->watch, g_source_destroy);
+      if (task && !engine->abort)
+        op_fail (task, error);
+      else
+        {
+          g_clear_error (&engine->read_error);
+          engine->read_error = error;
+        }
+      return G_SOURCE_REMOVE;
+    }
   if (!more)
     g_clear_pointer (&engine->watch, g_source_destroy);
   if (task && op_state (task) == OP_READING && !engine->abort)

@@ -1091,6 +1091,57 @@ test_password_needs_tls (void)
   assert_script_played (server);
 }
 
+/* A server that sends without end while the client writes a message is
+ * not let to fill the client's memory: past 1 MiB nobody asked for, the
+ * connection ends with a protocol error. */
+static void
+test_flood_while_sending (void)
+{
+  g_autoptr (GString) text = g_string_new ("server:\n"
+                                           "  send 220 fake.test ESMTP\n"
+                                           "  expect EHLO client.test\n"
+                                           "  send 250 fake.test\n"
+                                           "  expect MAIL FROM:<a@example.org>\n"
+                                           "  send 250 ok\n"
+                                           "  expect RCPT TO:<b@example.org>\n"
+                                           "  send 250 ok\n"
+                                           "  expect DATA\n"
+                                           "  send 354 go ahead\n"
+                                           /* The client is writing by then. */
+                                           "  delay 300\n"
+                                           "  send-raw \"");
+  g_autoptr (SmtpkitFakeServer) server = NULL;
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autofree char *address = NULL;
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree guint8 *zeros = g_malloc0 (64 * 1024 * 1024);
+  g_autoptr (GInputStream) body = g_memory_input_stream_new_from_data (zeros, 64 * 1024 * 1024,
+                                                                         NULL);
+  const char *to[] = { "b@example.org", NULL };
+
+  /* 2 MiB of reply-like lines, in one write. */
+  while (text->len < 2 * 1024 * 1024)
+    g_string_append (text, "250-flood\\r\\n");
+  g_string_append (text, "\"\n  expect-close\n");
+  server = start_scripted (text->str);
+  address = server_address (server);
+
+  g_object_set (client, "timeout", 20.0, NULL);
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_no_error (error);
+  refused = smtpkit_client_sendmail_stream (client, "a@example.org", to, body, NULL, NULL, NULL,
+                                            &error);
+  g_assert_null (refused);
+  g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_PROTOCOL);
+  if (strstr (error->message, "no command asked for") == NULL)
+    g_error ("not the flood: %s", error->message);
+  g_assert_false (smtpkit_client_is_connected (client));
+  g_clear_object (&client);
+  smtpkit_fake_server_stop (server);
+}
+
 /* The engine needs streams that poll: a transport whose streams cannot
  * fails the connection with a clear error, and sends nothing. */
 static void
@@ -1251,6 +1302,7 @@ main (int   argc,
   g_test_add_func ("/client/auth/redacted-only-what-was-sent", test_auth_redacted_only_what_was_sent);
   g_test_add_func ("/client/auth/password-needs-tls", test_password_needs_tls);
   g_test_add_func ("/client/transport/not-pollable", test_transport_not_pollable);
+  g_test_add_func ("/client/robustness/flood-while-sending", test_flood_while_sending);
   g_test_add_func ("/client/auth/mutual", test_auth_mutual);
 
   return g_test_run ();
