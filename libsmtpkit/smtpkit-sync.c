@@ -60,26 +60,55 @@ smtpkit_sync_wait (SmtpkitSync *sync)
   return sync->result;
 }
 
+/* Every descriptor of the context, none of them ready: the readiness a
+ * poll found earlier is not taken again (a descriptor left out would keep
+ * it, and its source be dispatched for ever). Returns the array to use
+ * next (@fds, or a larger one). */
+static GPollFD *
+query_not_polled (GMainContext *context,
+                  gint          priority,
+                  GPollFD      *fds,
+                  gint         *n_allocated,
+                  GPollFD      *stack_fds,
+                  gint         *n_fds)
+{
+  gint timeout;
+
+  while ((*n_fds = g_main_context_query (context, priority, &timeout, fds, *n_allocated)) >
+         *n_allocated)
+    {
+      if (fds != stack_fds)
+        g_free (fds);
+      *n_allocated = *n_fds;
+      fds = g_new (GPollFD, *n_allocated);
+    }
+  for (gint i = 0; i < *n_fds; i++)
+    fds[i].revents = 0;
+  return fds;
+}
+
 /* Dispatches the sources that are ready without polling (a task that
- * completed in an idle): g_main_context_iteration() would poll first. */
+ * completed in an idle): g_main_context_iteration() would poll first. A
+ * bounded number of rounds: what is still ready after them waits for the
+ * next call. */
 static void
 dispatch_ready (GMainContext *context)
 {
-  GPollFD fds[16];
-  gint priority, timeout, n;
+  GPollFD stack_fds[16];
+  GPollFD *fds = stack_fds;
+  gint n_allocated = G_N_ELEMENTS (stack_fds);
+  gint priority, n_fds;
 
-  while (g_main_context_prepare (context, &priority))
+  for (guint round = 0; round < 64 && g_main_context_prepare (context, &priority); round++)
     {
-      n = g_main_context_query (context, priority, &timeout, fds, G_N_ELEMENTS (fds));
-      for (gint i = 0; i < MIN (n, (gint) G_N_ELEMENTS (fds)); i++)
-        fds[i].revents = 0;
-      if (g_main_context_check (context, priority, fds, MIN (n, (gint) G_N_ELEMENTS (fds))))
+      fds = query_not_polled (context, priority, fds, &n_allocated, stack_fds, &n_fds);
+      if (g_main_context_check (context, priority, fds, n_fds))
         g_main_context_dispatch (context);
     }
-  n = g_main_context_query (context, G_MAXINT, &timeout, fds, G_N_ELEMENTS (fds));
-  for (gint i = 0; i < MIN (n, (gint) G_N_ELEMENTS (fds)); i++)
-    fds[i].revents = 0;
-  g_main_context_check (context, G_MAXINT, fds, MIN (n, (gint) G_N_ELEMENTS (fds)));
+  fds = query_not_polled (context, G_MAXINT, fds, &n_allocated, stack_fds, &n_fds);
+  g_main_context_check (context, G_MAXINT, fds, n_fds);
+  if (fds != stack_fds)
+    g_free (fds);
 }
 
 void

@@ -1142,6 +1142,42 @@ test_flood_while_sending (void)
   smtpkit_fake_server_stop (server);
 }
 
+/* Blocking calls share one private context per thread, which then
+ * watches every connection of the thread: with more of them than the
+ * context's first poll array holds, each call still ends. */
+static void
+test_many_blocking_clients (void)
+{
+  enum { N_CLIENTS = 40 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_sink (NULL, NULL);
+  g_autofree char *host = NULL;
+  SmtpkitClient *clients[N_CLIENTS];
+
+  smtpkit_fake_server_listen_tcp (server, &error);
+  g_assert_no_error (error);
+  host = server_address (server);
+  for (guint i = 0; i < N_CLIENTS; i++)
+    {
+      g_autoptr (SmtpkitReply) greeting = NULL;
+
+      clients[i] = new_client ();
+      greeting = smtpkit_client_connect (clients[i], host, 0, NULL, &error);
+      g_assert_no_error (error);
+    }
+  for (guint round = 0; round < 3; round++)
+    for (guint i = 0; i < N_CLIENTS; i++)
+      {
+        g_autoptr (SmtpkitReply) reply = smtpkit_client_noop (clients[i], NULL, &error);
+
+        g_assert_no_error (error);
+        g_assert_cmpuint (smtpkit_reply_get_code (reply), ==, 250);
+      }
+  for (guint i = 0; i < N_CLIENTS; i++)
+    g_object_unref (clients[i]);
+  smtpkit_fake_server_stop (server);
+}
+
 /* The engine needs streams that poll: a transport whose streams cannot
  * fails the connection with a clear error, and sends nothing. */
 static void
@@ -1303,6 +1339,7 @@ main (int   argc,
   g_test_add_func ("/client/auth/password-needs-tls", test_password_needs_tls);
   g_test_add_func ("/client/transport/not-pollable", test_transport_not_pollable);
   g_test_add_func ("/client/robustness/flood-while-sending", test_flood_while_sending);
+  g_test_add_func ("/client/sync/many-clients-one-thread", test_many_blocking_clients);
   g_test_add_func ("/client/auth/mutual", test_auth_mutual);
 
   return g_test_run ();
