@@ -78,6 +78,9 @@ struct _FuzzTurnStream
   GBytes *current; /* the turn being read, or NULL */
   gsize pos;
   gsize read_size; /* at most this many bytes per read */
+  GMemoryOutputStream *written; /* what the client sent */
+  gsize answered;   /* how much of it the turns so far answer */
+  gboolean waited;  /* the client waited a while for more */
 };
 
 static void fuzz_turn_stream_pollable_iface_init (GPollableInputStreamInterface *iface);
@@ -92,15 +95,32 @@ pending (FuzzTurnStream *self)
   return self->current != NULL ? g_bytes_get_size (self->current) - self->pos : 0;
 }
 
-/* The client waits: the server sends its next turn, or closes. */
+/* The server sends its next turn, or closes: once the client has read
+ * the last one, and written since (a command to answer) or waited. */
 static void
 next_turn (FuzzTurnStream *self)
 {
-  if (pending (self) > 0 || self->next_turn >= self->turns->len)
+  gsize written = g_memory_output_stream_get_data_size (self->written);
+
+  if (pending (self) > 0 || self->next_turn >= self->turns->len ||
+      (written == self->answered && !self->waited))
     return;
+  self->answered = written;
+  self->waited = FALSE;
   g_clear_pointer (&self->current, g_bytes_unref);
   self->current = g_bytes_ref (self->turns->pdata[self->next_turn++]);
   self->pos = 0;
+}
+
+/* Whether a read would find something: bytes of this turn, the next turn
+ * (the client wrote since), or the end. */
+static gboolean
+turn_due (FuzzTurnStream *self)
+{
+  return pending (self) > 0 || self->waited ||
+         (self->next_turn < self->turns->len &&
+          g_memory_output_stream_get_data_size (self->written) != self->answered) ||
+         (self->next_turn >= self->turns->len);
 }
 
 static gboolean
@@ -118,6 +138,11 @@ turn_read_nonblocking (GPollableInputStream  *stream,
   FuzzTurnStream *self = FUZZ_TURN_STREAM (stream);
   gsize n = MIN (MIN (count, pending (self)), self->read_size);
 
+  if (n == 0 && count > 0)
+    {
+      next_turn (self);
+      n = MIN (MIN (count, pending (self)), self->read_size);
+    }
   if (n == 0 && !at_eof (self) && count > 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "no data yet");
@@ -137,15 +162,94 @@ turn_is_readable (GPollableInputStream *stream)
   return pending (self) > 0 || at_eof (self);
 }
 
+/* Ready when a read would find something: the client's watch stays
+ * quiet while there is nothing, as a socket's would. */
+typedef struct
+{
+  GSource source;
+  FuzzTurnStream *stream;
+  gint64 quiet_since;   /* polled with nothing to read since then */
+} TurnSource;
+
+/* A client that has waited a millisecond with nothing to read gets the
+ * next turn: a reply split across turns, or one that came unasked. */
+#define TURN_PATIENCE_US 1000
+
+static gboolean
+turn_source_ready (GSource *source,
+                   gint    *timeout)
+{
+  TurnSource *turn = (TurnSource *) source;
+  gint64 now = g_source_get_time (source);
+
+  *timeout = -1;
+  if (turn_due (turn->stream))
+    {
+      turn->quiet_since = 0;
+      return TRUE;
+    }
+  if (turn->quiet_since == 0)
+    turn->quiet_since = now;
+  if (now - turn->quiet_since >= TURN_PATIENCE_US)
+    {
+      turn->stream->waited = TRUE;
+      turn->quiet_since = 0;
+      return TRUE;
+    }
+  *timeout = 1;
+  return FALSE;
+}
+
+static gboolean
+turn_source_prepare (GSource *source,
+                     gint    *timeout)
+{
+  return turn_source_ready (source, timeout);
+}
+
+static gboolean
+turn_source_check (GSource *source)
+{
+  gint timeout;
+
+  return turn_source_ready (source, &timeout);
+}
+
+static gboolean
+turn_source_dispatch (GSource     *source,
+                      GSourceFunc  callback,
+                      gpointer     user_data)
+{
+  GPollableSourceFunc func = (GPollableSourceFunc) callback;
+
+  return func ? func (G_OBJECT (((TurnSource *) source)->stream), user_data) : G_SOURCE_CONTINUE;
+}
+
+static void
+turn_source_finalize (GSource *source)
+{
+  g_object_unref (((TurnSource *) source)->stream);
+}
+
+static GSourceFuncs turn_source_funcs = {
+  turn_source_prepare, turn_source_check, turn_source_dispatch, turn_source_finalize, NULL, NULL,
+};
+
 static GSource *
 turn_create_source (GPollableInputStream *stream,
                     GCancellable         *cancellable)
 {
-  g_autoptr (GSource) ready = g_timeout_source_new (0);
+  GSource *source = g_source_new (&turn_source_funcs, sizeof (TurnSource));
 
-  /* Only a client with nothing left to read waits. */
-  next_turn (FUZZ_TURN_STREAM (stream));
-  return g_pollable_source_new_full (stream, ready, cancellable);
+  ((TurnSource *) source)->stream = g_object_ref (FUZZ_TURN_STREAM (stream));
+  if (cancellable)
+    {
+      g_autoptr (GSource) cancelled = g_cancellable_source_new (cancellable);
+
+      g_source_set_dummy_callback (cancelled);
+      g_source_add_child_source (source, cancelled);
+    }
+  return source;
 }
 
 static gboolean
@@ -184,6 +288,7 @@ fuzz_turn_stream_finalize (GObject *object)
 
   g_clear_pointer (&self->current, g_bytes_unref);
   g_ptr_array_unref (self->turns);
+  g_clear_object (&self->written);
   G_OBJECT_CLASS (fuzz_turn_stream_parent_class)->finalize (object);
 }
 
@@ -417,6 +522,9 @@ run_input (const guint8 *data,
 
   in->turns = g_ptr_array_ref (pieces);
   in->read_size = read_sizes[(flags >> FLAG_READ_SIZE_SHIFT) & 3];
+  in->written = G_MEMORY_OUTPUT_STREAM (g_object_ref (out));
+  /* The greeting answers the connection. */
+  in->answered = G_MAXSIZE;
   next_turn (in);
   next_stream = g_simple_io_stream_new (G_INPUT_STREAM (in), out);
   g_object_unref (in);
