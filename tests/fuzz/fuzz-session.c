@@ -168,51 +168,41 @@ typedef struct
 {
   GSource source;
   FuzzTurnStream *stream;
-  gint64 quiet_since;   /* polled with nothing to read since then */
+  guint quiet_polls; /* main loop rounds with nothing to read */
 } TurnSource;
 
-/* A client that has waited a millisecond with nothing to read gets the
- * next turn: a reply split across turns, or one that came unasked. */
-#define TURN_PATIENCE_US 1000
-
-static gboolean
-turn_source_ready (GSource *source,
-                   gint    *timeout)
-{
-  TurnSource *turn = (TurnSource *) source;
-  gint64 now = g_source_get_time (source);
-
-  *timeout = -1;
-  if (turn_due (turn->stream))
-    {
-      turn->quiet_since = 0;
-      return TRUE;
-    }
-  if (turn->quiet_since == 0)
-    turn->quiet_since = now;
-  if (now - turn->quiet_since >= TURN_PATIENCE_US)
-    {
-      turn->stream->waited = TRUE;
-      turn->quiet_since = 0;
-      return TRUE;
-    }
-  *timeout = 1;
-  return FALSE;
-}
+/* A client whose main loop has gone round this many times with nothing
+ * to read is waiting: it gets the next turn (a reply split across turns,
+ * or one that came unasked). Counting rounds rather than time keeps
+ * every run of an input the same, and the fuzzer never sleeps. */
+#define TURN_PATIENCE_POLLS 3
 
 static gboolean
 turn_source_prepare (GSource *source,
                      gint    *timeout)
 {
-  return turn_source_ready (source, timeout);
+  TurnSource *turn = (TurnSource *) source;
+
+  *timeout = -1;
+  if (turn_due (turn->stream))
+    {
+      turn->quiet_polls = 0;
+      return TRUE;
+    }
+  if (++turn->quiet_polls >= TURN_PATIENCE_POLLS)
+    {
+      turn->stream->waited = TRUE;
+      turn->quiet_polls = 0;
+      return TRUE;
+    }
+  *timeout = 0;
+  return FALSE;
 }
 
 static gboolean
 turn_source_check (GSource *source)
 {
-  gint timeout;
-
-  return turn_source_ready (source, &timeout);
+  return turn_due (((TurnSource *) source)->stream);
 }
 
 static gboolean
