@@ -45,6 +45,10 @@ gboolean smtpkit_codec_format_command (GString            *out,
  * "<a@b>" stays; a bare "a@b" becomes "<a@b>". Surrounding spaces and tabs are
  * dropped. Does not validate (the formatter does). Returns a new string. */
 char *smtpkit_codec_quote_address (const char *address);
+/* @keyword followed by the quoted address, in one string: "FROM:<a@b>"
+ * for ("FROM:", "a@b"), the argument of MAIL and RCPT. */
+char *smtpkit_codec_path_argument (const char *keyword,
+                                   const char *address);
 
 /* ---- reply parser ----------------------------------------------------- */
 
@@ -125,10 +129,23 @@ void smtpkit_data_encoder_init_chunked (SmtpkitDataEncoder *encoder,
                                         gboolean            convert_newlines);
 void smtpkit_data_encoder_finish_chunked (SmtpkitDataEncoder *encoder,
                                           GByteArray         *out);
-/* TRUE when the chunked encoding of the whole message @data is @data
- * itself, so that it can be sent without a copy: without converting,
- * always; when converting, if it has no bare CR or LF and is empty or
- * ends with CRLF. */
+/* Which encodings of the whole message @data are @data itself, so that
+ * it can be sent without a copy, found in one pass:
+ * - SMTPKIT_WIRE_CHUNK: BDAT's; without converting, always; when
+ *   converting, if it has no bare CR or LF and is empty or ends with CRLF;
+ * - SMTPKIT_WIRE_DATA: DATA's, its terminator aside; when it ends with
+ *   CRLF, has no line that starts with a dot and, when converting, no
+ *   bare CR or LF. */
+typedef enum
+{
+  SMTPKIT_WIRE_CHUNK = 1 << 0,
+  SMTPKIT_WIRE_DATA = 1 << 1,
+} SmtpkitWireForm;
+
+SmtpkitWireForm smtpkit_codec_wire_form (const guint8 *data,
+                                         gsize         length,
+                                         gboolean      convert_newlines);
+/* smtpkit_codec_wire_form() & SMTPKIT_WIRE_CHUNK */
 gboolean smtpkit_codec_chunk_is_exact (const guint8 *data,
                                        gsize         length,
                                        gboolean      convert_newlines);

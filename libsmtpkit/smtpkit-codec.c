@@ -7,6 +7,10 @@
 
 #include <string.h>
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
+
 #include "smtpkit-codec-private.h"
 #include "smtpkit-error-private.h"
 #include "smtpkit-reply-private.h"
@@ -67,6 +71,21 @@ check_named_piece (const char  *verb,
   return smtpkit_codec_check_argument (what, value, -1, error);
 }
 
+/* Copies @separator (when not NULL: one character) and @text to @p;
+ * returns the end. */
+static char *
+put_piece (char       *p,
+           const char *separator,
+           const char *text)
+{
+  gsize length = strlen (text);
+
+  if (separator)
+    *p++ = *separator;
+  memcpy (p, text, length);
+  return p + length;
+}
+
 gboolean
 smtpkit_codec_format_command (GString            *out,
                               const char         *verb,
@@ -122,18 +141,20 @@ smtpkit_codec_format_command (GString            *out,
       return FALSE;
     }
 
-  g_string_append (out, verb);
-  if (arg != NULL && *arg != '\0')
-    {
-      g_string_append_c (out, ' ');
-      g_string_append (out, arg);
-    }
-  for (gsize i = 0; options != NULL && options[i] != NULL; i++)
-    {
-      g_string_append_c (out, ' ');
-      g_string_append (out, options[i]);
-    }
-  g_string_append_len (out, "\r\n", 2);
+  /* Written in place: the length is known. */
+  {
+    gsize start = out->len;
+    char *p;
+
+    g_string_set_size (out, start + line_length);
+    p = out->str + start;
+    p = put_piece (p, NULL, verb);
+    if (arg != NULL && *arg != '\0')
+      p = put_piece (p, " ", arg);
+    for (gsize i = 0; options != NULL && options[i] != NULL; i++)
+      p = put_piece (p, " ", options[i]);
+    memcpy (p, "\r\n", 2);
+  }
 
   return TRUE;
 }
@@ -141,12 +162,21 @@ smtpkit_codec_format_command (GString            *out,
 char *
 smtpkit_codec_quote_address (const char *address)
 {
+  return smtpkit_codec_path_argument ("", address);
+}
+
+char *
+smtpkit_codec_path_argument (const char *keyword,
+                             const char *address)
+{
+  gsize keyword_len;
   const char *start;
   const char *close = NULL;
   const char *inner;
   gsize len, inner_len;
   char *quoted;
 
+  g_return_val_if_fail (keyword != NULL, NULL);
   g_return_val_if_fail (address != NULL, NULL);
 
   /* Only spaces and tabs: a CR or LF must survive to be refused by the
@@ -176,11 +206,13 @@ smtpkit_codec_quote_address (const char *address)
         }
     }
 
-  quoted = g_malloc (inner_len + 3);
-  quoted[0] = '<';
-  memcpy (quoted + 1, inner, inner_len);
-  quoted[inner_len + 1] = '>';
-  quoted[inner_len + 2] = '\0';
+  keyword_len = strlen (keyword);
+  quoted = g_malloc (keyword_len + inner_len + 3);
+  memcpy (quoted, keyword, keyword_len);
+  quoted[keyword_len] = '<';
+  memcpy (quoted + keyword_len + 1, inner, inner_len);
+  quoted[keyword_len + inner_len + 1] = '>';
+  quoted[keyword_len + inner_len + 2] = '\0';
   return quoted;
 }
 
@@ -192,7 +224,9 @@ smtpkit_codec_quote_address (const char *address)
 struct _SmtpkitReplyParser
 {
   GByteArray *line; /* the line being read, without its LF */
-  GPtrArray *lines; /* texts of the complete lines of the reply being read */
+  GString *texts;   /* texts of the complete lines of the reply being read, each
+                     * ended by a NUL */
+  gsize n_lines;
   guint code;       /* of the reply being read, 0 before its first line */
   gsize size;       /* octets of the reply being read, line ends included */
   gboolean failed;  /* an error was returned; reset() is required */
@@ -204,7 +238,7 @@ smtpkit_reply_parser_new (void)
   SmtpkitReplyParser *parser = g_new0 (SmtpkitReplyParser, 1);
 
   parser->line = g_byte_array_new ();
-  parser->lines = g_ptr_array_new_with_free_func (g_free);
+  parser->texts = g_string_new (NULL);
 
   return parser;
 }
@@ -216,7 +250,7 @@ smtpkit_reply_parser_free (SmtpkitReplyParser *parser)
     return;
 
   g_byte_array_unref (parser->line);
-  g_ptr_array_unref (parser->lines);
+  g_string_free (parser->texts, TRUE);
   g_free (parser);
 }
 
@@ -224,7 +258,8 @@ static void
 forget_reply (SmtpkitReplyParser *parser)
 {
   g_byte_array_set_size (parser->line, 0);
-  g_ptr_array_set_size (parser->lines, 0);
+  g_string_truncate (parser->texts, 0);
+  parser->n_lines = 0;
   parser->code = 0;
   parser->size = 0;
 }
@@ -243,7 +278,7 @@ smtpkit_reply_parser_has_partial (SmtpkitReplyParser *parser)
 {
   g_return_val_if_fail (parser != NULL, FALSE);
 
-  return parser->line->len > 0 || parser->lines->len > 0;
+  return parser->line->len > 0 || parser->n_lines > 0;
 }
 
 static char *
@@ -272,15 +307,15 @@ is_code_line (const guint8 *line,
   return length == 3 || line[3] == ' ' || line[3] == '-';
 }
 
-/* Takes the complete line in parser->line (its LF already dropped). Sets
- * *last when it ends the reply. */
+/* Takes a complete line, its LF already dropped. Sets *last when it
+ * ends the reply. */
 static gboolean
 take_line (SmtpkitReplyParser  *parser,
+           const guint8        *line,
+           gsize                length,
            gboolean            *last,
            GError             **error)
 {
-  const guint8 *line = parser->line->data;
-  gsize length = parser->line->len;
   guint code;
 
   if (length > 0 && line[length - 1] == '\r')
@@ -313,9 +348,10 @@ take_line (SmtpkitReplyParser  *parser,
 
   parser->code = code;
   *last = length == 3 || line[3] == ' ';
-  g_ptr_array_add (parser->lines,
-                   length > 4 ? g_strndup ((const char *) line + 4, length - 4) : g_strdup (""));
-  g_byte_array_set_size (parser->line, 0);
+  if (length > 4)
+    g_string_append_len (parser->texts, (const char *) line + 4, length - 4);
+  g_string_append_c (parser->texts, '\0');
+  parser->n_lines++;
 
   return TRUE;
 }
@@ -365,6 +401,7 @@ smtpkit_reply_parser_feed (SmtpkitReplyParser  *parser,
       gsize reply_room = SMTPKIT_MAX_REPLY_SIZE - parser->size;
       gsize room = MIN (line_room, reply_room);
       gboolean last = FALSE;
+      gboolean taken;
       GError *failure = NULL;
       const guint8 *nul;
 
@@ -398,13 +435,24 @@ smtpkit_reply_parser_feed (SmtpkitReplyParser  *parser,
           return parser_fail (parser, error, failure);
         }
 
-      g_byte_array_append (parser->line, start, lf != NULL ? segment - 1 : segment);
       parser->size += segment;
       pos += segment;
       if (lf == NULL)
-        break;
+        {
+          g_byte_array_append (parser->line, start, segment);
+          break;
+        }
 
-      if (!take_line (parser, &last, &failure))
+      /* A line that came whole is read where it is. */
+      if (parser->line->len == 0)
+        taken = take_line (parser, start, segment - 1, &last, &failure);
+      else
+        {
+          g_byte_array_append (parser->line, start, segment - 1);
+          taken = take_line (parser, parser->line->data, parser->line->len, &last, &failure);
+          g_byte_array_set_size (parser->line, 0);
+        }
+      if (!taken)
         {
           if (consumed != NULL)
             *consumed = pos;
@@ -413,13 +461,9 @@ smtpkit_reply_parser_feed (SmtpkitReplyParser  *parser,
 
       if (last)
         {
-          guint code = parser->code;
-          char **lines;
-
-          g_ptr_array_add (parser->lines, NULL);
-          lines = (char **) g_ptr_array_steal (parser->lines, NULL);
+          *reply = smtpkit_reply_new_packed (parser->code, parser->texts->str,
+                                             parser->texts->len, parser->n_lines);
           forget_reply (parser);
-          *reply = smtpkit_reply_new_take (code, lines);
           if (consumed != NULL)
             *consumed = pos;
           return SMTPKIT_REPLY_PARSER_REPLY;
@@ -738,28 +782,84 @@ smtpkit_data_encoder_finish_chunked (SmtpkitDataEncoder *encoder,
   encoder->ends_with_crlf = TRUE;
 }
 
+/* The CR or LF at @i: a bare one when converting spoils both forms; a
+ * dot after an LF, DATA's. */
+static inline SmtpkitWireForm
+wire_form_at (const guint8    *data,
+              gsize            length,
+              gsize            i,
+              gboolean         convert_newlines,
+              SmtpkitWireForm  form)
+{
+  if (data[i] == '\n')
+    {
+      if (convert_newlines && (i == 0 || data[i - 1] != '\r'))
+        return 0;
+      if (i + 1 < length && data[i + 1] == '.')
+        form &= ~SMTPKIT_WIRE_DATA;
+    }
+  else if (convert_newlines && (i + 1 == length || data[i + 1] != '\n'))
+    return 0;
+  return form;
+}
+
+SmtpkitWireForm
+smtpkit_codec_wire_form (const guint8 *data,
+                         gsize         length,
+                         gboolean      convert_newlines)
+{
+  SmtpkitWireForm form = SMTPKIT_WIRE_CHUNK | SMTPKIT_WIRE_DATA;
+  gsize i = 0;
+
+  g_return_val_if_fail (data != NULL || length == 0, 0);
+
+  if (length < 2 || data[length - 2] != '\r' || data[length - 1] != '\n')
+    {
+      form &= ~SMTPKIT_WIRE_DATA;
+      if (convert_newlines && length > 0)
+        form &= ~SMTPKIT_WIRE_CHUNK;
+    }
+  if (length > 0 && data[0] == '.')
+    form &= ~SMTPKIT_WIRE_DATA;
+  if (!convert_newlines)
+    {
+      /* Only the dots matter, and only to DATA. */
+      const guint8 *p = data, *end = data + length;
+
+      while (form & SMTPKIT_WIRE_DATA && (p = memchr (p, '\n', end - p)) != NULL)
+        form = wire_form_at (data, length, p++ - data, FALSE, form);
+      return form;
+    }
+
+#if defined(__SSE2__) && defined(__GNUC__)
+  {
+    /* Sixteen bytes at a time: line ends are few, and looked at alone. */
+    const __m128i cr = _mm_set1_epi8 ('\r');
+    const __m128i lf = _mm_set1_epi8 ('\n');
+
+    for (; form != 0 && i + 16 <= length; i += 16)
+      {
+        __m128i block = _mm_loadu_si128 ((const __m128i *) (data + i));
+        guint mask = (guint) _mm_movemask_epi8 (_mm_or_si128 (_mm_cmpeq_epi8 (block, cr),
+                                                              _mm_cmpeq_epi8 (block, lf)));
+
+        for (; mask != 0 && form != 0; mask &= mask - 1)
+          form = wire_form_at (data, length, i + __builtin_ctz (mask), TRUE, form);
+      }
+  }
+#endif
+  for (; form != 0 && i < length; i++)
+    if (data[i] == '\r' || data[i] == '\n')
+      form = wire_form_at (data, length, i, TRUE, form);
+  return form;
+}
+
 gboolean
 smtpkit_codec_chunk_is_exact (const guint8 *data,
                               gsize         length,
                               gboolean      convert_newlines)
 {
-  const guint8 *end = data + length;
-  const guint8 *p;
-  gsize n_lf = 0, n_cr = 0;
-
-  g_return_val_if_fail (data != NULL || length == 0, FALSE);
-
-  if (!convert_newlines || length == 0)
-    return TRUE;
-  if (length < 2 || end[-2] != '\r' || end[-1] != '\n')
-    return FALSE;
-  /* Every LF after a CR, and as many CRs as LFs: each CR is before an LF. */
-  for (p = data; (p = memchr (p, '\n', end - p)) != NULL; p++, n_lf++)
-    if (p == data || p[-1] != '\r')
-      return FALSE;
-  for (p = data; (p = memchr (p, '\r', end - p)) != NULL; p++)
-    n_cr++;
-  return n_cr == n_lf;
+  return (smtpkit_codec_wire_form (data, length, convert_newlines) & SMTPKIT_WIRE_CHUNK) != 0;
 }
 
 guint64
@@ -770,6 +870,11 @@ smtpkit_codec_message_size (const guint8 *data,
   SmtpkitDataEncoder encoder;
 
   g_return_val_if_fail (data != NULL || length == 0, 0);
+
+  /* A message in its wire form, ending with CRLF, is its own size. */
+  if (length >= 2 && data[length - 2] == '\r' && data[length - 1] == '\n' &&
+      smtpkit_codec_chunk_is_exact (data, length, convert_newlines))
+    return length;
 
   /* Counted as BDAT would carry it: the dots that DATA's stuffing adds
    * are not part of the message (RFC 1870 §3). */

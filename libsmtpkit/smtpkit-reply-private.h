@@ -9,10 +9,12 @@
 
 G_BEGIN_DECLS
 
-/* Like smtpkit_reply_new(), but takes ownership of @lines (a
- * NULL-terminated array from g_malloc, as g_strfreev() frees; NULL for no
- * lines), saving the copy for the reply parser. */
-SmtpkitReply *smtpkit_reply_new_take (guint   code,
-                                      char  **lines);
+/* Like smtpkit_reply_new(), with the @n_lines lines given one after
+ * the other in @packed, each ended by its NUL (@length bytes in all):
+ * the form in which the reply parser collects them. */
+SmtpkitReply *smtpkit_reply_new_packed (guint       code,
+                                        const char *packed,
+                                        gsize       length,
+                                        gsize       n_lines);
 
 G_END_DECLS

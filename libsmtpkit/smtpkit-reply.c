@@ -29,8 +29,13 @@ struct _SmtpkitReply
   guint code;
   char **lines;
   char *text;
-  char *enhanced_status;
+  char *enhanced_status; /* nullable */
+  /* One allocation holds it all: the line pointers, the lines, the
+   * text and the enhanced status follow the structure. */
 };
+
+/* "5.999.999" and its NUL, the longest enhanced status code */
+#define MAX_ENHANCED_STATUS 10
 
 G_DEFINE_BOXED_TYPE (SmtpkitReply, smtpkit_reply, smtpkit_reply_ref, smtpkit_reply_unref)
 
@@ -41,8 +46,9 @@ is_reply_blank (char c)
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static void
-append_stripped (GString    *text,
+/* Appends @line without the blanks around it; returns the end. */
+static char *
+append_stripped (char       *out,
                  const char *line)
 {
   const char *start = line;
@@ -52,22 +58,8 @@ append_stripped (GString    *text,
     start++;
   while (end > start && is_reply_blank (end[-1]))
     end--;
-  g_string_append_len (text, start, end - start);
-}
-
-static char *
-join_stripped (char **lines)
-{
-  GString *text = g_string_new (NULL);
-
-  for (gsize i = 0; lines[i] != NULL; i++)
-    {
-      if (i > 0)
-        g_string_append_c (text, '\n');
-      append_stripped (text, lines[i]);
-    }
-
-  return g_string_free (text, FALSE);
+  memcpy (out, start, end - start);
+  return out + (end - start);
 }
 
 /* Parses up to three digits; returns how many there were, 0 when there were
@@ -86,7 +78,7 @@ skip_status_number (const char *p)
 /* RFC 3463 §2: "class.subject.detail" at the start of the text, followed
  * by a space or the end of the text. The class must agree with the reply
  * code, so that "250 5.1.1 ..." is not taken for a failure. */
-static char *
+static gsize
 parse_enhanced_status (guint       code,
                        const char *text,
                        const char *end)
@@ -95,62 +87,77 @@ parse_enhanced_status (guint       code,
   gsize n;
 
   if (end - text < 5)
-    return NULL;
+    return 0;
 
   if (p[0] != '2' && p[0] != '4' && p[0] != '5')
-    return NULL;
+    return 0;
   if ((guint) (p[0] - '0') != code / 100)
-    return NULL;
+    return 0;
   if (p[1] != '.')
-    return NULL;
+    return 0;
   p += 2;
 
   n = skip_status_number (p);
   if (n == 0 || p[n] != '.')
-    return NULL;
+    return 0;
   p += n + 1;
 
   n = skip_status_number (p);
   if (n == 0 || (p + n != end && p[n] != ' '))
-    return NULL;
+    return 0;
   p += n;
 
-  return g_strndup (text, p - text);
-}
-
-static char *
-first_line_status (guint   code,
-                   char  **lines)
-{
-  const char *start, *end;
-
-  if (lines[0] == NULL)
-    return NULL;
-  /* The first line, stripped, without a copy. */
-  start = lines[0];
-  end = start + strlen (start);
-  while (start < end && is_reply_blank (*start))
-    start++;
-  while (end > start && is_reply_blank (end[-1]))
-    end--;
-
-  return parse_enhanced_status (code, start, end);
+  return p - text;
 }
 
 SmtpkitReply *
-smtpkit_reply_new_take (guint   code,
-                        char  **lines)
+smtpkit_reply_new_packed (guint       code,
+                          const char *packed,
+                          gsize       length,
+                          gsize       n_lines)
 {
   SmtpkitReply *reply;
+  char **lines;
+  char *texts, *text, *out, *first_end = NULL;
+  gsize status_length;
 
   g_return_val_if_fail (code >= 100 && code <= 999, NULL);
 
-  reply = g_new0 (SmtpkitReply, 1);
+  /* The text is at most as long as the lines and their NULs. */
+  reply = g_malloc (sizeof *reply + (n_lines + 1) * sizeof (char *) + 2 * length + 1 +
+                    MAX_ENHANCED_STATUS);
+  lines = (char **) (reply + 1);
+  texts = (char *) (lines + n_lines + 1);
+  text = texts + length;
+  memcpy (texts, packed, length);
+
+  out = text;
+  for (gsize i = 0, offset = 0; i < n_lines; i++)
+    {
+      lines[i] = texts + offset;
+      offset += strlen (lines[i]) + 1;
+      if (i > 0)
+        *out++ = '\n';
+      out = append_stripped (out, lines[i]);
+      if (i == 0)
+        first_end = out;
+    }
+  lines[n_lines] = NULL;
+  *out++ = '\0';
+
   g_atomic_ref_count_init (&reply->ref_count);
   reply->code = code;
-  reply->lines = lines ? lines : g_new0 (char *, 1);
-  reply->text = join_stripped (reply->lines);
-  reply->enhanced_status = first_line_status (code, reply->lines);
+  reply->lines = lines;
+  reply->text = text;
+  reply->enhanced_status = NULL;
+  /* RFC 3463: on the first line */
+  status_length = first_end ? parse_enhanced_status (code, text, first_end) : 0;
+  if (status_length > 0)
+    {
+      reply->enhanced_status = out;
+      memcpy (out, text, status_length);
+      out[status_length] = '\0';
+    }
 
   return reply;
 }
@@ -174,9 +181,14 @@ SmtpkitReply *
 smtpkit_reply_new (guint              code,
                    const char *const *lines)
 {
+  g_autoptr (GString) packed = g_string_new (NULL);
+  gsize n_lines = 0;
+
   g_return_val_if_fail (code >= 100 && code <= 999, NULL);
 
-  return smtpkit_reply_new_take (code, g_strdupv ((char **) lines));
+  for (; lines != NULL && lines[n_lines] != NULL; n_lines++)
+    g_string_append_len (packed, lines[n_lines], strlen (lines[n_lines]) + 1);
+  return smtpkit_reply_new_packed (code, packed->str, packed->len, n_lines);
 }
 
 /**
@@ -212,9 +224,6 @@ smtpkit_reply_unref (SmtpkitReply *reply)
   if (!g_atomic_ref_count_dec (&reply->ref_count))
     return;
 
-  g_strfreev (reply->lines);
-  g_free (reply->text);
-  g_free (reply->enhanced_status);
   g_free (reply);
 }
 

@@ -1373,6 +1373,63 @@ random_message (GRand *rand,
   return data;
 }
 
+/* A message that DATA would send as it is goes without a copy: exactly
+ * when the DATA encoder's output is the message and the terminator, for
+ * messages long enough to be scanned sixteen bytes at a time. */
+static void
+test_data_wire_form (void)
+{
+  static const struct { const char *message; gboolean converting, verbatim; } cases[] = {
+    { "", FALSE, FALSE },
+    { "a\r\n", TRUE, TRUE },
+    { ".a\r\n", FALSE, FALSE },
+    { "a\r\n.b\r\n", FALSE, FALSE },
+    { "a\n.b\r\n", FALSE, FALSE },
+    { "a\nb\r\n", FALSE, TRUE },
+    { "a\rb\r\n", FALSE, TRUE },
+    { "0123456789abcdef0123456789abcdef\r\n.\r\n", FALSE, FALSE },
+    { "0123456789abcdef0123456789abcdef\r\nx\r\n", TRUE, TRUE },
+    { "0123456789abcdef0123456789abcde\n0123456789abcdef\r\n", FALSE, TRUE },
+    { "0123456789abcdef0123456789abcdef", FALSE, FALSE },
+  };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5321);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const guint8 *data = (const guint8 *) cases[i].message;
+      gsize length = strlen (cases[i].message);
+
+      g_assert_cmpint (!!(smtpkit_codec_wire_form (data, length, TRUE) & SMTPKIT_WIRE_DATA), ==,
+                       cases[i].converting);
+      g_assert_cmpint (!!(smtpkit_codec_wire_form (data, length, FALSE) & SMTPKIT_WIRE_DATA), ==,
+                       cases[i].verbatim);
+    }
+
+  for (guint n = 0; n < 4000; n++)
+    {
+      gboolean convert = n % 2;
+      gsize length = g_rand_int_range (rand, 0, n < 2000 ? 12 : 80);
+      g_autofree guint8 *data = random_message (rand, length);
+      g_autoptr (GByteArray) out = g_byte_array_new ();
+      SmtpkitDataEncoder encoder;
+      gboolean same;
+
+      /* Mostly ordinary text, so that long messages can be exact. */
+      for (gsize k = 0; n >= 2000 && k < length; k++)
+        if (g_rand_int_range (rand, 0, 8) != 0 && data[k] != '\n')
+          data[k] = 'a';
+      if (length >= 2 && g_rand_boolean (rand))
+        memcpy (data + length - 2, "\r\n", 2);
+      smtpkit_data_encoder_init (&encoder, convert);
+      smtpkit_data_encoder_feed (&encoder, data, length, out);
+      smtpkit_data_encoder_finish (&encoder, out);
+      same = out->len == length + 3 && memcmp (out->data + length, ".\r\n", 3) == 0 &&
+             (length == 0 || memcmp (out->data, data, length) == 0);
+      g_assert_cmpint (!!(smtpkit_codec_wire_form (data, length, convert) & SMTPKIT_WIRE_DATA),
+                       ==, same);
+    }
+}
+
 /* A message in its wire form is sent without a copy: exactly when the
  * chunked encoding leaves it as it is. */
 static void
@@ -1569,6 +1626,7 @@ main (int   argc,
   g_test_add_func ("/codec/data/streaming", test_data_streaming);
   g_test_add_func ("/codec/data/empty", test_data_empty);
   g_test_add_func ("/codec/data/chunk-exact", test_data_chunk_exact);
+  g_test_add_func ("/codec/data/wire-form", test_data_wire_form);
   g_test_add_func ("/codec/data/random", test_data_random);
   g_test_add_func ("/codec/data/random-exhaustive-cuts", test_data_random_exhaustive_cuts);
   g_test_add_func ("/codec/data/large", test_data_large);

@@ -9,7 +9,9 @@
  *   "." CRLF); removing the stuffed dots gives the normalised message
  *   (line ends made CRLF when converting) with a CRLF added when it does
  *   not end with one, and smtpkit_codec_message_size() is its length
- *   (RFC 1870: what SIZE declares, without the stuffed dots);
+ *   (RFC 1870: what SIZE declares, without the stuffed dots); the
+ *   message is found in its wire form exactly when the output is the
+ *   message and the terminator;
  * - BDAT: the output is the same however the message is split, and is
  *   the normalised message itself, dots untouched (converted text that
  *   does not end with CRLF gets one).
@@ -165,6 +167,16 @@ check_data (const FuzzPieces *input,
   /* The one terminator is at the end. */
   fuzz_check (out->len == 5 || memcmp (out->data, ".\r\n", 3) != 0);
   fuzz_check (find_terminator (out) == out->len - 5);
+
+  /* A message found in DATA's wire form is sent as it is, then the
+   * terminator: it must be what the encoder makes of it, and everything
+   * the encoder leaves alone must be found so. */
+  {
+    gboolean same = out->len == input->length + 3 &&
+                    (input->length == 0 || memcmp (out->data, input->payload, input->length) == 0);
+    fuzz_check (!!(smtpkit_codec_wire_form (input->payload, input->length, convert) &
+                   SMTPKIT_WIRE_DATA) == same);
+  }
 
   body_len = out->len - 3;
   body = g_byte_array_append (g_byte_array_new (), out->data, body_len);
