@@ -23,7 +23,7 @@ client_check_smtputf8 (SmtpkitClient      *client,
 {
   SmtpkitClientPrivate *priv = client_get_private (client);
 
-  if (!priv->does_esmtp || options == NULL || smtpkit_client_has_extn (client, "smtputf8"))
+  if (!priv->does_esmtp || options == NULL || client_offers (client, "smtputf8"))
     return TRUE;
   for (guint i = 0; options[i]; i++)
     if (g_ascii_strcasecmp (options[i], "SMTPUTF8") == 0)
@@ -51,8 +51,7 @@ record_rcpt (GTask        *task,
   g_ptr_array_index (op->rcpt_replies, index) = smtpkit_reply_ref (reply);
   if (code == 250 || code == 251)
     {
-      g_hash_table_replace (op->accepted, g_strdup (recipient), smtpkit_reply_ref (reply));
-      g_ptr_array_add (op->accepted_order, g_strdup (recipient));
+      g_ptr_array_add (op->accepted_order, (gpointer) recipient);
       g_array_append_val (op->accepted_index, index);
     }
   else
@@ -75,28 +74,49 @@ rcpt_options_for (GTask *task,
 }
 
 /* The transaction went through for at least one recipient. */
-static void
-transaction_done (GTask *task)
+static SmtpkitSendResult *
+transaction_result (ClientOp *op)
 {
-  ClientOp *op = OP (task);
-  SmtpkitSendResult *result;
+  SmtpkitSendResult *result = smtpkit_send_result_new ();
 
-  result = smtpkit_send_result_new ();
   for (guint i = 0; op->to[i]; i++)
     smtpkit_send_result_add_recipient (result, op->to[i], g_ptr_array_index (op->rcpt_replies, i));
   for (guint k = 0; k < op->accepted_index->len; k++)
     smtpkit_send_result_set_final_reply (result, g_array_index (op->accepted_index, guint, k),
                                          g_ptr_array_index (op->final_replies, k));
+  return result;
+}
+
+static void
+transaction_done (GTask *task)
+{
+  ClientOp *op = OP (task);
+
   if (op->want_result)
     {
-      client_op_return_pointer (task, result, g_object_unref);
+      client_op_return_pointer (task, transaction_result (op), g_object_unref);
       return;
     }
-  /* The map is the result; the SmtpkitSendResult waits in the task
-   * data for the _result forms of the finish functions. */
-  op->result = result;
+  /* The map is the result; the task data keeps what the _result forms
+   * of the finish functions make a SmtpkitSendResult of. */
   client_op_return_pointer (task, g_hash_table_ref (op->refused),
                             (GDestroyNotify) g_hash_table_unref);
+}
+
+/* Finishes a transaction started for a refused-recipient map, giving
+ * its SmtpkitSendResult instead: the form bindings call, since they
+ * cannot take a map of boxed values. */
+SmtpkitSendResult *
+client_op_finish_send_result (SmtpkitClient  *client,
+                              GAsyncResult   *result,
+                              gpointer        source_tag,
+                              GError        **error)
+{
+  g_autoptr (GHashTable) refused = client_op_finish (client, result, source_tag, error);
+
+  if (refused == NULL)
+    return NULL;
+  return transaction_result (g_task_get_task_data (G_TASK (result)));
 }
 
 /* Abandons the transaction after a refusal: RSET is sent and its outcome
@@ -199,19 +219,17 @@ client_unknown_outcomes (GTask     *task,
 }
 
 static void
-on_body_sent (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+on_body_sent (SmtpkitEngineResult *result,
+              gpointer             user_data)
 {
   GTask *task = user_data;
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
   GError *error = NULL;
   g_autoptr (GPtrArray) replies = NULL;
   g_autoptr (GPtrArray) partial = NULL;
   SmtpkitReply *reply = NULL;
 
-  replies = smtpkit_engine_send_body_finish (priv->engine, result, &partial, &error);
+  replies = smtpkit_engine_result_take (result, NULL, &partial, &error);
   if (replies == NULL && op->after_data == empty_body_sent)
     {
       /* The message was empty and refused before it was sent: that
@@ -256,17 +274,19 @@ send_body (GTask *task)
 
   /* A message given as bytes goes without a stream around it. */
   if (op->body == NULL)
-    smtpkit_engine_send_body_bytes_async (priv->engine, op->message, priv->convert_newlines,
-                                          expected_data_replies (task),
-                                          client_phase_timeout (client, PHASE_DATA_BLOCK),
-                                          client_phase_timeout (client, PHASE_DATA_END),
-                                          g_task_get_cancellable (task), on_body_sent, task);
-  else
-    smtpkit_engine_send_body_async (priv->engine, op->body, priv->convert_newlines,
+    smtpkit_engine_send_body_bytes (priv->engine, op->message,
+                                    (op->wire_form & SMTPKIT_WIRE_DATA) != 0,
+                                    priv->convert_newlines,
                                     expected_data_replies (task),
                                     client_phase_timeout (client, PHASE_DATA_BLOCK),
                                     client_phase_timeout (client, PHASE_DATA_END),
                                     g_task_get_cancellable (task), on_body_sent, task);
+  else
+    smtpkit_engine_send_body (priv->engine, op->body, priv->convert_newlines,
+                              expected_data_replies (task),
+                              client_phase_timeout (client, PHASE_DATA_BLOCK),
+                              client_phase_timeout (client, PHASE_DATA_END),
+                              g_task_get_cancellable (task), on_body_sent, task);
 }
 
 static void
@@ -341,16 +361,14 @@ sendmail_next_rcpt (GTask *task)
 
   if (op->to[op->next_rcpt] != NULL)
     {
-      g_autofree char *arg = NULL;
-      g_autofree char *address = smtpkit_codec_quote_address (op->to[op->next_rcpt++]);
+      g_autofree char *arg = smtpkit_codec_path_argument ("TO:", op->to[op->next_rcpt++]);
 
-      arg = g_strconcat ("TO:", address, NULL);
       client_op_send (task, PHASE_RCPT, sendmail_rcpt_done, "RCPT", arg,
                       rcpt_options_for (task, op->next_rcpt - 1));
       return;
     }
 
-  if (g_hash_table_size (op->accepted) == 0)
+  if (op->accepted_order->len == 0)
     {
       GError *error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
                                    "the server at %s refused every recipient", priv->host);
@@ -456,9 +474,8 @@ send_bdat_last (GTask  *task,
 
 /* A stream: its chunks, several in flight, from the engine. */
 static void
-on_chunks_sent (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
+on_chunks_sent (SmtpkitEngineResult *result,
+                gpointer             user_data)
 {
   GTask *task = user_data;
   GError *error = NULL;
@@ -466,8 +483,7 @@ on_chunks_sent (GObject      *source,
   g_autoptr (GPtrArray) partial = NULL;
   g_autoptr (SmtpkitReply) refused = NULL;
 
-  replies = smtpkit_engine_send_chunks_finish (PRIV (task)->engine, result, &refused, &partial,
-                                               &error);
+  replies = smtpkit_engine_result_take (result, &refused, &partial, &error);
   if (replies == NULL)
     {
       bdat_last_lost (task, partial, error);
@@ -505,11 +521,11 @@ step_bdat (GTask *task)
       send_bdat_last (task, op->chunk);
       return;
     }
-  smtpkit_engine_send_chunks_async (priv->engine, op->body, priv->convert_newlines,
-                                    expected_data_replies (task),
-                                    client_phase_timeout (client, PHASE_DATA_BLOCK),
-                                    client_phase_timeout (client, PHASE_DATA_END),
-                                    g_task_get_cancellable (task), on_chunks_sent, task);
+  smtpkit_engine_send_chunks (priv->engine, op->body, priv->convert_newlines,
+                              expected_data_replies (task),
+                              client_phase_timeout (client, PHASE_DATA_BLOCK),
+                              client_phase_timeout (client, PHASE_DATA_END),
+                              g_task_get_cancellable (task), on_chunks_sent, task);
 }
 
 /* ---- pipelined: MAIL, every RCPT and DATA in one write (RFC 2920) ---- */
@@ -582,7 +598,7 @@ pipelined_replies (GTask     *task,
         abandon_transaction (task, g_ptr_array_index (replies, i), error);
         return;
       }
-  if (g_hash_table_size (op->accepted) == 0)
+  if (op->accepted_order->len == 0)
     {
       error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
                            "the server at %s refused every recipient", priv->host);
@@ -624,7 +640,7 @@ pipelined_lost (GTask     *task,
                                     "the server refused the sender");
       smtpkit_error_set_sender (refusal, op->from);
     }
-  else if (n_answered == n_rcpt && g_hash_table_size (op->accepted) == 0)
+  else if (n_answered == n_rcpt && op->accepted_order->len == 0)
     {
       refusal = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
                              "the server at %s refused every recipient", PRIV (task)->host);
@@ -637,7 +653,7 @@ pipelined_lost (GTask     *task,
       return;
     }
   for (guint i = n_answered; i < n_rcpt; i++)
-    g_ptr_array_add (op->accepted_order, g_strdup (op->to[i]));
+    g_ptr_array_add (op->accepted_order, op->to[i]);
   bdat_last_lost (task, NULL, error);
 }
 
@@ -649,31 +665,25 @@ sendmail_pipelined (GTask         *task,
   ClientOp *op = OP (task);
   SmtpkitCommandBatch *batch = smtpkit_command_batch_new ();
   GError *error = NULL;
-  g_autoptr (GString) line = NULL;
+  gboolean formatted;
 
-  line = client_format_line ("MAIL", mail_arg, (const char *const *) mail_options->pdata, &error);
-  for (guint i = 0; line && op->to[i]; i++)
+  formatted = smtpkit_command_batch_add_command (batch, "MAIL", mail_arg,
+                                                 (const char *const *) mail_options->pdata, &error);
+  for (guint i = 0; formatted && op->to[i]; i++)
     {
-      g_autofree char *address = smtpkit_codec_quote_address (op->to[i]);
-      g_autofree char *arg = g_strconcat ("TO:", address, NULL);
+      g_autofree char *arg = smtpkit_codec_path_argument ("TO:", op->to[i]);
 
-      smtpkit_command_batch_add (batch, line, -1);
-      g_string_free (line, TRUE);
-      line = client_format_line ("RCPT", arg, rcpt_options_for (task, i), &error);
+      formatted = smtpkit_command_batch_add_command (batch, "RCPT", arg,
+                                                     rcpt_options_for (task, i), &error);
     }
-  if (line == NULL)
+  if (!formatted)
     {
       smtpkit_command_batch_free (batch);
       client_op_return_error (task, error);
       return;
     }
-  smtpkit_command_batch_add (batch, line, -1);
   if (!op->chunked)
-    {
-      g_string_free (line, TRUE);
-      line = client_format_line ("DATA", NULL, NULL, NULL);
-      smtpkit_command_batch_add (batch, line, -1);
-    }
+    smtpkit_command_batch_add_command (batch, "DATA", NULL, NULL, NULL);
   else if (op->chunk && !per_recipient_replies (task))
     {
       /* A message of known size goes in the same group: one round trip.
@@ -697,7 +707,7 @@ is_binary (GTask *task)
   const guint8 *data;
 
   if (!op->chunked || op->chunk == NULL ||
-      !smtpkit_client_has_extn (CLIENT (task), "binarymime"))
+      !client_offers (CLIENT (task), "binarymime"))
     return FALSE;
   for (guint i = 0; op->mail_options && op->mail_options[i]; i++)
     if (g_ascii_strncasecmp (op->mail_options[i], "BODY=", 5) == 0)
@@ -739,22 +749,19 @@ sendmail_mail (GTask *task)
   SmtpkitClient *client = CLIENT (task);
   SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
-  g_autoptr (GPtrArray) options = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *address = smtpkit_codec_quote_address (op->from);
-  g_autofree char *arg = g_strconcat ("FROM:", address, NULL);
+  g_autoptr (GPtrArray) options = g_ptr_array_new_full (4, g_free);
+  g_autofree char *arg = NULL;
   GError *error = NULL;
 
+  /* The prepare step may change the sender. */
   if (op->prepare && !op->prepare (task, &error))
     {
       client_op_return_error (task, error);
       return;
     }
-  g_free (arg);
-  g_free (address);
-  address = smtpkit_codec_quote_address (op->from);
-  arg = g_strconcat ("FROM:", address, NULL);
+  arg = smtpkit_codec_path_argument ("FROM:", op->from);
 
-  op->chunked = priv->chunking && smtpkit_client_has_extn (client, "chunking");
+  op->chunked = priv->chunking && client_offers (client, "chunking");
   if (op->chunked)
     {
       smtpkit_data_encoder_init_chunked (&op->encoder, priv->convert_newlines);
@@ -764,7 +771,7 @@ sendmail_mail (GTask *task)
           const guint8 *data = g_bytes_get_data (op->message, &length);
 
           /* A message already in its wire form goes out as it is. */
-          if (smtpkit_codec_chunk_is_exact (data, length, priv->convert_newlines))
+          if (op->wire_form & SMTPKIT_WIRE_CHUNK)
             op->chunk = g_bytes_ref (op->message);
           else
             op->chunk = encode_chunk (task, data, length, TRUE);
@@ -774,7 +781,7 @@ sendmail_mail (GTask *task)
 
   if (priv->does_esmtp)
     {
-      if (op->size >= 0 && smtpkit_client_has_extn (client, "size"))
+      if (op->size >= 0 && client_offers (client, "size"))
         g_ptr_array_add (options, g_strdup_printf ("SIZE=%" G_GINT64_FORMAT, op->size));
       for (guint i = 0; op->mail_options && op->mail_options[i]; i++)
         g_ptr_array_add (options, g_strdup (op->mail_options[i]));
@@ -789,7 +796,7 @@ sendmail_mail (GTask *task)
       return;
     }
   op->in_transaction = TRUE;
-  if (priv->pipelining && smtpkit_client_has_extn (client, "pipelining"))
+  if (priv->pipelining && client_offers (client, "pipelining"))
     {
       sendmail_pipelined (task, arg, options);
       return;
@@ -807,8 +814,7 @@ check_envelope (const char         *from,
                 const char *const  *rcpt_options,
                 GError            **error)
 {
-  g_autoptr (GString) scratch = g_string_new (NULL);
-  g_autofree char *address = NULL;
+  g_autoptr (GString) scratch = g_string_sized_new (128);
   g_autofree char *arg = NULL;
 
   if (to == NULL || to[0] == NULL)
@@ -817,17 +823,15 @@ check_envelope (const char         *from,
                            "no recipients given");
       return FALSE;
     }
-  address = smtpkit_codec_quote_address (from);
-  arg = g_strconcat ("FROM:", address, NULL);
+  arg = smtpkit_codec_path_argument ("FROM:", from);
   if (!smtpkit_codec_check_argument ("sender", from, -1, error) ||
       !smtpkit_codec_format_command (scratch, "MAIL", arg, mail_options, error))
     return FALSE;
   for (guint i = 0; to[i]; i++)
     {
-      g_free (address);
       g_free (arg);
-      address = smtpkit_codec_quote_address (to[i]);
-      arg = g_strconcat ("TO:", address, NULL);
+      arg = smtpkit_codec_path_argument ("TO:", to[i]);
+      g_string_truncate (scratch, 0);
       if (!smtpkit_codec_check_argument ("recipient", to[i], -1, error) ||
           !smtpkit_codec_format_command (scratch, "RCPT", arg, rcpt_options, error))
         return FALSE;
@@ -857,6 +861,7 @@ client_transaction_new (SmtpkitClient       *client,
   GError *error = NULL;
   GTask *task;
   ClientOp *op;
+  guint n_to;
 
   task = client_op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
   if (task == NULL)
@@ -874,17 +879,17 @@ client_transaction_new (SmtpkitClient       *client,
   op->to = g_strdupv ((char **) to_addrs);
   op->mail_options = g_strdupv ((char **) mail_options);
   op->rcpt_options = g_strdupv ((char **) rcpt_options);
-  op->message = message ? g_bytes_ref (message) : NULL;
   op->body = body ? g_object_ref (body) : NULL;
   op->size = size;
+  if (message)
+    client_op_set_message (task, message);
   op->refused = smtpkit_recipient_map_new ();
-  op->accepted = smtpkit_recipient_map_new ();
-  op->accepted_order = g_ptr_array_new_with_free_func (g_free);
-  op->accepted_index = g_array_new (FALSE, FALSE, sizeof (guint));
-  op->final_replies = g_ptr_array_new_with_free_func ((GDestroyNotify) smtpkit_reply_unref);
-  op->rcpt_replies = g_ptr_array_new_full (g_strv_length (op->to),
-                                           (GDestroyNotify) client_reply_unref_nullable);
-  g_ptr_array_set_size (op->rcpt_replies, g_strv_length (op->to));
+  n_to = g_strv_length (op->to);
+  op->accepted_order = g_ptr_array_sized_new (n_to);
+  op->accepted_index = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_to);
+  op->final_replies = g_ptr_array_new_full (n_to, (GDestroyNotify) smtpkit_reply_unref);
+  op->rcpt_replies = g_ptr_array_new_full (n_to, (GDestroyNotify) client_reply_unref_nullable);
+  g_ptr_array_set_size (op->rcpt_replies, n_to);
   return task;
 }
 
@@ -916,15 +921,24 @@ sendmail_start (SmtpkitClient       *client,
     client_transaction_run (task);
 }
 
-gint64
-client_message_size (SmtpkitClient *client,
-              GBytes        *message)
+void
+client_op_set_message (GTask  *task,
+                        GBytes *message)
 {
-  SmtpkitClientPrivate *priv = client_get_private (client);
-  gsize size;
-  const guint8 *data = g_bytes_get_data (message, &size);
+  ClientOp *op = OP (task);
+  gboolean convert = PRIV (task)->convert_newlines;
+  gsize length;
+  const guint8 *data = g_bytes_get_data (message, &length);
 
-  return (gint64) smtpkit_codec_message_size (data, size, priv->convert_newlines);
+  g_bytes_ref (message);
+  g_clear_pointer (&op->message, g_bytes_unref);
+  op->message = message;
+  op->wire_form = smtpkit_codec_wire_form (data, length, convert);
+  /* Without a change, and ending with CRLF, it is its own size. */
+  if (op->wire_form & SMTPKIT_WIRE_CHUNK && length >= 2 && data[length - 1] == '\n')
+    op->size = length;
+  else
+    op->size = smtpkit_codec_message_size (data, length, convert);
 }
 
 /**
@@ -1079,7 +1093,7 @@ smtpkit_client_sendmail_async (SmtpkitClient       *client,
   g_return_if_fail (from_addr != NULL);
   g_return_if_fail (message != NULL);
   sendmail_start (client, smtpkit_client_sendmail_async, from_addr, to_addrs, message, NULL,
-                  client_message_size (client, message), mail_options, rcpt_options,
+                  -1, mail_options, rcpt_options,
                   cancellable, callback, user_data);
 }
 

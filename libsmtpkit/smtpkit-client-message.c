@@ -72,13 +72,7 @@ static gboolean
 use_message (GTask   *task,
              GBytes  *wire)
 {
-  ClientOp *op = OP (task);
-
-  g_clear_pointer (&op->message, g_bytes_unref);
-  g_clear_object (&op->body);
-  op->message = g_bytes_ref (wire);
-  op->body = g_memory_input_stream_new_from_bytes (wire);
-  op->size = client_message_size (CLIENT (task), wire);
+  client_op_set_message (task, wire);
   return TRUE;
 }
 
@@ -89,7 +83,7 @@ prepare_message (GTask   *task,
   SmtpkitClient *client = CLIENT (task);
   SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
-  gboolean utf8 = smtpkit_client_has_extn (client, "smtputf8");
+  gboolean utf8 = client_offers (client, "smtputf8");
   gboolean needs_utf8 = !smtpkit_codec_is_ascii (op->from);
 
   for (guint i = 0; op->to[i]; i++)
@@ -116,7 +110,7 @@ prepare_message (GTask   *task,
       GMimeMessage *converted = NULL;
       g_autoptr (GBytes) wire = NULL;
 
-      if (smtpkit_client_has_extn (client, "8bitmime"))
+      if (client_offers (client, "8bitmime"))
         add_option (op, "BODY=8BITMIME");
       else if (!priv->convert_8bit)
         {
@@ -219,7 +213,6 @@ smtpkit_client_send_message_async (SmtpkitClient       *client,
   g_autofree char *from = NULL;
   g_autoptr (GPtrArray) to = NULL;
   g_autoptr (GBytes) wire = NULL;
-  g_autoptr (GInputStream) body = NULL;
   GError *error = NULL;
   GTask *task;
 
@@ -236,11 +229,10 @@ smtpkit_client_send_message_async (SmtpkitClient       *client,
   if (to)
     g_ptr_array_add (to, NULL);
 
-  body = g_memory_input_stream_new_from_bytes (wire);
   task = client_transaction_new (client, smtpkit_client_send_message_async,
                                  from_addr ? from_addr : from,
-                                 to_addrs ? to_addrs : (const char *const *) to->pdata, wire, body,
-                                 client_message_size (client, wire), mail_options, rcpt_options,
+                                 to_addrs ? to_addrs : (const char *const *) to->pdata, wire, NULL,
+                                 -1, mail_options, rcpt_options,
                                  cancellable, callback, user_data);
   if (task == NULL)
     return;
@@ -348,7 +340,7 @@ prepare_envelope (GTask   *task,
   SmtpkitClient *client = CLIENT (task);
   ClientOp *op = OP (task);
   SmtpkitEnvelope *envelope = SMTPKIT_ENVELOPE (op->source_message);
-  gboolean dsn = smtpkit_client_has_extn (client, "dsn");
+  gboolean dsn = client_offers (client, "dsn");
   const char *const *rcpt_raw = smtpkit_envelope_get_rcpt_options (envelope);
 
   if (dsn)
@@ -423,7 +415,6 @@ smtpkit_client_send_async (SmtpkitClient       *client,
                            gpointer             user_data)
 {
   g_autoptr (GPtrArray) to = g_ptr_array_new ();
-  g_autoptr (GInputStream) body = NULL;
   GTask *task;
 
   g_return_if_fail (SMTPKIT_IS_CLIENT (client));
@@ -434,11 +425,9 @@ smtpkit_client_send_async (SmtpkitClient       *client,
     g_ptr_array_add (to, (gpointer) smtpkit_envelope_get_recipient_address (envelope, i));
   g_ptr_array_add (to, NULL);
 
-  body = g_memory_input_stream_new_from_bytes (message);
   task = client_transaction_new (client, smtpkit_client_send_async,
                                  smtpkit_envelope_get_sender (envelope),
-                                 (const char *const *) to->pdata, message, body,
-                                 client_message_size (client, message),
+                                 (const char *const *) to->pdata, message, NULL, -1,
                                  smtpkit_envelope_get_mail_options (envelope),
                                  smtpkit_envelope_get_rcpt_options (envelope), cancellable,
                                  callback, user_data);

@@ -71,6 +71,11 @@ typedef struct
 
 SmtpkitClientPrivate *client_get_private (SmtpkitClient *client);
 
+/* Whether the server's EHLO reply offers @keyword, given in lower case:
+ * smtpkit_client_has_extn() without the checks of a public call. */
+gboolean client_offers (SmtpkitClient *client,
+                        const char    *keyword);
+
 
 typedef void (*ReplyStep) (GTask        *task,
                            SmtpkitReply *reply);
@@ -106,13 +111,13 @@ typedef struct
   GBytes *message;              /* the message, when given whole */
   GInputStream *body;
   gint64 size;                  /* encoded size, -1 when unknown */
+  SmtpkitWireForm wire_form;    /* of @message: the encodings that leave it as it is */
   gboolean chunked;             /* the body goes as BDAT (RFC 3030) */
   GBytes *chunk;                /* a whole message, encoded for BDAT */
   SmtpkitDataEncoder encoder;
   guint next_rcpt;
   GHashTable *refused;
-  GHashTable *accepted;
-  GPtrArray *accepted_order;    /* addresses, in RCPT order, duplicates too */
+  GPtrArray *accepted_order;    /* addresses (in @to), in RCPT order, duplicates too */
   GArray *accepted_index;       /* their indexes in @to */
   GPtrArray *final_replies;     /* the final reply of each accepted one */
   GPtrArray *rcpt_replies;      /* by index in @to; NULL until read */
@@ -121,7 +126,6 @@ typedef struct
                        GError **error); /* after EHLO, before MAIL */
   GObject *source_message;      /* what send_message() was given */
   gboolean want_result;         /* send(): a SmtpkitSendResult */
-  SmtpkitSendResult *result;    /* otherwise, kept for the _result forms */
 
   /* TLS */
   SmtpkitReply *greeting;
@@ -147,12 +151,6 @@ typedef struct
 #define CLIENT(task) (SMTPKIT_CLIENT (g_task_get_source_object (task)))
 #define PRIV(task) (client_get_private (CLIENT (task)))
 
-#define client_op_send(task, phase, on_reply, verb, arg, options)              \
-  G_STMT_START {                                                               \
-    GError *_format_error = NULL;                                              \
-    GString *_line = client_format_line (verb, arg, options, &_format_error);  \
-    client_op_command (task, _line, _format_error, -1, phase, on_reply);       \
-  } G_STMT_END
 
 guint client_phase_timeout (SmtpkitClient *client,
                             Phase          phase);
@@ -198,10 +196,14 @@ gpointer client_op_finish (SmtpkitClient  *client,
                            gpointer        source_tag,
                            GError        **error);
 
-GString *client_format_line (const char         *verb,
-                             const char         *arg,
-                             const char *const  *options,
-                             GError            **error);
+/* Sends "VERB[ ARG][ OPT]..." and passes the reply to @on_reply; a
+ * command that cannot be formatted ends @task with the error. */
+void client_op_send (GTask             *task,
+                     Phase              phase,
+                     ReplyStep          on_reply,
+                     const char        *verb,
+                     const char        *arg,
+                     const char *const *options);
 
 void client_op_command (GTask     *task,
                         GString   *line,
@@ -275,8 +277,10 @@ GTask *client_transaction_new (SmtpkitClient       *client,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data);
 void client_transaction_run (GTask *task);
-gint64 client_message_size (SmtpkitClient *client,
-                            GBytes        *message);
+/* The message of the transaction: its size as SIZE declares it and its
+ * wire forms, found in one pass. */
+void client_op_set_message (GTask  *task,
+                            GBytes *message);
 void client_reply_unref_nullable (gpointer reply);
 GHashTable *client_unknown_outcomes (GTask     *task,
                                      GPtrArray *partial);

@@ -301,7 +301,7 @@ starttls_after_hello (GTask *task)
                                                  "by TLS", priv->host));
       return;
     }
-  if (!smtpkit_client_has_extn (client, "starttls"))
+  if (!client_offers (client, "starttls"))
     {
       if (!op->tls_required)
         {

@@ -348,7 +348,6 @@ client_op_free (ClientOp *op)
   g_clear_pointer (&op->chunk, g_bytes_unref);
   g_clear_object (&op->body);
   g_clear_pointer (&op->refused, g_hash_table_unref);
-  g_clear_pointer (&op->accepted, g_hash_table_unref);
   g_clear_pointer (&op->accepted_order, g_ptr_array_unref);
   g_clear_pointer (&op->accepted_index, g_array_unref);
   g_clear_pointer (&op->final_replies, g_ptr_array_unref);
@@ -366,7 +365,6 @@ client_op_free (ClientOp *op)
   g_free (op->password);
   g_strfreev (op->candidates);
   g_clear_error (&op->last_error);
-  g_clear_object (&op->result);
   g_free (op);
 }
 
@@ -464,51 +462,18 @@ client_op_finish (SmtpkitClient  *client,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* Finishes a transaction started for a refused-recipient map, giving
- * its SmtpkitSendResult instead: the form bindings call, since they
- * cannot take a map of boxed values. */
-SmtpkitSendResult *
-client_op_finish_send_result (SmtpkitClient  *client,
-                              GAsyncResult   *result,
-                              gpointer        source_tag,
-                              GError        **error)
-{
-  g_autoptr (GHashTable) refused = client_op_finish (client, result, source_tag, error);
-  ClientOp *op;
-
-  if (refused == NULL)
-    return NULL;
-  op = g_task_get_task_data (G_TASK (result));
-  return g_object_ref (op->result);
-}
-
-GString *
-client_format_line (const char         *verb,
-                    const char         *arg,
-                    const char *const  *options,
-                    GError            **error)
-{
-  g_autoptr (GString) line = g_string_new (NULL);
-
-  if (!smtpkit_codec_format_command (line, verb, arg, options, error))
-    return NULL;
-  return g_steal_pointer (&line);
-}
-
 static void
-on_command_replies (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+on_command_replies (SmtpkitEngineResult *result,
+                    gpointer             user_data)
 {
   GTask *task = user_data;
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
   LostStep on_lost = g_steal_pointer (&op->on_lost);
   GError *error = NULL;
   g_autoptr (GPtrArray) replies = NULL;
   g_autoptr (GPtrArray) partial = NULL;
 
-  replies = smtpkit_engine_exchange_finish (priv->engine, result, &partial, &error);
+  replies = smtpkit_engine_result_take (result, NULL, &partial, &error);
   if (replies == NULL)
     {
       if (on_lost)
@@ -541,8 +506,8 @@ client_op_exchange (GTask               *task,
       return;
     }
   OP (task)->on_replies = on_replies;
-  smtpkit_engine_exchange_async (priv->engine, batch, client_phase_timeout (client, phase),
-                                 g_task_get_cancellable (task), on_command_replies, task);
+  smtpkit_engine_exchange (priv->engine, batch, client_phase_timeout (client, phase),
+                           g_task_get_cancellable (task), on_command_replies, task);
 }
 
 /* Sends @line (taken; NULL after a formatting error in @error) and passes
@@ -570,6 +535,27 @@ client_op_command (GTask     *task,
   client_op_exchange (task, batch, phase, NULL);
 }
 
+void
+client_op_send (GTask             *task,
+                Phase              phase,
+                ReplyStep          on_reply,
+                const char        *verb,
+                const char        *arg,
+                const char *const *options)
+{
+  SmtpkitCommandBatch *batch = smtpkit_command_batch_new ();
+  GError *error = NULL;
+
+  if (!smtpkit_command_batch_add_command (batch, verb, arg, options, &error))
+    {
+      smtpkit_command_batch_free (batch);
+      client_op_return_error (task, error);
+      return;
+    }
+  OP (task)->on_reply = on_reply;
+  client_op_exchange (task, batch, phase, NULL);
+}
+
 typedef struct
 {
   GTask *task;
@@ -578,17 +564,15 @@ typedef struct
 } FailAfter;
 
 static void
-on_fail_after_reply (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+on_fail_after_reply (SmtpkitEngineResult *result,
+                     gpointer             user_data)
 {
   FailAfter *data = user_data;
   SmtpkitClient *client = CLIENT (data->task);
-  SmtpkitClientPrivate *priv = PRIV (data->task);
   g_autoptr (GPtrArray) replies = NULL;
 
   /* The outcome of the command does not matter. */
-  replies = smtpkit_engine_exchange_finish (priv->engine, result, NULL, NULL);
+  replies = smtpkit_engine_result_take (result, NULL, NULL, NULL);
   if (data->drop)
     client_drop_connection (client);
   client_op_return_error (data->task, data->error);
@@ -607,7 +591,6 @@ client_step_fail_after (GTask      *task,
 {
   SmtpkitClient *client = CLIENT (task);
   SmtpkitClientPrivate *priv = PRIV (task);
-  g_autoptr (GString) line = NULL;
   SmtpkitCommandBatch *batch;
   FailAfter *data;
 
@@ -617,15 +600,14 @@ client_step_fail_after (GTask      *task,
       client_op_return_error (task, error);
       return;
     }
-  line = client_format_line (verb, NULL, NULL, NULL);
   batch = smtpkit_command_batch_new ();
-  smtpkit_command_batch_add (batch, line, -1);
+  smtpkit_command_batch_add_command (batch, verb, NULL, NULL, NULL);
   data = g_new0 (FailAfter, 1);
   data->task = task;
   data->error = error;
   data->drop = g_str_equal (verb, "QUIT");
-  smtpkit_engine_exchange_async (priv->engine, batch, client_phase_timeout (client, PHASE_COMMAND),
-                                 g_task_get_cancellable (task), on_fail_after_reply, data);
+  smtpkit_engine_exchange (priv->engine, batch, client_phase_timeout (client, PHASE_COMMAND),
+                           g_task_get_cancellable (task), on_fail_after_reply, data);
 }
 
 void
@@ -840,9 +822,8 @@ connect_done (GTask *task)
 }
 
 static void
-on_greeting (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+on_greeting (SmtpkitEngineResult *result,
+             gpointer             user_data)
 {
   GTask *task = user_data;
   SmtpkitClientPrivate *priv = PRIV (task);
@@ -851,7 +832,7 @@ on_greeting (GObject      *source,
   g_autoptr (GPtrArray) replies = NULL;
   SmtpkitReply *reply;
 
-  replies = smtpkit_engine_exchange_finish (priv->engine, result, NULL, &error);
+  replies = smtpkit_engine_result_take (result, NULL, NULL, &error);
   if (replies == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) &&
@@ -890,9 +871,9 @@ read_greeting (GTask *task)
                                      client_trace, client);
   batch = smtpkit_command_batch_new ();
   smtpkit_command_batch_set_replies (batch, 1);
-  smtpkit_engine_exchange_async (priv->engine, batch,
-                                 client_phase_timeout (client, PHASE_GREETING),
-                                 g_task_get_cancellable (task), on_greeting, task);
+  smtpkit_engine_exchange (priv->engine, batch,
+                           client_phase_timeout (client, PHASE_GREETING),
+                           g_task_get_cancellable (task), on_greeting, task);
 }
 
 static void
@@ -1043,16 +1024,6 @@ simple_async (SmtpkitClient       *client,
       phase = PHASE_MAIL;
     }
   client_op_send (task, phase, done, verb, arg, options);
-}
-
-/* "FROM:<a@b>" from "a@b", "<a@b>" or "Name <a@b>". */
-static char *
-path_argument (const char *prefix,
-               const char *address)
-{
-  g_autofree char *quoted = smtpkit_codec_quote_address (address);
-
-  return g_strconcat (prefix, quoted, NULL);
 }
 
 /* smtplib's _addr_only(): the address without display name or brackets. */
@@ -1851,7 +1822,7 @@ smtpkit_client_mail_async (SmtpkitClient       *client,
   g_autofree char *arg = NULL;
 
   g_return_if_fail (sender != NULL);
-  arg = path_argument ("FROM:", sender);
+  arg = smtpkit_codec_path_argument ("FROM:", sender);
   simple_async (client, smtpkit_client_mail_async, "MAIL", arg, esmtp_options (client, options),
                 sender, cancellable, callback, user_data);
 }
@@ -1927,7 +1898,7 @@ smtpkit_client_rcpt_async (SmtpkitClient       *client,
   g_autofree char *arg = NULL;
 
   g_return_if_fail (recipient != NULL);
-  arg = path_argument ("TO:", recipient);
+  arg = smtpkit_codec_path_argument ("TO:", recipient);
   simple_async (client, smtpkit_client_rcpt_async, "RCPT", arg, esmtp_options (client, options),
                 recipient, cancellable, callback, user_data);
 }
@@ -2321,6 +2292,13 @@ smtpkit_client_has_extn (SmtpkitClient *client,
   return smtpkit_client_get_extension_parameter (client, name) != NULL;
 }
 
+gboolean
+client_offers (SmtpkitClient *client,
+               const char    *keyword)
+{
+  return g_hash_table_contains (client_get_private (client)->features, keyword);
+}
+
 /**
  * smtpkit_client_get_extension_parameter:
  * @client: a #SmtpkitClient
@@ -2336,12 +2314,19 @@ smtpkit_client_get_extension_parameter (SmtpkitClient *client,
                                         const char    *name)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
-  g_autofree char *key = NULL;
+  g_autofree char *long_key = NULL;
+  char key[64];
+  gsize i;
 
   g_return_val_if_fail (SMTPKIT_IS_CLIENT (client), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  key = g_ascii_strdown (name, -1);
+  /* Keywords are short: the lower-case key is made on the stack. */
+  for (i = 0; name[i] != '\0' && i < sizeof key - 1; i++)
+    key[i] = g_ascii_tolower (name[i]);
+  key[i] = '\0';
+  if (name[i] != '\0')
+    return g_hash_table_lookup (priv->features, long_key = g_ascii_strdown (name, -1));
   return g_hash_table_lookup (priv->features, key);
 }
 

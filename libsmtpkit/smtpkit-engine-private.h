@@ -51,6 +51,13 @@ void smtpkit_command_batch_free (SmtpkitCommandBatch *batch);
 void smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
                                 const GString       *line,
                                 gssize               shown);
+/* Formats a command straight into the batch, shown whole in traces; on
+ * error (smtpkit_codec_format_command's) the batch is unchanged. */
+gboolean smtpkit_command_batch_add_command (SmtpkitCommandBatch  *batch,
+                                            const char           *verb,
+                                            const char           *arg,
+                                            const char *const    *options,
+                                            GError              **error);
 /* Appends message data sent as it is (BDAT's chunk); it expects no reply
  * of its own. */
 void smtpkit_command_batch_add_data (SmtpkitCommandBatch *batch,
@@ -90,36 +97,99 @@ gboolean smtpkit_engine_check_quiet (SmtpkitEngine  *engine,
 void smtpkit_engine_set_stream (SmtpkitEngine *engine,
                                 GIOStream     *stream);
 
+/* An operation's outcome, handed to its callback, and valid only until
+ * the callback returns. The callback is called from the thread-default
+ * main context of the call, never before the call has returned. */
+typedef struct _SmtpkitEngineResult SmtpkitEngineResult;
+typedef void (*SmtpkitEngineCallback) (SmtpkitEngineResult *result,
+                                       gpointer             user_data);
+
+/* The replies (transfer full), or NULL with @error set; *@partial (when
+ * not NULL) then holds the replies read before the failure. For BDAT
+ * chunks, these are the replies to BDAT LAST, and *@refused_chunk (when
+ * not NULL) the reply that refused a chunk, or NULL. */
+GPtrArray *smtpkit_engine_result_take (SmtpkitEngineResult  *result,
+                                       SmtpkitReply        **refused_chunk,
+                                       GPtrArray           **partial,
+                                       GError              **error);
+
 /* Writes the batch (taking it over), then reads its replies in order.
  * Bytes the server sent before the batch are SMTPKIT_ERROR_PROTOCOL.
  * @timeout_ms bounds each wait for the server, in milliseconds (0: no
- * bound). Any error
- * but a reply-level one closes the connection. A 421 reply closes it too
- * (RFC 5321 §3.8), and ends the exchange there unless the batch is per
- * recipient: the result then holds fewer replies than the batch expects,
- * the last one the 421. Result: a GPtrArray of SmtpkitReply (transfer
- * full). */
+ * bound). Any error but a reply-level one closes the connection. A 421
+ * reply closes it too (RFC 5321 §3.8), and ends the exchange there
+ * unless the batch is per recipient: the result then holds fewer
+ * replies than the batch expects, the last one the 421. Result: a
+ * GPtrArray of SmtpkitReply. */
+void smtpkit_engine_exchange (SmtpkitEngine         *engine,
+                              SmtpkitCommandBatch   *batch,
+                              guint                  timeout_ms,
+                              GCancellable          *cancellable,
+                              SmtpkitEngineCallback  callback,
+                              gpointer               user_data);
+
+/* Sends a message body after a 354: encodes @body (CRLF, dot-stuffing),
+ * writes it in bounded chunks, then the terminator, and reads @n_replies
+ * replies (one for SMTP; one per accepted recipient for LMTP); a 421
+ * among them closes the connection once they are read. @block_timeout_ms
+ * bounds each write, @final_timeout_ms each wait for a reply. A failure
+ * after the terminator was sent and before every reply was read is
+ * SMTPKIT_ERROR_DELIVERY_UNKNOWN. */
+void smtpkit_engine_send_body (SmtpkitEngine         *engine,
+                               GInputStream          *body,
+                               gboolean               convert_newlines,
+                               guint                  n_replies,
+                               guint                  block_timeout_ms,
+                               guint                  final_timeout_ms,
+                               GCancellable          *cancellable,
+                               SmtpkitEngineCallback  callback,
+                               gpointer               user_data);
+/* The same for a message given as bytes, encoded from where it is; or,
+ * @as_is, sent as it is, the caller having found it in DATA's wire form
+ * (smtpkit_codec_wire_form()). */
+void smtpkit_engine_send_body_bytes (SmtpkitEngine         *engine,
+                                     GBytes                *body,
+                                     gboolean               as_is,
+                                     gboolean               convert_newlines,
+                                     guint                  n_replies,
+                                     guint                  block_timeout_ms,
+                                     guint                  final_timeout_ms,
+                                     GCancellable          *cancellable,
+                                     SmtpkitEngineCallback  callback,
+                                     gpointer               user_data);
+
+/* Sends a message body as BDAT chunks (RFC 3030) after MAIL and RCPT:
+ * encodes @body (line endings only), and writes it in chunks with their
+ * BDAT commands, the last one with LAST (BDAT 0 LAST when the stream ends
+ * at a chunk's end); the chunks grow from 64 KiB to 2 MiB as the stream
+ * goes on. Several chunks are in flight: their replies are read as they
+ * come, and the sending stops at the first one that is not 2xx. The
+ * result holds the @n_replies replies to BDAT LAST (one for SMTP; one
+ * per accepted recipient for LMTP), or none when a chunk was refused.
+ * Timeouts and errors as for smtpkit_engine_send_body(). */
+void smtpkit_engine_send_chunks (SmtpkitEngine         *engine,
+                                 GInputStream          *body,
+                                 gboolean               convert_newlines,
+                                 guint                  n_replies,
+                                 guint                  block_timeout_ms,
+                                 guint                  final_timeout_ms,
+                                 GCancellable          *cancellable,
+                                 SmtpkitEngineCallback  callback,
+                                 gpointer               user_data);
+
+/* The exchange and the body of a message as GIO asynchronous calls, for
+ * code outside the library (the harness's probe) that waits with
+ * smtpkit_sync_wait(). */
 void smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
                                     SmtpkitCommandBatch *batch,
                                     guint                timeout_ms,
                                     GCancellable        *cancellable,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data);
-/* On failure, *@partial (when not NULL) holds the replies read before it. */
 GPtrArray *smtpkit_engine_exchange_finish (SmtpkitEngine  *engine,
                                            GAsyncResult   *result,
                                            GPtrArray     **partial,
                                            GError        **error);
-
-/* Sends a message body after a 354: encodes @body (CRLF, dot-stuffing),
- * writes it in bounded chunks, then the terminator, and reads @n_replies
- * replies (one for SMTP; one per accepted recipient for LMTP). Result: a
- * GPtrArray of SmtpkitReply; a 421 among them closes the connection
- * once they are read. @block_timeout_ms bounds each write,
- * @final_timeout_ms each wait for a reply. A failure after the terminator
- * was sent and before every reply was read is
- * SMTPKIT_ERROR_DELIVERY_UNKNOWN; *@partial then holds the replies that
- * were read. */
 void smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
                                      GInputStream        *body,
                                      gboolean             convert_newlines,
@@ -129,45 +199,9 @@ void smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
                                      GCancellable        *cancellable,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data);
-/* The same for a message given as bytes, encoded from where it is;
- * finished by smtpkit_engine_send_body_finish(). */
-void smtpkit_engine_send_body_bytes_async (SmtpkitEngine       *engine,
-                                           GBytes              *body,
-                                           gboolean             convert_newlines,
-                                           guint                n_replies,
-                                           guint                block_timeout_ms,
-                                           guint                final_timeout_ms,
-                                           GCancellable        *cancellable,
-                                           GAsyncReadyCallback  callback,
-                                           gpointer             user_data);
 GPtrArray *smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
                                             GAsyncResult   *result,
                                             GPtrArray     **partial,
                                             GError        **error);
-
-/* Sends a message body as BDAT chunks (RFC 3030) after MAIL and RCPT:
- * encodes @body (line endings only), and writes it in chunks with their
- * BDAT commands, the last one with LAST (BDAT 0 LAST when the stream ends
- * at a chunk's end); the chunks grow from 64 KiB to 2 MiB as the stream
- * goes on. Several chunks are in
- * flight: their replies are read as they come, and the sending stops at
- * the first one that is not 2xx. The result holds the @n_replies replies
- * to BDAT LAST (one for SMTP; one per accepted recipient for LMTP), or
- * none when a chunk was refused; that reply is then in *@refused_chunk.
- * Timeouts and errors as for smtpkit_engine_send_body_async(). */
-void smtpkit_engine_send_chunks_async (SmtpkitEngine       *engine,
-                                       GInputStream        *body,
-                                       gboolean             convert_newlines,
-                                       guint                n_replies,
-                                       guint                block_timeout_ms,
-                                       guint                final_timeout_ms,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback  callback,
-                                       gpointer             user_data);
-GPtrArray *smtpkit_engine_send_chunks_finish (SmtpkitEngine  *engine,
-                                              GAsyncResult   *result,
-                                              SmtpkitReply  **refused_chunk,
-                                              GPtrArray     **partial,
-                                              GError        **error);
 
 G_END_DECLS

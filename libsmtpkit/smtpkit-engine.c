@@ -30,7 +30,7 @@ typedef struct
 
 struct _SmtpkitCommandBatch
 {
-  GByteArray *wire;   /* the commands, formatted once */
+  GString *wire;      /* the commands, formatted once, in place */
   GArray *pieces;     /* Piece */
   guint n_commands;
   guint n_replies;
@@ -38,6 +38,9 @@ struct _SmtpkitCommandBatch
   gboolean final;
   gboolean per_recipient;
 };
+
+/* One operation: an exchange or a message body (SmtpkitEngineResult). */
+typedef struct _SmtpkitEngineResult Op;
 
 struct _SmtpkitEngine
 {
@@ -60,12 +63,69 @@ struct _SmtpkitEngine
   gint64 deadline;              /* monotonic µs; 0: none */
   guint deadline_ms;            /* the bound it was armed with */
   gboolean abort;               /* closed while an operation was under way */
-  GTask *task;                  /* that operation (not a reference) */
+  Op *op;                       /* that operation (not a reference) */
 
   SmtpkitReply *closing_reply;  /* the 421 that closed the connection */
 
   SmtpkitTraceFunc trace;
   gpointer trace_data;
+};
+
+typedef enum
+{
+  OP_RUNNING,        /* in the engine's code, not waiting */
+  OP_READING,        /* waiting for replies */
+  OP_WRITING,        /* waiting until the stream takes more */
+  OP_READING_BODY,   /* waiting for the caller's message stream */
+} OpState;
+
+struct _SmtpkitEngineResult
+{
+  gatomicrefcount ref_count;
+  SmtpkitEngine *engine;
+  SmtpkitEngineCallback callback;
+  gpointer user_data;
+  GCancellable *cancellable;
+  gboolean starting;            /* the call that began it has not returned */
+  gboolean completed;           /* the outcome is in: error, or replies */
+  GError *error;
+  OpState state;
+  gboolean done;
+  GSource *cancelled;           /* the caller's cancellable, watched */
+  guint timeout_ms;             /* bound of each wait in this phase */
+
+  SmtpkitCommandBatch *batch;   /* what the vectors point into */
+  GArray *vectors;              /* GOutputVector: what is left to write */
+  guint next_vector;
+  GSource *writable;
+  void (*after_write) (Op *op);
+
+  GPtrArray *replies;
+  guint n_replies;
+  gboolean per_recipient;       /* a 421 answers for one recipient only */
+
+  /* body */
+  GInputStream *body;
+  GBytes *bytes;                /* instead of body */
+  gboolean bytes_as_is;         /* in DATA's wire form: sent from where they are */
+  gsize bytes_read;
+  GCancellable *body_cancellable; /* an asynchronous read of the body */
+  GSource *body_readable;
+  SmtpkitDataEncoder encoder;
+  guint8 *body_buf;
+  GByteArray *encoded;
+  guint final_timeout_ms;
+  gboolean final_write;         /* the write under way ends the message */
+  gboolean terminator_sent;     /* ... and it was written whole */
+
+  /* BDAT chunks (RFC 3030), several in flight */
+  gboolean chunked;
+  GString *bdat;                /* the BDAT command of the chunk being written */
+  guint chunks_sent;            /* not counting the last one */
+  gsize chunk_size;             /* of the next chunk: grows to CHUNK_MAX */
+  guint n_final_replies;
+  SmtpkitReply *refused_chunk;  /* the first chunk the server did not take */
+  void (*after_replies) (Op *op);  /* instead of ending the operation */
 };
 
 /* ---- command batches ---------------------------------------------------- */
@@ -82,7 +142,7 @@ smtpkit_command_batch_new (void)
 {
   SmtpkitCommandBatch *batch = g_new0 (SmtpkitCommandBatch, 1);
 
-  batch->wire = g_byte_array_new ();
+  batch->wire = g_string_sized_new (128);
   batch->pieces = g_array_sized_new (FALSE, FALSE, sizeof (Piece), 4);
   g_array_set_clear_func (batch->pieces, (GDestroyNotify) piece_clear);
 
@@ -92,7 +152,7 @@ smtpkit_command_batch_new (void)
 void
 smtpkit_command_batch_free (SmtpkitCommandBatch *batch)
 {
-  g_byte_array_unref (batch->wire);
+  g_string_free (batch->wire, TRUE);
   g_array_unref (batch->pieces);
   g_free (batch);
 }
@@ -104,7 +164,7 @@ smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
 {
   Piece piece = { SMTPKIT_TRACE_COMMAND, batch->wire->len, line->len, NULL, NULL };
 
-  g_byte_array_append (batch->wire, (const guint8 *) line->str, line->len);
+  g_string_append_len (batch->wire, line->str, line->len);
   batch->n_commands++;
 
   /* Only what follows @shown is hidden: when nothing but the line's CRLF
@@ -114,6 +174,23 @@ smtpkit_command_batch_add (SmtpkitCommandBatch *batch,
     piece.redacted = g_strdup_printf ("%.*s%s[redacted]\r\n", (int) shown, line->str,
                                       shown > 0 ? " " : "");
   g_array_append_val (batch->pieces, piece);
+}
+
+gboolean
+smtpkit_command_batch_add_command (SmtpkitCommandBatch  *batch,
+                                   const char           *verb,
+                                   const char           *arg,
+                                   const char *const    *options,
+                                   GError              **error)
+{
+  Piece piece = { SMTPKIT_TRACE_COMMAND, batch->wire->len, 0, NULL, NULL };
+
+  if (!smtpkit_codec_format_command (batch->wire, verb, arg, options, error))
+    return FALSE;
+  piece.size = batch->wire->len - piece.offset;
+  batch->n_commands++;
+  g_array_append_val (batch->pieces, piece);
+  return TRUE;
 }
 
 void
@@ -127,7 +204,7 @@ smtpkit_command_batch_add_data (SmtpkitCommandBatch *batch,
   /* Small data joins the commands, so that the batch is one write (one
    * TLS record); larger data is written from where it is. */
   if (size <= SMALL_DATA)
-    g_byte_array_append (batch->wire, bytes, size);
+    g_string_append_len (batch->wire, (const char *) bytes, size);
   else
     piece.bytes = g_bytes_ref (data);
   g_array_append_val (batch->pieces, piece);
@@ -157,7 +234,7 @@ static const guint8 *
 piece_data (SmtpkitCommandBatch *batch,
             const Piece         *piece)
 {
-  return piece->bytes ? g_bytes_get_data (piece->bytes, NULL) : batch->wire->data + piece->offset;
+  return piece->bytes ? g_bytes_get_data (piece->bytes, NULL) : (const guint8 *) batch->wire->str + piece->offset;
 }
 
 /* Shows each piece to the trace, as it may be shown. */
@@ -330,21 +407,19 @@ static gboolean
 read_available (SmtpkitEngine *engine)
 {
   GError *error = NULL;
-  guint len;
+  guint8 chunk[READ_CHUNK];
   gssize n;
 
-  if (engine->inbuf == NULL)
-    engine->inbuf = g_byte_array_sized_new (READ_CHUNK);
-  len = engine->inbuf->len;
-  g_byte_array_set_size (engine->inbuf, len + READ_CHUNK);
-  n = g_pollable_input_stream_read_nonblocking (engine->in, engine->inbuf->data + len,
-                                                READ_CHUNK, NULL, &error);
-  g_byte_array_set_size (engine->inbuf, len + MAX (n, 0));
-  /* An idle connection holds no buffer for nothing. */
-  if (engine->inbuf->len == 0 && engine->task == NULL)
-    g_clear_pointer (&engine->inbuf, g_byte_array_unref);
+  /* Read on the stack, keep what came: a reply takes a few dozen bytes
+   * of heap, not a whole chunk, and an idle connection holds none. */
+  n = g_pollable_input_stream_read_nonblocking (engine->in, chunk, sizeof chunk, NULL, &error);
   if (n > 0)
-    return TRUE;
+    {
+      if (engine->inbuf == NULL)
+        engine->inbuf = g_byte_array_sized_new (n);
+      g_byte_array_append (engine->inbuf, chunk, n);
+      return TRUE;
+    }
   if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     {
       g_error_free (error);
@@ -360,18 +435,10 @@ read_available (SmtpkitEngine *engine)
   return FALSE;
 }
 
-static void read_replies (GTask *task);
-static void op_fail (GTask *task, GError *error);
+static void read_replies (Op *op);
+static void op_fail (Op *op, GError *error);
 
-typedef enum
-{
-  OP_RUNNING,        /* in the engine's code, not waiting */
-  OP_READING,        /* waiting for replies */
-  OP_WRITING,        /* waiting until the stream takes more */
-  OP_READING_BODY,   /* waiting for the caller's message stream */
-} OpState;
 
-static OpState op_state (GTask *task);
 
 static gboolean
 on_readable (GObject  *stream,
@@ -379,10 +446,10 @@ on_readable (GObject  *stream,
 {
   SmtpkitEngine *engine = user_data;
   gboolean more = read_available (engine);
-  GTask *task = engine->task;
+  Op *op = engine->op;
 
   if (more && engine->inbuf && engine->inbuf->len >= UNREAD_LIMIT &&
-      !(task && op_state (task) == OP_READING))
+      !(op && op->state == OP_READING))
     {
       GError *error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_PROTOCOL,
                                    "the server sent more than %u bytes that no command "
@@ -390,8 +457,8 @@ on_readable (GObject  *stream,
 
       more = FALSE;
       g_clear_pointer (&engine->watch, g_source_destroy);
-      if (task && !engine->abort)
-        op_fail (task, error);
+      if (op && !engine->abort)
+        op_fail (op, error);
       else
         {
           g_clear_error (&engine->read_error);
@@ -401,8 +468,8 @@ on_readable (GObject  *stream,
     }
   if (!more)
     g_clear_pointer (&engine->watch, g_source_destroy);
-  if (task && op_state (task) == OP_READING && !engine->abort)
-    read_replies (task);
+  if (op && op->state == OP_READING && !engine->abort)
+    read_replies (op);
   return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
@@ -469,19 +536,19 @@ clock_dispatch (GSource     *source,
                 gpointer     user_data)
 {
   SmtpkitEngine *engine = ((ClockSource *) source)->engine;
-  GTask *task = engine->task;
+  Op *op = engine->op;
 
-  if (task == NULL)
+  if (op == NULL)
     {
       engine->deadline = 0;
       engine->abort = FALSE;
       return G_SOURCE_CONTINUE;
     }
   if (engine->abort)
-    op_fail (task, g_error_new_literal (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+    op_fail (op, g_error_new_literal (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
                                         "the connection was closed"));
   else
-    op_fail (task, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+    op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                 "timed out after %.3g seconds waiting for the server",
                                 engine->deadline_ms / 1000.0));
   return G_SOURCE_CONTINUE;
@@ -555,54 +622,6 @@ arm_deadline (SmtpkitEngine *engine,
 
 /* ---- one operation: exchange or body ---------------------------------- */
 
-typedef struct
-{
-  SmtpkitEngine *engine;
-  GTask *task;                  /* not a reference: the task owns us */
-  OpState state;
-  gboolean done;
-  GSource *cancelled;           /* the caller's cancellable, watched */
-  guint timeout_ms;             /* bound of each wait in this phase */
-
-  SmtpkitCommandBatch *batch;   /* what the vectors point into */
-  GArray *vectors;              /* GOutputVector: what is left to write */
-  guint next_vector;
-  GSource *writable;
-  void (*after_write) (GTask *task);
-
-  GPtrArray *replies;
-  guint n_replies;
-  gboolean per_recipient;       /* a 421 answers for one recipient only */
-
-  /* body */
-  GInputStream *body;
-  GBytes *bytes;                /* instead of body */
-  gsize bytes_read;
-  GCancellable *body_cancellable; /* an asynchronous read of the body */
-  GSource *body_readable;
-  SmtpkitDataEncoder encoder;
-  guint8 *body_buf;
-  GByteArray *encoded;
-  guint final_timeout_ms;
-  gboolean final_write;         /* the write under way ends the message */
-  gboolean terminator_sent;     /* ... and it was written whole */
-
-  /* BDAT chunks (RFC 3030), several in flight */
-  gboolean chunked;
-  GString *bdat;                /* the BDAT command of the chunk being written */
-  guint chunks_sent;            /* not counting the last one */
-  gsize chunk_size;             /* of the next chunk: grows to CHUNK_MAX */
-  guint n_final_replies;
-  SmtpkitReply *refused_chunk;  /* the first chunk the server did not take */
-  void (*after_replies) (GTask *task);  /* instead of ending the operation */
-} Op;
-
-static OpState
-op_state (GTask *task)
-{
-  return ((Op *) g_task_get_task_data (task))->state;
-}
-
 static void
 op_stop_io (Op *op)
 {
@@ -614,9 +633,13 @@ op_stop_io (Op *op)
 }
 
 static void
-op_free (Op *op)
+op_unref (Op *op)
 {
+  if (!g_atomic_ref_count_dec (&op->ref_count))
+    return;
   op_stop_io (op);
+  g_clear_object (&op->cancellable);
+  g_clear_error (&op->error);
   g_clear_object (&op->body_cancellable);
   g_clear_pointer (&op->batch, smtpkit_command_batch_free);
   g_clear_pointer (&op->vectors, g_array_unref);
@@ -636,31 +659,86 @@ static gboolean
 on_cancelled (GCancellable *cancellable,
               gpointer      user_data)
 {
-  GTask *task = user_data;
+  Op *op = user_data;
   GError *error = NULL;
 
   g_cancellable_set_error_if_cancelled (cancellable, &error);
-  op_fail (task, error);
+  op_fail (op, error);
   return G_SOURCE_REMOVE;
 }
 
-static GTask *
-op_new (SmtpkitEngine       *engine,
-        gpointer             source_tag,
-        GCancellable        *cancellable,
-        GAsyncReadyCallback  callback,
-        gpointer             user_data)
+static Op *
+op_ref (Op *op)
+{
+  g_atomic_ref_count_inc (&op->ref_count);
+  return op;
+}
+
+/* The caller's reference lasts until the callback has returned; the
+ * starting call holds one of its own until it returns. */
+static Op *
+op_new (SmtpkitEngine         *engine,
+        GCancellable          *cancellable,
+        SmtpkitEngineCallback  callback,
+        gpointer               user_data)
 {
   Op *op = g_new0 (Op, 1);
-  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, op, (GDestroyNotify) op_free);
+  g_atomic_ref_count_init (&op->ref_count);
   op->engine = smtpkit_engine_ref (engine);
-  op->task = task;
-  op->replies = g_ptr_array_new_with_free_func ((GDestroyNotify) smtpkit_reply_unref);
+  op->callback = callback;
+  op->user_data = user_data;
+  if (cancellable)
+    op->cancellable = g_object_ref (cancellable);
+  op->starting = TRUE;
+  /* Arrays sized for a transaction's replies and pieces: they do not
+   * grow for a usual message. */
+  op->replies = g_ptr_array_new_full (8, (GDestroyNotify) smtpkit_reply_unref);
   op->vectors = g_array_sized_new (FALSE, FALSE, sizeof (GOutputVector), 2);
-  return task;
+  return op_ref (op);
+}
+
+static void
+op_deliver (Op *op)
+{
+  op->callback (op, op->user_data);
+  op_unref (op);
+}
+
+static gboolean
+on_deliver_idle (gpointer user_data)
+{
+  op_deliver (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The outcome goes to the callback now, from a dispatch of the main
+ * context, or once the starting call has returned, from an idle source:
+ * a callback never runs inside the call that started the operation. */
+static void
+op_complete (Op *op)
+{
+  op->completed = TRUE;
+  if (!op->starting)
+    op_deliver (op);
+}
+
+/* The starting call returns: an outcome already in waits for the main
+ * context, as GTask's would. */
+static void
+op_started (Op *op)
+{
+  op->starting = FALSE;
+  if (op->completed)
+    {
+      GSource *idle = g_idle_source_new ();
+
+      g_source_set_callback (idle, on_deliver_idle, op, NULL);
+      g_source_set_static_name (idle, "[smtpkit] operation done");
+      g_source_attach (idle, g_main_context_get_thread_default ());
+      g_source_unref (idle);
+    }
+  op_unref (op);
 }
 
 /* The operation has ended: the engine is free for the next one. */
@@ -672,7 +750,7 @@ op_end (Op *op)
   op->done = TRUE;
   op_stop_io (op);
   engine->busy = FALSE;
-  engine->task = NULL;
+  engine->op = NULL;
   engine->deadline = 0;
   engine->abort = FALSE;
   if (engine->inbuf && engine->inbuf->len == 0)
@@ -682,10 +760,9 @@ op_end (Op *op)
 /* Ends the operation with @error (taken). Every error at this level leaves
  * the conversation in an unknown state, so the connection is closed. */
 static void
-op_fail (GTask  *task,
+op_fail (Op     *op,
          GError *error)
 {
-  Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
 
   if (op->terminator_sent)
@@ -702,31 +779,25 @@ op_fail (GTask  *task,
   op_end (op);
   engine->closed = TRUE;
   close_stream_now (engine);
-  g_task_return_error (task, error);
-  g_object_unref (task);
+  op->error = error;
+  op_complete (op);
 }
 
 static void
-op_succeed (GTask    *task,
-            gpointer  result,
-            GDestroyNotify free_result)
+op_succeed (Op *op)
 {
-  Op *op = g_task_get_task_data (task);
-
   op_end (op);
   if (op->engine->closed)
     close_stream_now (op->engine);
-  g_task_return_pointer (task, result, free_result);
-  g_object_unref (task);
+  op_complete (op);
 }
 
 /* ---- reading replies -------------------------------------------------- */
 
 /* Parses what is buffered; waits for more until n_replies replies are in. */
 static void
-read_replies (GTask *task)
+read_replies (Op *op)
 {
-  Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
 
   op->state = OP_RUNNING;
@@ -741,12 +812,12 @@ read_replies (GTask *task)
         {
           if (engine->read_error)
             {
-              op_fail (task, g_error_copy (engine->read_error));
+              op_fail (op, g_error_copy (engine->read_error));
               return;
             }
           if (engine->eof)
             {
-              op_fail (task, g_error_new_literal (SMTPKIT_ERROR,
+              op_fail (op, g_error_new_literal (SMTPKIT_ERROR,
                                                   SMTPKIT_ERROR_SERVER_DISCONNECTED,
                                                   "Connection unexpectedly closed"));
               return;
@@ -762,7 +833,7 @@ read_replies (GTask *task)
       g_byte_array_remove_range (engine->inbuf, 0, consumed);
       if (status == SMTPKIT_REPLY_PARSER_ERROR)
         {
-          op_fail (task, error);
+          op_fail (op, error);
           return;
         }
       if (status == SMTPKIT_REPLY_PARSER_REPLY)
@@ -787,36 +858,34 @@ read_replies (GTask *task)
     engine->closed = TRUE;
   else if (op->after_replies)
     {
-      op->after_replies (task);
+      op->after_replies (op);
       return;
     }
 
   op->terminator_sent = op->final_write = FALSE;
-  op_succeed (task, g_ptr_array_ref (op->replies), (GDestroyNotify) g_ptr_array_unref);
+  op_succeed (op);
 }
 
 /* ---- writing ----------------------------------------------------------- */
 
-static void write_some (GTask *task);
+static void write_some (Op *op);
 
 static gboolean
 on_writable (GObject  *stream,
              gpointer  user_data)
 {
-  GTask *task = user_data;
-  Op *op = g_task_get_task_data (task);
+  Op *op = user_data;
 
   g_clear_pointer (&op->writable, g_source_destroy);
   if (op->engine->abort)
     return G_SOURCE_REMOVE;  /* the clock fails the operation */
-  write_some (task);
+  write_some (op);
   return G_SOURCE_REMOVE;
 }
 
 static void
-write_some (GTask *task)
+write_some (Op *op)
 {
-  Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
 
   op->state = OP_RUNNING;
@@ -835,7 +904,7 @@ write_some (GTask *task)
           op->state = OP_WRITING;
           arm_deadline (engine, op->timeout_ms);
           op->writable = g_pollable_output_stream_create_source (engine->out, NULL);
-          g_source_set_callback (op->writable, G_SOURCE_FUNC (on_writable), task, NULL);
+          g_source_set_callback (op->writable, G_SOURCE_FUNC (on_writable), op, NULL);
           g_source_set_static_name (op->writable, "[smtpkit] writable");
           g_source_attach (op->writable, engine->context);
           g_source_unref (op->writable);
@@ -845,7 +914,7 @@ write_some (GTask *task)
         {
           /* A write that failed did not send its end: the server cannot
            * take a message whose end it never got. */
-          op_fail (task, error);
+          op_fail (op, error);
           return;
         }
       /* Past what was written, in the vectors. */
@@ -868,32 +937,30 @@ write_some (GTask *task)
   engine->deadline = 0;
   /* From here on, a failure leaves the delivery unknown (RFC 1047). */
   op->terminator_sent = op->final_write;
-  op->after_write (task);
+  op->after_write (op);
 }
 
 /* Writes what op->vectors hold, then calls @after_write. */
 static void
-op_write (GTask  *task,
-          void  (*after_write) (GTask *task))
+op_write (Op     *op,
+          void  (*after_write) (Op *op))
 {
-  Op *op = g_task_get_task_data (task);
 
   op->next_vector = 0;
   op->after_write = after_write;
-  write_some (task);
+  write_some (op);
 }
 
 static void
-op_write_buffer (GTask         *task,
+op_write_buffer (Op            *op,
                  const guint8  *data,
                  gsize          size,
-                 void         (*after_write) (GTask *task))
+                 void         (*after_write) (Op *op))
 {
-  Op *op = g_task_get_task_data (task);
   GOutputVector vector = { data, size };
 
   g_array_append_val (op->vectors, vector);
-  op_write (task, after_write);
+  op_write (op, after_write);
 }
 
 /* Anything the server sent before the command that expects it is not the
@@ -972,33 +1039,33 @@ smtpkit_engine_set_stream (SmtpkitEngine *engine,
 }
 
 static gboolean
-op_start (GTask    *task,
+op_start (Op       *op,
           gboolean  check_unsolicited)
 {
-  Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
-  GCancellable *cancellable = g_task_get_cancellable (task);
+  GCancellable *cancellable = op->cancellable;
   GError *error = NULL;
 
   if (engine->closed)
     {
-      g_task_return_new_error (task, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                               "not connected");
-      g_object_unref (task);
+      op->error = g_error_new_literal (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                                       "not connected");
+      op_complete (op);
       return FALSE;
     }
   if (engine->busy)
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
-                               "another command is still in progress on this connection");
-      g_object_unref (task);
+      op->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_PENDING,
+                                       "another command is still in progress on this "
+                                       "connection");
+      op_complete (op);
       return FALSE;
     }
   engine->busy = TRUE;
-  engine->task = task;
+  engine->op = op;
   if (engine->in == NULL)
     {
-      op_fail (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+      op_fail (op, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                                           "the transport's streams cannot be polled"));
       return FALSE;
     }
@@ -1006,13 +1073,13 @@ op_start (GTask    *task,
   if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
       (check_unsolicited && !check_nothing_unsolicited (engine, &error)))
     {
-      op_fail (task, error);
+      op_fail (op, error);
       return FALSE;
     }
   if (cancellable)
     {
       op->cancelled = g_cancellable_source_new (cancellable);
-      g_source_set_callback (op->cancelled, G_SOURCE_FUNC (on_cancelled), task, NULL);
+      g_source_set_callback (op->cancelled, G_SOURCE_FUNC (on_cancelled), op, NULL);
       g_source_attach (op->cancelled, engine->context);
       g_source_unref (op->cancelled);
     }
@@ -1029,16 +1096,14 @@ op_aborted (Op *op)
 
 /* ---- exchange ---------------------------------------------------------- */
 
-void
-smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
-                               SmtpkitCommandBatch *batch,
-                               guint                timeout_ms,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
+static void find_refused_chunk (Op *op);
+
+static void
+exchange_run (Op                  *op,
+              SmtpkitCommandBatch *batch,
+              guint                timeout_ms)
 {
-  GTask *task = op_new (engine, smtpkit_engine_exchange_async, cancellable, callback, user_data);
-  Op *op = g_task_get_task_data (task);
+  SmtpkitEngine *engine = op->engine;
 
   op->n_replies = batch_expected_replies (batch);
   op->per_recipient = batch->per_recipient;
@@ -1048,11 +1113,11 @@ smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
   op->final_write = batch->final;
 
   /* A greeting is a reply expected with no command before it. */
-  if (!op_start (task, batch->pieces->len > 0))
+  if (!op_start (op, batch->pieces->len > 0))
     return;
   if (batch->pieces->len == 0)
     {
-      read_replies (task);
+      read_replies (op);
       return;
     }
 
@@ -1064,26 +1129,137 @@ smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
     }
 
   batch_vectors (batch, op->vectors);
-  op_write (task, read_replies);
+  op_write (op, read_replies);
 }
 
-/* Both operations end the same way: the replies, or the error and the
- * replies read before it. */
-static GPtrArray *
-op_finish (GAsyncResult  *result,
-           gpointer       source_tag,
-           GPtrArray    **partial,
-           GError       **error)
+void
+smtpkit_engine_exchange (SmtpkitEngine         *engine,
+                         SmtpkitCommandBatch   *batch,
+                         guint                  timeout_ms,
+                         GCancellable          *cancellable,
+                         SmtpkitEngineCallback  callback,
+                         gpointer               user_data)
 {
-  Op *op;
+  Op *op = op_new (engine, cancellable, callback, user_data);
+
+  exchange_run (op, batch, timeout_ms);
+  op_started (op);
+}
+
+/* The replies to the chunks come first: the final ones are the rest. */
+static GPtrArray *
+final_replies (Op        *op,
+               GPtrArray *replies)
+{
+  GPtrArray *result = g_ptr_array_new_with_free_func ((GDestroyNotify) smtpkit_reply_unref);
+
+  for (guint i = op->chunks_sent; replies && i < replies->len; i++)
+    g_ptr_array_add (result, smtpkit_reply_ref (g_ptr_array_index (replies, i)));
+  return result;
+}
+
+GPtrArray *
+smtpkit_engine_result_take (SmtpkitEngineResult  *result,
+                            SmtpkitReply        **refused_chunk,
+                            GPtrArray           **partial,
+                            GError              **error)
+{
+  Op *op = result;
+
+  g_return_val_if_fail (op->completed, NULL);
+
+  if (refused_chunk)
+    {
+      find_refused_chunk (op);
+      *refused_chunk = op->refused_chunk ? smtpkit_reply_ref (op->refused_chunk) : NULL;
+    }
+  if (op->error)
+    {
+      if (partial)
+        *partial = op->chunked ? final_replies (op, op->replies) : g_ptr_array_ref (op->replies);
+      g_propagate_error (error, g_steal_pointer (&op->error));
+      return NULL;
+    }
+  return op->chunked ? final_replies (op, op->replies) : g_ptr_array_ref (op->replies);
+}
+
+/* ---- the same, as GIO asynchronous calls ------------------------------ */
+
+typedef struct
+{
+  GPtrArray *replies;
+  GPtrArray *partial;
+} AsyncOutcome;
+
+static void
+async_outcome_free (AsyncOutcome *outcome)
+{
+  g_clear_pointer (&outcome->replies, g_ptr_array_unref);
+  g_clear_pointer (&outcome->partial, g_ptr_array_unref);
+  g_free (outcome);
+}
+
+static void
+on_async_done (SmtpkitEngineResult *result,
+               gpointer             user_data)
+{
+  GTask *task = user_data;
+  AsyncOutcome *outcome = g_new0 (AsyncOutcome, 1);
+  GError *error = NULL;
+
+  outcome->replies = smtpkit_engine_result_take (result, NULL, &outcome->partial, &error);
+  g_task_set_task_data (task, outcome, (GDestroyNotify) async_outcome_free);
+  if (error)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static GPtrArray *
+async_finish (GAsyncResult  *result,
+              gpointer       source_tag,
+              GPtrArray    **partial,
+              GError       **error)
+{
+  AsyncOutcome *outcome;
 
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
 
-  op = g_task_get_task_data (G_TASK (result));
-  if (partial && g_task_had_error (G_TASK (result)))
-    *partial = g_ptr_array_ref (op->replies);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  outcome = g_task_get_task_data (G_TASK (result));
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    {
+      if (partial)
+        *partial = g_steal_pointer (&outcome->partial);
+      return NULL;
+    }
+  return g_steal_pointer (&outcome->replies);
+}
+
+static GTask *
+async_task_new (gpointer             source_tag,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  return task;
+}
+
+void
+smtpkit_engine_exchange_async (SmtpkitEngine       *engine,
+                               SmtpkitCommandBatch *batch,
+                               guint                timeout_ms,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  GTask *task = async_task_new (smtpkit_engine_exchange_async, cancellable, callback, user_data);
+
+  smtpkit_engine_exchange (engine, batch, timeout_ms, cancellable, on_async_done, task);
 }
 
 GPtrArray *
@@ -1092,31 +1268,55 @@ smtpkit_engine_exchange_finish (SmtpkitEngine  *engine,
                                 GPtrArray     **partial,
                                 GError       **error)
 {
-  return op_finish (result, smtpkit_engine_exchange_async, partial, error);
+  return async_finish (result, smtpkit_engine_exchange_async, partial, error);
+}
+
+void
+smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
+                                GInputStream        *body,
+                                gboolean             convert_newlines,
+                                guint                n_replies,
+                                guint                block_timeout_ms,
+                                guint                final_timeout_ms,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  GTask *task = async_task_new (smtpkit_engine_send_body_async, cancellable, callback, user_data);
+
+  smtpkit_engine_send_body (engine, body, convert_newlines, n_replies, block_timeout_ms,
+                            final_timeout_ms, cancellable, on_async_done, task);
+}
+
+GPtrArray *
+smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
+                                 GAsyncResult   *result,
+                                 GPtrArray     **partial,
+                                 GError       **error)
+{
+  return async_finish (result, smtpkit_engine_send_body_async, partial, error);
 }
 
 /* ---- message body ------------------------------------------------------ */
 
-static void read_body_chunk (GTask *task);
-static void send_chunk (GTask *task, gboolean last);
+static void read_body_chunk (Op *op);
+static void send_chunk (Op *op, gboolean last);
 
 static void
-encoded_written (GTask *task)
+encoded_written (Op *op)
 {
-  Op *op = g_task_get_task_data (task);
 
   g_byte_array_set_size (op->encoded, 0);
-  read_body_chunk (task);
+  read_body_chunk (op);
 }
 
 /* @n bytes of the message are at @data (body_buf, or the message given as
  * bytes); 0 at its end. */
 static void
-body_chunk_read (GTask        *task,
+body_chunk_read (Op           *op,
                  const guint8 *data,
                  gssize        n)
 {
-  Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
 
   op->state = OP_RUNNING;
@@ -1131,12 +1331,12 @@ body_chunk_read (GTask        *task,
    * terminator go out together. */
   if (n > 0 && op->encoded->len < (op->chunked ? op->chunk_size : BODY_CHUNK))
     {
-      read_body_chunk (task);
+      read_body_chunk (op);
       return;
     }
   if (op->chunked)
     {
-      send_chunk (task, n == 0);
+      send_chunk (op, n == 0);
       return;
     }
 
@@ -1152,10 +1352,10 @@ body_chunk_read (GTask        *task,
     {
       op->final_write = TRUE;
       op->timeout_ms = op->final_timeout_ms;
-      op_write_buffer (task, op->encoded->data, op->encoded->len, read_replies);
+      op_write_buffer (op, op->encoded->data, op->encoded->len, read_replies);
     }
   else
-    op_write_buffer (task, op->encoded->data, op->encoded->len, encoded_written);
+    op_write_buffer (op, op->encoded->data, op->encoded->len, encoded_written);
 }
 
 static void
@@ -1163,39 +1363,76 @@ on_body_read (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  g_autoptr (GTask) task = user_data;
-  Op *op = g_task_get_task_data (task);
+  Op *op = user_data;  /* the read's reference */
   GError *error = NULL;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
 
   if (op->done)
-    {
-      g_clear_error (&error);
-      return;
-    }
-  if (n < 0)
-    op_fail (task, error);
+    g_clear_error (&error);
+  else if (n < 0)
+    op_fail (op, error);
   else
-    body_chunk_read (task, op->body_buf, n);
+    body_chunk_read (op, op->body_buf, n);
+  op_unref (op);
 }
 
 static gboolean
 on_body_readable (GObject  *stream,
                   gpointer  user_data)
 {
-  GTask *task = user_data;
-  Op *op = g_task_get_task_data (task);
+  Op *op = user_data;
 
   g_clear_pointer (&op->body_readable, g_source_destroy);
   if (!op->engine->abort)
-    read_body_chunk (task);
+    read_body_chunk (op);
   return G_SOURCE_REMOVE;
 }
 
 static void
-read_body_chunk (GTask *task)
+bytes_as_is_written (Op *op)
 {
-  Op *op = g_task_get_task_data (task);
+  op->timeout_ms = op->final_timeout_ms;
+  read_replies (op);
+}
+
+/* A message that needs no change goes from where it is, then the
+ * terminator: no copy. A small one is copied beside the terminator, so
+ * that both go in one write (one TLS record). */
+static void
+send_bytes_as_is (Op *op)
+{
+  static const guint8 terminator[] = { '.', '\r', '\n' };
+  SmtpkitEngine *engine = op->engine;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (op->bytes, &size);
+  GOutputVector vectors[2] = { { data, size }, { terminator, sizeof terminator } };
+  guint n_vectors = G_N_ELEMENTS (vectors);
+
+  op->state = OP_RUNNING;
+  if (size <= SMALL_DATA)
+    {
+      g_byte_array_append (op->encoded, data, size);
+      g_byte_array_append (op->encoded, terminator, sizeof terminator);
+      vectors[0].buffer = op->encoded->data;
+      vectors[0].size = op->encoded->len;
+      n_vectors = 1;
+    }
+  if (engine->trace)
+    {
+      for (guint i = 0; i < n_vectors; i++)
+        engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, vectors[i].buffer,
+                       vectors[i].size, NULL);
+      if (op_aborted (op))
+        return;
+    }
+  op->final_write = TRUE;
+  g_array_append_vals (op->vectors, vectors, n_vectors);
+  op_write (op, bytes_as_is_written);
+}
+
+static void
+read_body_chunk (Op *op)
+{
   SmtpkitEngine *engine = op->engine;
   GError *error = NULL;
   gssize n;
@@ -1203,6 +1440,11 @@ read_body_chunk (GTask *task)
   /* Reading the caller's stream is not waiting for the server. */
   engine->deadline = 0;
   op->state = OP_READING_BODY;
+  if (op->bytes_as_is)
+    {
+      send_bytes_as_is (op);
+      return;
+    }
   if (op->bytes)
     {
       /* A message given as bytes is encoded from where it is. */
@@ -1211,7 +1453,7 @@ read_body_chunk (GTask *task)
       gsize n_bytes = MIN (size - op->bytes_read, BODY_CHUNK);
 
       op->bytes_read += n_bytes;
-      body_chunk_read (task, data + op->bytes_read - n_bytes, n_bytes);
+      body_chunk_read (op, data + op->bytes_read - n_bytes, n_bytes);
       return;
     }
   if (!G_IS_POLLABLE_INPUT_STREAM (op->body) ||
@@ -1220,7 +1462,7 @@ read_body_chunk (GTask *task)
       if (op->body_cancellable == NULL)
         op->body_cancellable = g_cancellable_new ();
       g_input_stream_read_async (op->body, op->body_buf, BODY_CHUNK, G_PRIORITY_DEFAULT,
-                                 op->body_cancellable, on_body_read, g_object_ref (task));
+                                 op->body_cancellable, on_body_read, op_ref (op));
       return;
     }
 
@@ -1231,15 +1473,15 @@ read_body_chunk (GTask *task)
       g_error_free (error);
       op->body_readable = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (op->body),
                                                                  NULL);
-      g_source_set_callback (op->body_readable, G_SOURCE_FUNC (on_body_readable), task, NULL);
+      g_source_set_callback (op->body_readable, G_SOURCE_FUNC (on_body_readable), op, NULL);
       g_source_attach (op->body_readable, engine->context);
       g_source_unref (op->body_readable);
       return;
     }
   if (n < 0)
-    op_fail (task, error);
+    op_fail (op, error);
   else
-    body_chunk_read (task, op->body_buf, n);
+    body_chunk_read (op, op->body_buf, n);
 }
 
 /* ---- BDAT chunks -------------------------------------------------------- */
@@ -1266,38 +1508,35 @@ find_refused_chunk (Op *op)
 /* Reads the next chunk of the message, unless the server refused one:
  * then only the replies still due are read, and nothing more is sent. */
 static void
-chunk_replies_read (GTask *task)
+chunk_replies_read (Op *op)
 {
-  Op *op = g_task_get_task_data (task);
 
   find_refused_chunk (op);
   if (op->refused_chunk)
     {
       op->after_replies = NULL;
       op->n_replies = op->chunks_sent;
-      read_replies (task);
+      read_replies (op);
       return;
     }
   op->state = OP_RUNNING;
-  read_body_chunk (task);
+  read_body_chunk (op);
 }
 
 /* Every reply is in. */
 static void
-chunk_replies_read_last (GTask *task)
+chunk_replies_read_last (Op *op)
 {
-  Op *op = g_task_get_task_data (task);
 
   op->after_replies = NULL;
   op->terminator_sent = op->final_write = FALSE;
-  op_succeed (task, g_ptr_array_ref (op->replies), (GDestroyNotify) g_ptr_array_unref);
+  op_succeed (op);
 }
 
 /* A chunk went out: more follow while few enough are unanswered. */
 static void
-chunk_written (GTask *task)
+chunk_written (Op *op)
 {
-  Op *op = g_task_get_task_data (task);
   guint unanswered;
 
   g_byte_array_set_size (op->encoded, 0);
@@ -1307,14 +1546,13 @@ chunk_written (GTask *task)
   /* Replies already read are looked at without waiting for more. */
   op->n_replies = op->chunks_sent - MIN (unanswered, CHUNKS_IN_FLIGHT - 1);
   op->after_replies = chunk_replies_read;
-  read_replies (task);
+  read_replies (op);
 }
 
 static void
-send_chunk (GTask    *task,
+send_chunk (Op       *op,
             gboolean  last)
 {
-  Op *op = g_task_get_task_data (task);
   SmtpkitEngine *engine = op->engine;
   GOutputVector vectors[2] = {
     { NULL, 0 },
@@ -1338,7 +1576,7 @@ send_chunk (GTask    *task,
   g_array_append_vals (op->vectors, vectors, op->encoded->len > 0 ? 2 : 1);
   if (!last)
     {
-      op_write (task, chunk_written);
+      op_write (op, chunk_written);
       return;
     }
   op->final_write = TRUE;
@@ -1346,29 +1584,31 @@ send_chunk (GTask    *task,
   op->per_recipient = op->n_final_replies > 1;
   op->n_replies = op->chunks_sent + op->n_final_replies;
   op->after_replies = chunk_replies_read_last;
-  op_write (task, read_replies);
+  op_write (op, read_replies);
 }
 
 /* The body operations, DATA's and BDAT's, start alike. */
 static void
-body_op_start (SmtpkitEngine       *engine,
-               gpointer             source_tag,
-               gboolean             chunked,
-               GInputStream        *body,
-               GBytes              *bytes,
-               gboolean             convert_newlines,
-               guint                n_replies,
-               guint                block_timeout_ms,
-               guint                final_timeout_ms,
-               GCancellable        *cancellable,
-               GAsyncReadyCallback  callback,
-               gpointer             user_data)
+body_op_run (SmtpkitEngine         *engine,
+             gboolean               chunked,
+             GInputStream          *body,
+             GBytes                *bytes,
+             gboolean               bytes_as_is,
+             gboolean               convert_newlines,
+             guint                  n_replies,
+             guint                  block_timeout_ms,
+             guint                  final_timeout_ms,
+             GCancellable          *cancellable,
+             SmtpkitEngineCallback  callback,
+             gpointer               user_data)
 {
-  GTask *task = op_new (engine, source_tag, cancellable, callback, user_data);
-  Op *op = g_task_get_task_data (task);
+  Op *op = op_new (engine, cancellable, callback, user_data);
 
   if (bytes)
-    op->bytes = g_bytes_ref (bytes);
+    {
+      op->bytes = g_bytes_ref (bytes);
+      op->bytes_as_is = bytes_as_is;
+    }
   else
     {
       op->body = g_object_ref (body);
@@ -1392,99 +1632,53 @@ body_op_start (SmtpkitEngine       *engine,
       smtpkit_data_encoder_init (&op->encoder, convert_newlines);
     }
 
-  if (!op_start (task, TRUE))
-    return;
-  read_body_chunk (task);
+  if (op_start (op, TRUE))
+    read_body_chunk (op);
+  op_started (op);
 }
 
 void
-smtpkit_engine_send_chunks_async (SmtpkitEngine       *engine,
-                                  GInputStream        *body,
-                                  gboolean             convert_newlines,
-                                  guint                n_replies,
-                                  guint                block_timeout_ms,
-                                  guint                final_timeout_ms,
-                                  GCancellable        *cancellable,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data)
+smtpkit_engine_send_chunks (SmtpkitEngine         *engine,
+                            GInputStream          *body,
+                            gboolean               convert_newlines,
+                            guint                  n_replies,
+                            guint                  block_timeout_ms,
+                            guint                  final_timeout_ms,
+                            GCancellable          *cancellable,
+                            SmtpkitEngineCallback  callback,
+                            gpointer               user_data)
 {
-  body_op_start (engine, smtpkit_engine_send_chunks_async, TRUE, body, NULL, convert_newlines,
-                 n_replies, block_timeout_ms, final_timeout_ms, cancellable, callback, user_data);
-}
-
-/* The replies to the chunks come first: the result is the final ones. */
-static GPtrArray *
-final_replies (Op        *op,
-               GPtrArray *replies)
-{
-  GPtrArray *result = g_ptr_array_new_with_free_func ((GDestroyNotify) smtpkit_reply_unref);
-
-  for (guint i = op->chunks_sent; replies && i < replies->len; i++)
-    g_ptr_array_add (result, smtpkit_reply_ref (g_ptr_array_index (replies, i)));
-  return result;
-}
-
-GPtrArray *
-smtpkit_engine_send_chunks_finish (SmtpkitEngine  *engine,
-                                   GAsyncResult   *result,
-                                   SmtpkitReply  **refused_chunk,
-                                   GPtrArray     **partial,
-                                   GError        **error)
-{
-  g_autoptr (GPtrArray) replies = NULL;
-  g_autoptr (GPtrArray) read = NULL;
-  Op *op;
-
-  replies = op_finish (result, smtpkit_engine_send_chunks_async, &read, error);
-  op = g_task_get_task_data (G_TASK (result));
-  find_refused_chunk (op);
-  if (refused_chunk)
-    *refused_chunk = op->refused_chunk ? smtpkit_reply_ref (op->refused_chunk) : NULL;
-  if (replies == NULL)
-    {
-      if (partial)
-        *partial = final_replies (op, read);
-      return NULL;
-    }
-  return final_replies (op, replies);
+  body_op_run (engine, TRUE, body, NULL, FALSE, convert_newlines, n_replies, block_timeout_ms,
+               final_timeout_ms, cancellable, callback, user_data);
 }
 
 void
-smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
-                                GInputStream        *body,
-                                gboolean             convert_newlines,
-                                guint                n_replies,
-                                guint                block_timeout_ms,
-                                guint                final_timeout_ms,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data)
+smtpkit_engine_send_body (SmtpkitEngine         *engine,
+                          GInputStream          *body,
+                          gboolean               convert_newlines,
+                          guint                  n_replies,
+                          guint                  block_timeout_ms,
+                          guint                  final_timeout_ms,
+                          GCancellable          *cancellable,
+                          SmtpkitEngineCallback  callback,
+                          gpointer               user_data)
 {
-  body_op_start (engine, smtpkit_engine_send_body_async, FALSE, body, NULL, convert_newlines,
-                 n_replies, block_timeout_ms, final_timeout_ms, cancellable, callback, user_data);
+  body_op_run (engine, FALSE, body, NULL, FALSE, convert_newlines, n_replies, block_timeout_ms,
+               final_timeout_ms, cancellable, callback, user_data);
 }
 
 void
-smtpkit_engine_send_body_bytes_async (SmtpkitEngine       *engine,
-                                      GBytes              *body,
-                                      gboolean             convert_newlines,
-                                      guint                n_replies,
-                                      guint                block_timeout_ms,
-                                      guint                final_timeout_ms,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback  callback,
-                                      gpointer             user_data)
+smtpkit_engine_send_body_bytes (SmtpkitEngine         *engine,
+                                GBytes                *body,
+                                gboolean               as_is,
+                                gboolean               convert_newlines,
+                                guint                  n_replies,
+                                guint                  block_timeout_ms,
+                                guint                  final_timeout_ms,
+                                GCancellable          *cancellable,
+                                SmtpkitEngineCallback  callback,
+                                gpointer               user_data)
 {
-  /* Finished by smtpkit_engine_send_body_finish(). */
-  body_op_start (engine, smtpkit_engine_send_body_async, FALSE, NULL, body, convert_newlines,
-                 n_replies, block_timeout_ms, final_timeout_ms, cancellable, callback, user_data);
-}
-
-GPtrArray *
-smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
-                                 GAsyncResult   *result,
-                                 GPtrArray     **partial,
-                                 GError        **error)
-{
-  return op_finish (result, smtpkit_engine_send_body_async, partial, error);
+  body_op_run (engine, FALSE, NULL, body, as_is, convert_newlines, n_replies, block_timeout_ms,
+               final_timeout_ms, cancellable, callback, user_data);
 }

@@ -46,7 +46,8 @@ typedef struct
   char *address;
   SmtpkitReply *rcpt_reply;  /* nullable */
   SmtpkitReply *final_reply; /* nullable */
-  char *queue_id;            /* nullable, from final_reply */
+  char *queue_id;            /* nullable, read from final_reply when asked */
+  gboolean queue_id_read;
 } Recipient;
 
 struct _SmtpkitSendResult
@@ -135,8 +136,8 @@ smtpkit_send_result_set_final_reply (SmtpkitSendResult *result,
   smtpkit_reply_ref (reply);
   g_clear_pointer (&recipient->final_reply, smtpkit_reply_unref);
   recipient->final_reply = reply;
-  g_free (recipient->queue_id);
-  recipient->queue_id = smtpkit_send_result_parse_queue_id (reply);
+  g_clear_pointer (&recipient->queue_id, g_free);
+  recipient->queue_id_read = FALSE;
 }
 
 /* ---- private: queue identifiers --------------------------------------- */
@@ -574,10 +575,16 @@ const char *
 smtpkit_send_result_get_queue_id (SmtpkitSendResult *result,
                                   guint              index)
 {
+  Recipient *recipient;
+
   g_return_val_if_fail (SMTPKIT_IS_SEND_RESULT (result), NULL);
   g_return_val_if_fail (index < result->recipients->len, NULL);
 
-  return get_recipient (result, index)->queue_id;
+  recipient = get_recipient (result, index);
+  if (!recipient->queue_id_read && recipient->final_reply != NULL)
+    recipient->queue_id = smtpkit_send_result_parse_queue_id (recipient->final_reply);
+  recipient->queue_id_read = TRUE;
+  return recipient->queue_id;
 }
 
 /**

@@ -393,6 +393,77 @@ test_ipv6 (void)
 }
 
 
+static GBytes *
+static_bytes (const char *text)
+{
+  return g_bytes_new_static (text, strlen (text));
+}
+
+/* DATA end to end, for messages given as bytes: those already in DATA's
+ * wire form go as they are (small, and large: from where they are),
+ * others are converted and stuffed; the sink stores each as given, its
+ * line ends made CRLF. */
+static void
+test_sink_data_bytes (void)
+{
+  g_autoptr (GError) error = NULL;
+  const char *extensions[] = { "PIPELINING", "SIZE 100000000", NULL };
+  g_autoptr (SmtpkitFakeServer) server = NULL;
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GPtrArray) expected = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GPtrArray) received = NULL;
+  g_autoptr (GString) large = g_string_new ("Subject: large\r\n\r\n");
+  g_autofree char *host = NULL;
+  const char *to[] = { "b@example.org", NULL };
+
+  while (large->len < 3000000)
+    g_string_append (large, "a line of a large message in its wire form\r\n");
+  g_ptr_array_add (messages, static_bytes ("Subject: s\r\n\r\nsmall\r\n"));
+  g_ptr_array_add (expected, static_bytes ("Subject: s\r\n\r\nsmall\r\n"));
+  g_ptr_array_add (messages, g_bytes_new (large->str, large->len));
+  g_ptr_array_add (expected, g_bytes_new (large->str, large->len));
+  g_ptr_array_add (messages, static_bytes ("Subject: d\r\n\r\n.dot\nbare\n"));
+  g_ptr_array_add (expected, static_bytes ("Subject: d\r\n\r\n.dot\r\nbare\r\n"));
+  /* The large one with a line that starts with a dot, far in: stuffed
+   * on the wire, stored as given. */
+  g_string_append (large, ".a dot\r\nthe end\r\n");
+  g_ptr_array_add (messages, g_bytes_new (large->str, large->len));
+  g_ptr_array_add (expected, g_bytes_new (large->str, large->len));
+
+  server = smtpkit_fake_server_new_sink (NULL, extensions);
+  smtpkit_fake_server_listen_tcp (server, &error);
+  g_assert_no_error (error);
+  host = server_address (server);
+  greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      g_autoptr (GHashTable) refused = smtpkit_client_sendmail (client, "a@example.org", to,
+                                                                messages->pdata[i], NULL, NULL,
+                                                                NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
+    }
+  g_clear_object (&client);
+  smtpkit_fake_server_stop (server);
+  g_assert_cmpuint (smtpkit_fake_server_get_message_count (server), ==, messages->len);
+
+  received = smtpkit_fake_server_get_received (server);
+  for (guint i = 0; i < received->len; i++)
+    {
+      g_autoptr (GBytes) stored = smtpkit_fake_mail_load (received->pdata[i], &error);
+      gsize size;
+      const char *data;
+
+      g_assert_no_error (error);
+      data = g_bytes_get_data (stored, &size);
+      g_assert_cmpmem (data, size, g_bytes_get_data (expected->pdata[i], NULL),
+                       g_bytes_get_size (expected->pdata[i]));
+    }
+}
+
 /* CHUNKING end to end: the sink stores what BDAT carried, byte for byte. */
 static void
 test_sink_chunking (void)
@@ -1343,6 +1414,7 @@ main (int   argc,
   g_test_add_func ("/client/transport/unix", test_unix_socket);
   g_test_add_func ("/client/transport/source-address", test_source_address);
   g_test_add_func ("/client/transport/ipv6", test_ipv6);
+  g_test_add_func ("/client/sink/data-bytes", test_sink_data_bytes);
   g_test_add_func ("/client/sink/chunking", test_sink_chunking);
   g_test_add_func ("/client/sink/chunking-refused", test_sink_chunking_refused);
   g_test_add_func ("/client/tls/plain-to-implicit-port", test_plain_to_implicit_port);
