@@ -17,6 +17,8 @@
  * unparsed, up to this: a server that sends more is not an SMTP server,
  * and is not let to fill the client's memory. */
 #define UNREAD_LIMIT (1024 * 1024)
+/* An empty read buffer up to this size is kept between operations. */
+#define INBUF_KEPT 4096
 
 /* One command or one piece of data in a batch. */
 typedef struct
@@ -47,7 +49,11 @@ struct _SmtpkitEngine
   GIOStream *stream;
   GPollableInputStream *in;     /* NULL when the stream cannot poll */
   GPollableOutputStream *out;
-  GByteArray *inbuf;            /* read, not yet parsed; NULL while empty and idle */
+  GByteArray *inbuf;            /* read, not yet parsed; NULL while idle after a
+                                 * large read */
+  gboolean inbuf_large;         /* it held more than a few replies take */
+  GArray *vectors;              /* GOutputVector: the writes of the operation under
+                                 * way (one at a time), kept from one to the next */
   SmtpkitReplyParser *parser;
   gboolean busy;
   gboolean closed;
@@ -95,7 +101,7 @@ struct _SmtpkitEngineResult
   guint timeout_ms;             /* bound of each wait in this phase */
 
   SmtpkitCommandBatch *batch;   /* what the vectors point into */
-  GArray *vectors;              /* GOutputVector: what is left to write */
+  GArray *vectors;              /* the engine's: what is left to write */
   guint next_vector;
   GSource *writable;
   void (*after_write) (Op *op);
@@ -298,6 +304,7 @@ engine_clear (SmtpkitEngine *engine)
   stop_watching (engine);
   g_clear_object (&engine->stream);
   g_clear_pointer (&engine->inbuf, g_byte_array_unref);
+  g_clear_pointer (&engine->vectors, g_array_unref);
   smtpkit_reply_parser_free (engine->parser);
   g_clear_error (&engine->read_error);
   g_clear_pointer (&engine->closing_reply, smtpkit_reply_unref);
@@ -411,13 +418,15 @@ read_available (SmtpkitEngine *engine)
   gssize n;
 
   /* Read on the stack, keep what came: a reply takes a few dozen bytes
-   * of heap, not a whole chunk, and an idle connection holds none. */
+   * of heap, not a whole chunk (see INBUF_KEPT). */
   n = g_pollable_input_stream_read_nonblocking (engine->in, chunk, sizeof chunk, NULL, &error);
   if (n > 0)
     {
       if (engine->inbuf == NULL)
         engine->inbuf = g_byte_array_sized_new (n);
       g_byte_array_append (engine->inbuf, chunk, n);
+      if (engine->inbuf->len > INBUF_KEPT)
+        engine->inbuf_large = TRUE;
       return TRUE;
     }
   if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -642,7 +651,6 @@ op_unref (Op *op)
   g_clear_error (&op->error);
   g_clear_object (&op->body_cancellable);
   g_clear_pointer (&op->batch, smtpkit_command_batch_free);
-  g_clear_pointer (&op->vectors, g_array_unref);
   g_clear_pointer (&op->replies, g_ptr_array_unref);
   g_clear_object (&op->body);
   g_clear_pointer (&op->bytes, g_bytes_unref);
@@ -694,7 +702,9 @@ op_new (SmtpkitEngine         *engine,
   /* Arrays sized for a transaction's replies and pieces: they do not
    * grow for a usual message. */
   op->replies = g_ptr_array_new_full (8, (GDestroyNotify) smtpkit_reply_unref);
-  op->vectors = g_array_sized_new (FALSE, FALSE, sizeof (GOutputVector), 2);
+  if (engine->vectors == NULL)
+    engine->vectors = g_array_sized_new (FALSE, FALSE, sizeof (GOutputVector), 4);
+  op->vectors = engine->vectors;
   return op_ref (op);
 }
 
@@ -753,8 +763,14 @@ op_end (Op *op)
   engine->op = NULL;
   engine->deadline = 0;
   engine->abort = FALSE;
-  if (engine->inbuf && engine->inbuf->len == 0)
-    g_clear_pointer (&engine->inbuf, g_byte_array_unref);
+  g_array_set_size (op->vectors, 0);
+  /* The buffer of a few replies is kept for the next operation; a large
+   * one is not held while the connection waits. */
+  if (engine->inbuf && engine->inbuf->len == 0 && engine->inbuf_large)
+    {
+      g_clear_pointer (&engine->inbuf, g_byte_array_unref);
+      engine->inbuf_large = FALSE;
+    }
 }
 
 /* Ends the operation with @error (taken). Every error at this level leaves
