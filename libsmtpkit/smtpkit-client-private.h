@@ -71,6 +71,17 @@ typedef struct
 
 SmtpkitClientPrivate *client_get_private (SmtpkitClient *client);
 
+/* The engine's trace of a connection of @user_data, a client: the
+ * `sending` signal and the debug transcript. */
+void client_trace (gpointer          user_data,
+                   SmtpkitTraceKind  kind,
+                   const guint8     *shown,
+                   gsize             size,
+                   SmtpkitReply     *reply);
+void client_emit_connecting (SmtpkitClient *client,
+                             const char    *host,
+                             guint16        port);
+
 /* Whether the server's EHLO reply offers @keyword, given in lower case:
  * smtpkit_client_has_extn() without the checks of a public call. */
 gboolean client_offers (SmtpkitClient *client,
