@@ -273,20 +273,12 @@ send_body (GTask *task)
   ClientOp *op = OP (task);
 
   /* A message given as bytes goes without a stream around it. */
-  if (op->body == NULL)
-    smtpkit_engine_send_body_bytes (priv->engine, op->message,
-                                    (op->wire_form & SMTPKIT_WIRE_DATA) != 0,
-                                    priv->convert_newlines,
-                                    expected_data_replies (task),
-                                    client_phase_timeout (client, PHASE_DATA_BLOCK),
-                                    client_phase_timeout (client, PHASE_DATA_END),
-                                    g_task_get_cancellable (task), on_body_sent, task);
-  else
-    smtpkit_engine_send_body (priv->engine, op->body, priv->convert_newlines,
-                              expected_data_replies (task),
-                              client_phase_timeout (client, PHASE_DATA_BLOCK),
-                              client_phase_timeout (client, PHASE_DATA_END),
-                              g_task_get_cancellable (task), on_body_sent, task);
+  smtpkit_engine_send_body (priv->engine, op->body, op->body ? NULL : op->message,
+                            (op->wire_form & SMTPKIT_WIRE_DATA) != 0, priv->convert_newlines,
+                            expected_data_replies (task),
+                            client_phase_timeout (client, PHASE_DATA_BLOCK),
+                            client_phase_timeout (client, PHASE_DATA_END),
+                            g_task_get_cancellable (task), on_body_sent, task);
 }
 
 static void

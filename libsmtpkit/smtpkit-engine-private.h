@@ -128,15 +128,20 @@ void smtpkit_engine_exchange (SmtpkitEngine         *engine,
                               SmtpkitEngineCallback  callback,
                               gpointer               user_data);
 
-/* Sends a message body after a 354: encodes @body (CRLF, dot-stuffing),
+/* Sends a message body after a 354: encodes it (CRLF, dot-stuffing),
  * writes it in bounded chunks, then the terminator, and reads @n_replies
  * replies (one for SMTP; one per accepted recipient for LMTP); a 421
- * among them closes the connection once they are read. @block_timeout_ms
- * bounds each write, @final_timeout_ms each wait for a reply. A failure
- * after the terminator was sent and before every reply was read is
+ * among them closes the connection once they are read. The body is
+ * @stream, or @bytes (encoded from where they are; or, @as_is, sent as
+ * they are, the caller having found them in DATA's wire form with
+ * smtpkit_codec_wire_form()). @block_timeout_ms bounds each write,
+ * @final_timeout_ms each wait for a reply. A failure after the
+ * terminator was sent and before every reply was read is
  * SMTPKIT_ERROR_DELIVERY_UNKNOWN. */
 void smtpkit_engine_send_body (SmtpkitEngine         *engine,
-                               GInputStream          *body,
+                               GInputStream          *stream,
+                               GBytes                *bytes,
+                               gboolean               as_is,
                                gboolean               convert_newlines,
                                guint                  n_replies,
                                guint                  block_timeout_ms,
@@ -144,19 +149,6 @@ void smtpkit_engine_send_body (SmtpkitEngine         *engine,
                                GCancellable          *cancellable,
                                SmtpkitEngineCallback  callback,
                                gpointer               user_data);
-/* The same for a message given as bytes, encoded from where it is; or,
- * @as_is, sent as it is, the caller having found it in DATA's wire form
- * (smtpkit_codec_wire_form()). */
-void smtpkit_engine_send_body_bytes (SmtpkitEngine         *engine,
-                                     GBytes                *body,
-                                     gboolean               as_is,
-                                     gboolean               convert_newlines,
-                                     guint                  n_replies,
-                                     guint                  block_timeout_ms,
-                                     guint                  final_timeout_ms,
-                                     GCancellable          *cancellable,
-                                     SmtpkitEngineCallback  callback,
-                                     gpointer               user_data);
 
 /* Sends a message body as BDAT chunks (RFC 3030) after MAIL and RCPT:
  * encodes @body (line endings only), and writes it in chunks with their

@@ -1300,8 +1300,8 @@ smtpkit_engine_send_body_async (SmtpkitEngine       *engine,
 {
   GTask *task = async_task_new (smtpkit_engine_send_body_async, cancellable, callback, user_data);
 
-  smtpkit_engine_send_body (engine, body, convert_newlines, n_replies, block_timeout_ms,
-                            final_timeout_ms, cancellable, on_async_done, task);
+  smtpkit_engine_send_body (engine, body, NULL, FALSE, convert_newlines, n_replies,
+                            block_timeout_ms, final_timeout_ms, cancellable, on_async_done, task);
 }
 
 GPtrArray *
@@ -1670,7 +1670,9 @@ smtpkit_engine_send_chunks (SmtpkitEngine         *engine,
 
 void
 smtpkit_engine_send_body (SmtpkitEngine         *engine,
-                          GInputStream          *body,
+                          GInputStream          *stream,
+                          GBytes                *bytes,
+                          gboolean               as_is,
                           gboolean               convert_newlines,
                           guint                  n_replies,
                           guint                  block_timeout_ms,
@@ -1679,22 +1681,8 @@ smtpkit_engine_send_body (SmtpkitEngine         *engine,
                           SmtpkitEngineCallback  callback,
                           gpointer               user_data)
 {
-  body_op_run (engine, FALSE, body, NULL, FALSE, convert_newlines, n_replies, block_timeout_ms,
-               final_timeout_ms, cancellable, callback, user_data);
-}
+  g_return_if_fail ((stream == NULL) != (bytes == NULL));
 
-void
-smtpkit_engine_send_body_bytes (SmtpkitEngine         *engine,
-                                GBytes                *body,
-                                gboolean               as_is,
-                                gboolean               convert_newlines,
-                                guint                  n_replies,
-                                guint                  block_timeout_ms,
-                                guint                  final_timeout_ms,
-                                GCancellable          *cancellable,
-                                SmtpkitEngineCallback  callback,
-                                gpointer               user_data)
-{
-  body_op_run (engine, FALSE, NULL, body, as_is, convert_newlines, n_replies, block_timeout_ms,
-               final_timeout_ms, cancellable, callback, user_data);
+  body_op_run (engine, FALSE, stream, bytes, as_is && bytes, convert_newlines, n_replies,
+               block_timeout_ms, final_timeout_ms, cancellable, callback, user_data);
 }
