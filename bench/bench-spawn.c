@@ -4,7 +4,8 @@
  * it with wait4(), and writes to FILE one line: the wall time (monotonic
  * clock, microseconds), user and system CPU time (microseconds), peak
  * resident size (ru_maxrss, kB) and the exit status. It exits with
- * COMMAND's status.
+ * COMMAND's status. An executable FILE is refused (127): it is a command
+ * given without the file, which would be overwritten.
  *
  * Why not from bench/run itself: Linux counts in ru_maxrss the resident
  * size of the process before exec(), so a client forked from the Python
@@ -51,6 +52,13 @@ main (int   argc,
   if (argc < 3)
     {
       fprintf (stderr, "usage: bench-spawn FILE COMMAND [ARG...]\n");
+      return 127;
+    }
+  /* FILE is overwritten: a program there is a COMMAND given without it. */
+  if (access (argv[1], X_OK) == 0)
+    {
+      fprintf (stderr, "bench-spawn: %s is executable: the first argument is the file for the "
+                       "figures, then the command\n", argv[1]);
       return 127;
     }
   start = now_us ();

@@ -46,6 +46,7 @@ COVERED_SOURCES=(
   libsmtpkit/smtpkit-reply.c
   libsmtpkit/smtpkit-engine.c
   libsmtpkit/smtpkit-client.c
+  libsmtpkit/smtpkit-client-connect.c
   libsmtpkit/smtpkit-client-mail.c
   libsmtpkit/smtpkit-client-auth.c
   plugins/auth-basic/smtpkit-auth-basic.c
