@@ -926,11 +926,7 @@ client_op_set_message (GTask  *task,
   g_clear_pointer (&op->message, g_bytes_unref);
   op->message = message;
   op->wire_form = smtpkit_codec_wire_form (data, length, convert);
-  /* Without a change, and ending with CRLF, it is its own size. */
-  if (op->wire_form & SMTPKIT_WIRE_CHUNK && length >= 2 && data[length - 1] == '\n')
-    op->size = length;
-  else
-    op->size = smtpkit_codec_message_size (data, length, convert);
+  op->size = smtpkit_codec_message_size_in_form (data, length, op->wire_form, convert);
 }
 
 /**

@@ -155,6 +155,13 @@ gboolean smtpkit_codec_chunk_is_exact (const guint8 *data,
 guint64 smtpkit_codec_message_size (const guint8 *data,
                                     gsize         length,
                                     gboolean      convert_newlines);
+/* The same, for @data whose smtpkit_codec_wire_form() is known to be
+ * @form: a message in BDAT's wire form that ends with CRLF is its own
+ * size, without a second pass. */
+guint64 smtpkit_codec_message_size_in_form (const guint8    *data,
+                                            gsize            length,
+                                            SmtpkitWireForm  form,
+                                            gboolean         convert_newlines);
 
 /* ---- addresses and parameters ----------------------------------------- */
 

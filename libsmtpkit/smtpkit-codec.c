@@ -782,6 +782,13 @@ smtpkit_data_encoder_finish_chunked (SmtpkitDataEncoder *encoder,
   encoder->ends_with_crlf = TRUE;
 }
 
+static inline gboolean
+ends_with_crlf (const guint8 *data,
+                gsize         length)
+{
+  return length >= 2 && data[length - 2] == '\r' && data[length - 1] == '\n';
+}
+
 /* The CR or LF at @i: a bare one when converting spoils both forms; a
  * dot after an LF, DATA's. */
 static inline SmtpkitWireForm
@@ -813,7 +820,7 @@ smtpkit_codec_wire_form (const guint8 *data,
 
   g_return_val_if_fail (data != NULL || length == 0, 0);
 
-  if (length < 2 || data[length - 2] != '\r' || data[length - 1] != '\n')
+  if (!ends_with_crlf (data, length))
     {
       form &= ~SMTPKIT_WIRE_DATA;
       if (convert_newlines && length > 0)
@@ -863,17 +870,18 @@ smtpkit_codec_chunk_is_exact (const guint8 *data,
 }
 
 guint64
-smtpkit_codec_message_size (const guint8 *data,
-                            gsize         length,
-                            gboolean      convert_newlines)
+smtpkit_codec_message_size_in_form (const guint8    *data,
+                                    gsize            length,
+                                    SmtpkitWireForm  form,
+                                    gboolean         convert_newlines)
 {
   SmtpkitDataEncoder encoder;
 
   g_return_val_if_fail (data != NULL || length == 0, 0);
 
-  /* A message in its wire form, ending with CRLF, is its own size. */
-  if (length >= 2 && data[length - 2] == '\r' && data[length - 1] == '\n' &&
-      smtpkit_codec_chunk_is_exact (data, length, convert_newlines))
+  /* A message in its wire form, ending with CRLF, is its own size; one
+   * ending otherwise gets a CRLF, counted below. */
+  if (form & SMTPKIT_WIRE_CHUNK && ends_with_crlf (data, length))
     return length;
 
   /* Counted as BDAT would carry it: the dots that DATA's stuffing adds
@@ -882,6 +890,21 @@ smtpkit_codec_message_size (const guint8 *data,
   encode (&encoder, data, length, NULL);
 
   return encoder.bytes_out + (encoder.ends_with_crlf ? 0 : sizeof crlf);
+}
+
+guint64
+smtpkit_codec_message_size (const guint8 *data,
+                            gsize         length,
+                            gboolean      convert_newlines)
+{
+  g_return_val_if_fail (data != NULL || length == 0, 0);
+
+  return smtpkit_codec_message_size_in_form (data, length,
+                                             ends_with_crlf (data, length)
+                                               ? smtpkit_codec_wire_form (data, length,
+                                                                          convert_newlines)
+                                               : 0,
+                                             convert_newlines);
 }
 
 /* ---- addresses and parameters ----------------------------------------- */

@@ -464,6 +464,71 @@ test_sink_data_bytes (void)
     }
 }
 
+/* SIZE (RFC 1870 §3) is the message as it is carried: over DATA with
+ * CRLF line ends and a final CRLF, without the stuffed dots; over BDAT
+ * the octets of its chunks, which get no final CRLF when newlines are
+ * left as they are. With and without converting newlines, and for
+ * messages that go out as they are. */
+static void
+test_sink_declared_size (void)
+{
+  static const struct
+  {
+    const char *message;
+    gboolean convert;
+    const char *size[2]; /* over DATA, over BDAT */
+  } cases[] = {
+    { "hi\r\nthere\r\n", TRUE, { "SIZE=11", "SIZE=11" } },
+    { "hi\r\nthere\r\n", FALSE, { "SIZE=11", "SIZE=11" } },
+    { "hi\r\nthere\n", FALSE, { "SIZE=12", "SIZE=10" } },
+    { "hi\r\nthere", FALSE, { "SIZE=11", "SIZE=9" } },
+    { "hi\nthere\n", TRUE, { "SIZE=11", "SIZE=11" } },
+    { "hi\nthere", TRUE, { "SIZE=11", "SIZE=11" } },
+    { ".a\r\n..b\r\n", TRUE, { "SIZE=9", "SIZE=9" } },
+    { ".a\r\n..b\n", FALSE, { "SIZE=10", "SIZE=8" } },
+  };
+  const char *data_only[] = { "SIZE 1000", NULL };
+  const char *chunking[] = { "SIZE 1000", "PIPELINING", "CHUNKING", NULL };
+  const char *const *extension_sets[] = { data_only, chunking };
+  const char *to[] = { "b@example.org", NULL };
+
+  for (guint e = 0; e < G_N_ELEMENTS (extension_sets); e++)
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr (GError) error = NULL;
+        g_autoptr (SmtpkitFakeServer) server =
+          smtpkit_fake_server_new_sink (NULL, extension_sets[e]);
+        g_autoptr (SmtpkitClient) client = new_client ();
+        g_autoptr (SmtpkitReply) greeting = NULL;
+        g_autoptr (GHashTable) refused = NULL;
+        g_autoptr (GBytes) message = g_bytes_new_static (cases[i].message,
+                                                         strlen (cases[i].message));
+        g_autoptr (GPtrArray) received = NULL;
+        g_autofree char *host = NULL;
+        g_autofree char *escaped = g_strescape (cases[i].message, NULL);
+        const char *const *parameters;
+
+        g_test_message ("%s, convert %d, %s", escaped, cases[i].convert, e ? "BDAT" : "DATA");
+        smtpkit_fake_server_listen_tcp (server, &error);
+        g_assert_no_error (error);
+        host = server_address (server);
+        smtpkit_client_set_convert_newlines (client, cases[i].convert);
+        greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
+        g_assert_no_error (error);
+        refused = smtpkit_client_sendmail (client, "a@example.org", to, message, NULL, NULL,
+                                           NULL, &error);
+        g_assert_no_error (error);
+        g_clear_object (&client);
+        smtpkit_fake_server_stop (server);
+        received = smtpkit_fake_server_get_received (server);
+        g_assert_cmpuint (received->len, ==, 1);
+        parameters = smtpkit_fake_mail_get_mail_parameters (received->pdata[0]);
+        g_assert_nonnull (parameters);
+        g_assert_cmpstr (parameters[0], ==, cases[i].size[e]);
+        g_assert_null (parameters[1]);
+      }
+}
+
 /* CHUNKING end to end: the sink stores what BDAT carried, byte for byte. */
 static void
 test_sink_chunking (void)
@@ -1415,6 +1480,7 @@ main (int   argc,
   g_test_add_func ("/client/transport/source-address", test_source_address);
   g_test_add_func ("/client/transport/ipv6", test_ipv6);
   g_test_add_func ("/client/sink/data-bytes", test_sink_data_bytes);
+  g_test_add_func ("/client/sink/declared-size", test_sink_declared_size);
   g_test_add_func ("/client/sink/chunking", test_sink_chunking);
   g_test_add_func ("/client/sink/chunking-refused", test_sink_chunking_refused);
   g_test_add_func ("/client/tls/plain-to-implicit-port", test_plain_to_implicit_port);
