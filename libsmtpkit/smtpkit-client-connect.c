@@ -100,6 +100,7 @@ read_greeting (GTask *task)
 
   priv->engine = smtpkit_engine_new (op->tls ? G_IO_STREAM (op->tls) : op->stream,
                                      client_trace, client);
+  client_update_tracing (client);
   batch = smtpkit_command_batch_new ();
   smtpkit_command_batch_set_replies (batch, 1);
   smtpkit_engine_exchange (priv->engine, batch,

@@ -650,17 +650,16 @@ pipelined_lost (GTask     *task,
 }
 
 static void
-sendmail_pipelined (GTask         *task,
-                    const char    *mail_arg,
-                    GPtrArray     *mail_options)
+sendmail_pipelined (GTask             *task,
+                    const char        *mail_arg,
+                    const char *const *mail_options)
 {
   ClientOp *op = OP (task);
   SmtpkitCommandBatch *batch = smtpkit_command_batch_new ();
   GError *error = NULL;
   gboolean formatted;
 
-  formatted = smtpkit_command_batch_add_command (batch, "MAIL", mail_arg,
-                                                 (const char *const *) mail_options->pdata, &error);
+  formatted = smtpkit_command_batch_add_command (batch, "MAIL", mail_arg, mail_options, &error);
   for (guint i = 0; formatted && op->to[i]; i++)
     {
       g_autofree char *arg = smtpkit_codec_path_argument ("TO:", op->to[i]);
@@ -741,7 +740,13 @@ sendmail_mail (GTask *task)
   SmtpkitClient *client = CLIENT (task);
   SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
-  g_autoptr (GPtrArray) options = g_ptr_array_new_full (4, g_free);
+  /* SIZE, the caller's, BODY=BINARYMIME: on the stack for a few. */
+  guint n_options = 3 + (op->mail_options ? g_strv_length (op->mail_options) : 0);
+  const char *options_here[8];
+  g_autofree const char **options_heap = NULL;
+  const char **options = options_here;
+  char size_option[32];
+  guint n = 0;
   g_autofree char *arg = NULL;
   GError *error = NULL;
 
@@ -771,17 +776,22 @@ sendmail_mail (GTask *task)
         }
     }
 
+  if (n_options > G_N_ELEMENTS (options_here))
+    options = options_heap = g_new (const char *, n_options);
   if (priv->does_esmtp)
     {
       if (op->size >= 0 && client_offers (client, "size"))
-        g_ptr_array_add (options, g_strdup_printf ("SIZE=%" G_GINT64_FORMAT, op->size));
+        {
+          g_snprintf (size_option, sizeof size_option, "SIZE=%" G_GINT64_FORMAT, op->size);
+          options[n++] = size_option;
+        }
       for (guint i = 0; op->mail_options && op->mail_options[i]; i++)
-        g_ptr_array_add (options, g_strdup (op->mail_options[i]));
+        options[n++] = op->mail_options[i];
       if (is_binary (task))
-        g_ptr_array_add (options, g_strdup ("BODY=BINARYMIME"));
+        options[n++] = "BODY=BINARYMIME";
     }
-  g_ptr_array_add (options, NULL);
-  if (!client_check_smtputf8 (client, (const char *const *) options->pdata, &error) ||
+  options[n] = NULL;
+  if (!client_check_smtputf8 (client, options, &error) ||
       !check_size_limit (task, &error))
     {
       client_op_return_error (task, error);
@@ -793,20 +803,22 @@ sendmail_mail (GTask *task)
       sendmail_pipelined (task, arg, options);
       return;
     }
-  client_op_send (task, PHASE_MAIL, sendmail_mail_done, "MAIL", arg,
-                  (const char *const *) options->pdata);
+  client_op_send (task, PHASE_MAIL, sendmail_mail_done, "MAIL", arg, options);
 }
 
 /* Bad input must fail before anything goes on the wire, EHLO included:
- * every command of the transaction is formatted once up front. */
+ * every command of the transaction is formatted once up front, unless
+ * @formatted_later (the transaction's first step formats them all into
+ * one pipelined group before it writes anything). */
 static gboolean
 check_envelope (const char         *from,
                 const char *const  *to,
                 const char *const  *mail_options,
                 const char *const  *rcpt_options,
+                gboolean            formatted_later,
                 GError            **error)
 {
-  g_autoptr (GString) scratch = g_string_sized_new (128);
+  g_autoptr (GString) scratch = NULL;
   g_autofree char *arg = NULL;
 
   if (to == NULL || to[0] == NULL)
@@ -815,17 +827,24 @@ check_envelope (const char         *from,
                            "no recipients given");
       return FALSE;
     }
+  if (!smtpkit_codec_check_argument ("sender", from, -1, error))
+    return FALSE;
+  for (guint i = 0; to[i]; i++)
+    if (!smtpkit_codec_check_argument ("recipient", to[i], -1, error))
+      return FALSE;
+  if (formatted_later)
+    return TRUE;
+
+  scratch = g_string_sized_new (128);
   arg = smtpkit_codec_path_argument ("FROM:", from);
-  if (!smtpkit_codec_check_argument ("sender", from, -1, error) ||
-      !smtpkit_codec_format_command (scratch, "MAIL", arg, mail_options, error))
+  if (!smtpkit_codec_format_command (scratch, "MAIL", arg, mail_options, error))
     return FALSE;
   for (guint i = 0; to[i]; i++)
     {
       g_free (arg);
       arg = smtpkit_codec_path_argument ("TO:", to[i]);
       g_string_truncate (scratch, 0);
-      if (!smtpkit_codec_check_argument ("recipient", to[i], -1, error) ||
-          !smtpkit_codec_format_command (scratch, "RCPT", arg, rcpt_options, error))
+      if (!smtpkit_codec_format_command (scratch, "RCPT", arg, rcpt_options, error))
         return FALSE;
     }
   return TRUE;
@@ -851,6 +870,7 @@ client_transaction_new (SmtpkitClient       *client,
 {
   SmtpkitClientPrivate *priv = client_get_private (client);
   GError *error = NULL;
+  gboolean formatted_later;
   GTask *task;
   ClientOp *op;
   guint n_to;
@@ -858,7 +878,10 @@ client_transaction_new (SmtpkitClient       *client,
   task = client_op_begin (client, source_tag, TRUE, cancellable, callback, user_data);
   if (task == NULL)
     return NULL;
-  if (!check_envelope (from_addr, to_addrs, mail_options, rcpt_options, &error) ||
+  /* Said hello, and pipelining: sendmail_pipelined() formats them all
+   * before it sends anything. */
+  formatted_later = priv->ehlo_reply && priv->pipelining && client_offers (client, "pipelining");
+  if (!check_envelope (from_addr, to_addrs, mail_options, rcpt_options, formatted_later, &error) ||
       (!priv->ehlo_reply && !priv->helo_reply &&
        !client_check_hello_name (client_hello_name (client, NULL), &error)))
     {

@@ -71,6 +71,9 @@ typedef struct
 
 SmtpkitClientPrivate *client_get_private (SmtpkitClient *client);
 
+/* Turns the engine's trace on when a debug level or a `sending` handler
+ * wants it (looked at as each operation starts). */
+void client_update_tracing (SmtpkitClient *client);
 /* The engine's trace of a connection of @user_data, a client: the
  * `sending` signal and the debug transcript. */
 void client_trace (gpointer          user_data,

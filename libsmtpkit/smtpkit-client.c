@@ -202,6 +202,20 @@ log_transcript (SmtpkitClient *client,
                     "MESSAGE", "%s%s %s", stamp ? stamp : "", direction, line);
 }
 
+/* The engine calls client_trace() only for a debug level or a
+ * #SmtpkitClient::sending handler, looked at as each operation starts. */
+void
+client_update_tracing (SmtpkitClient *client)
+{
+  SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
+
+  if (priv->engine)
+    smtpkit_engine_set_tracing (priv->engine,
+                                priv->debug_level > 0 ||
+                                  g_signal_has_handler_pending (client, signals[SIGNAL_SENDING],
+                                                                0, TRUE));
+}
+
 void
 client_trace (gpointer          user_data,
               SmtpkitTraceKind  kind,
@@ -401,6 +415,7 @@ client_op_begin (SmtpkitClient       *client,
       return NULL;
     }
   priv->busy = TRUE;
+  client_update_tracing (client);
   return task;
 }
 
@@ -2250,6 +2265,7 @@ smtpkit_client_set_debug_level (SmtpkitClient *client,
   if (priv->debug_level != level)
     {
       priv->debug_level = level;
+      client_update_tracing (client);
       g_object_notify_by_pspec (G_OBJECT (client), properties[PROP_DEBUG_LEVEL]);
     }
 }
@@ -2688,6 +2704,9 @@ smtpkit_client_class_init (SmtpkitClientClass *klass)
    * `smtplib.send` audit event): each command or batch of commands, and
    * each chunk of message data. Authentication data appears as
    * `[redacted]`.
+   *
+   * Whether anyone listens is looked at when an operation starts: a
+   * handler connected while one runs sees the bytes from the next on.
    */
   signals[SIGNAL_SENDING] =
     g_signal_new ("sending", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,

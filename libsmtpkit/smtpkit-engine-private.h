@@ -79,6 +79,10 @@ SmtpkitEngine *smtpkit_engine_new (GIOStream        *stream,
                                    gpointer          trace_data);
 SmtpkitEngine *smtpkit_engine_ref (SmtpkitEngine *engine);
 void smtpkit_engine_unref (SmtpkitEngine *engine);
+/* Whether the trace function is called: when nobody looks, commands and
+ * replies go by without it. */
+void smtpkit_engine_set_tracing (SmtpkitEngine *engine,
+                                 gboolean       tracing);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmtpkitEngine, smtpkit_engine_unref)
 
 GIOStream *smtpkit_engine_get_stream (SmtpkitEngine *engine);

@@ -75,6 +75,7 @@ struct _SmtpkitEngine
 
   SmtpkitTraceFunc trace;
   gpointer trace_data;
+  gboolean tracing;             /* call @trace (on until told otherwise) */
 };
 
 typedef enum
@@ -342,8 +343,16 @@ smtpkit_engine_new (GIOStream        *stream,
   engine->parser = smtpkit_reply_parser_new ();
   engine->trace = trace;
   engine->trace_data = trace_data;
+  engine->tracing = trace != NULL;
 
   return engine;
+}
+
+void
+smtpkit_engine_set_tracing (SmtpkitEngine *engine,
+                            gboolean       tracing)
+{
+  engine->tracing = tracing && engine->trace != NULL;
 }
 
 SmtpkitEngine *
@@ -854,7 +863,7 @@ read_replies (Op *op)
         }
       if (status == SMTPKIT_REPLY_PARSER_REPLY)
         {
-          if (engine->trace)
+          if (engine->tracing)
             engine->trace (engine->trace_data, SMTPKIT_TRACE_REPLY, NULL, 0, reply);
           g_ptr_array_add (op->replies, reply);
           /* RFC 5321 §3.8: the server is closing the connection. Nothing
@@ -1137,7 +1146,7 @@ exchange_run (Op                  *op,
       return;
     }
 
-  if (engine->trace)
+  if (engine->tracing)
     {
       batch_trace (batch, engine->trace, engine->trace_data);
       if (op_aborted (op))
@@ -1356,7 +1365,7 @@ body_chunk_read (Op           *op,
       return;
     }
 
-  if (engine->trace && op->encoded->len > 0)
+  if (engine->tracing && op->encoded->len > 0)
     {
       engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, op->encoded->data,
                      op->encoded->len, NULL);
@@ -1433,7 +1442,7 @@ send_bytes_as_is (Op *op)
       vectors[0].size = op->encoded->len;
       n_vectors = 1;
     }
-  if (engine->trace)
+  if (engine->tracing)
     {
       for (guint i = 0; i < n_vectors; i++)
         engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, vectors[i].buffer,
@@ -1578,7 +1587,7 @@ send_chunk (Op       *op,
   g_string_printf (op->bdat, "BDAT %u%s\r\n", op->encoded->len, last ? " LAST" : "");
   vectors[0].buffer = op->bdat->str;
   vectors[0].size = op->bdat->len;
-  if (engine->trace)
+  if (engine->tracing)
     {
       engine->trace (engine->trace_data, SMTPKIT_TRACE_COMMAND, (const guint8 *) op->bdat->str,
                      op->bdat->len, NULL);
