@@ -532,7 +532,7 @@ auth_after_hello (GTask *task)
   ClientOp *op = OP (task);
   g_autoptr (SmtpkitAuthMechanism) mechanism = g_steal_pointer (&op->mechanism);
 
-  if (!client_offers (client, "auth"))
+  if (!client_offers (client, CLIENT_EXT_AUTH))
     {
       client_op_return_error (task, g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED,
                                                  "the server at %s does not offer SMTP AUTH",

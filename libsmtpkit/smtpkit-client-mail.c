@@ -23,7 +23,7 @@ client_check_smtputf8 (SmtpkitClient      *client,
 {
   SmtpkitClientPrivate *priv = client_get_private (client);
 
-  if (!priv->does_esmtp || options == NULL || client_offers (client, "smtputf8"))
+  if (!priv->does_esmtp || options == NULL || client_offers (client, CLIENT_EXT_SMTPUTF8))
     return TRUE;
   for (guint i = 0; options[i]; i++)
     if (g_ascii_strcasecmp (options[i], "SMTPUTF8") == 0)
@@ -698,7 +698,7 @@ is_binary (GTask *task)
   const guint8 *data;
 
   if (!op->chunked || op->chunk == NULL ||
-      !client_offers (CLIENT (task), "binarymime"))
+      !client_offers (CLIENT (task), CLIENT_EXT_BINARYMIME))
     return FALSE;
   for (guint i = 0; op->mail_options && op->mail_options[i]; i++)
     if (g_ascii_strncasecmp (op->mail_options[i], "BODY=", 5) == 0)
@@ -721,10 +721,8 @@ static gboolean
 check_size_limit (GTask   *task,
                   GError **error)
 {
-  SmtpkitClient *client = CLIENT (task);
   ClientOp *op = OP (task);
-  const char *limit = smtpkit_client_get_extension_parameter (client, "size");
-  guint64 max = limit ? g_ascii_strtoull (limit, NULL, 10) : 0;
+  guint64 max = PRIV (task)->size_limit;
 
   if (op->size < 0 || max == 0 || (guint64) op->size <= max)
     return TRUE;
@@ -758,7 +756,7 @@ sendmail_mail (GTask *task)
     }
   arg = smtpkit_codec_path_argument ("FROM:", op->from);
 
-  op->chunked = priv->chunking && client_offers (client, "chunking");
+  op->chunked = priv->chunking && client_offers (client, CLIENT_EXT_CHUNKING);
   if (op->chunked)
     {
       smtpkit_data_encoder_init_chunked (&op->encoder, priv->convert_newlines);
@@ -780,7 +778,7 @@ sendmail_mail (GTask *task)
     options = options_heap = g_new (const char *, n_options);
   if (priv->does_esmtp)
     {
-      if (op->size >= 0 && client_offers (client, "size"))
+      if (op->size >= 0 && client_offers (client, CLIENT_EXT_SIZE))
         {
           g_snprintf (size_option, sizeof size_option, "SIZE=%" G_GINT64_FORMAT, op->size);
           options[n++] = size_option;
@@ -798,7 +796,7 @@ sendmail_mail (GTask *task)
       return;
     }
   op->in_transaction = TRUE;
-  if (priv->pipelining && client_offers (client, "pipelining"))
+  if (priv->pipelining && client_offers (client, CLIENT_EXT_PIPELINING))
     {
       sendmail_pipelined (task, arg, options);
       return;
@@ -880,7 +878,8 @@ client_transaction_new (SmtpkitClient       *client,
     return NULL;
   /* Said hello, and pipelining: sendmail_pipelined() formats them all
    * before it sends anything. */
-  formatted_later = priv->ehlo_reply && priv->pipelining && client_offers (client, "pipelining");
+  formatted_later = priv->ehlo_reply && priv->pipelining &&
+                    client_offers (client, CLIENT_EXT_PIPELINING);
   if (!check_envelope (from_addr, to_addrs, mail_options, rcpt_options, formatted_later, &error) ||
       (!priv->ehlo_reply && !priv->helo_reply &&
        !client_check_hello_name (client_hello_name (client, NULL), &error)))

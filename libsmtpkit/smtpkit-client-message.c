@@ -83,7 +83,7 @@ prepare_message (GTask   *task,
   SmtpkitClient *client = CLIENT (task);
   SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
-  gboolean utf8 = client_offers (client, "smtputf8");
+  gboolean utf8 = client_offers (client, CLIENT_EXT_SMTPUTF8);
   gboolean needs_utf8 = !smtpkit_codec_is_ascii (op->from);
 
   for (guint i = 0; op->to[i]; i++)
@@ -110,7 +110,7 @@ prepare_message (GTask   *task,
       GMimeMessage *converted = NULL;
       g_autoptr (GBytes) wire = NULL;
 
-      if (client_offers (client, "8bitmime"))
+      if (client_offers (client, CLIENT_EXT_8BITMIME))
         add_option (op, "BODY=8BITMIME");
       else if (!priv->convert_8bit)
         {
@@ -340,7 +340,7 @@ prepare_envelope (GTask   *task,
   SmtpkitClient *client = CLIENT (task);
   ClientOp *op = OP (task);
   SmtpkitEnvelope *envelope = SMTPKIT_ENVELOPE (op->source_message);
-  gboolean dsn = client_offers (client, "dsn");
+  gboolean dsn = client_offers (client, CLIENT_EXT_DSN);
   const char *const *rcpt_raw = smtpkit_envelope_get_rcpt_options (envelope);
 
   if (dsn)

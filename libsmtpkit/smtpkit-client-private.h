@@ -33,6 +33,21 @@ typedef enum
   PHASE_DATA_END,
 } Phase;
 
+/* The extensions the client itself looks at, as flags: tested on every
+ * transaction, where a keyword lookup would be a hash each time. */
+typedef enum
+{
+  CLIENT_EXT_PIPELINING = 1 << 0,
+  CLIENT_EXT_CHUNKING = 1 << 1,
+  CLIENT_EXT_SIZE = 1 << 2,
+  CLIENT_EXT_BINARYMIME = 1 << 3,
+  CLIENT_EXT_SMTPUTF8 = 1 << 4,
+  CLIENT_EXT_8BITMIME = 1 << 5,
+  CLIENT_EXT_DSN = 1 << 6,
+  CLIENT_EXT_STARTTLS = 1 << 7,
+  CLIENT_EXT_AUTH = 1 << 8,
+} ClientExtension;
+
 typedef struct
 {
   char *local_hostname;
@@ -66,6 +81,8 @@ typedef struct
   SmtpkitReply *ehlo_reply;
   SmtpkitReply *helo_reply;
   GHashTable *features;         /* lower-case keyword -> parameters */
+  ClientExtension offered;      /* of @features, those the client looks at */
+  guint64 size_limit;           /* SIZE's parameter; 0: none */
   GError *last_error;           /* of the last operation, for bindings */
 } SmtpkitClientPrivate;
 
@@ -85,10 +102,9 @@ void client_emit_connecting (SmtpkitClient *client,
                              const char    *host,
                              guint16        port);
 
-/* Whether the server's EHLO reply offers @keyword, given in lower case:
- * smtpkit_client_has_extn() without the checks of a public call. */
-gboolean client_offers (SmtpkitClient *client,
-                        const char    *keyword);
+/* Whether the server's EHLO reply offers @extension. */
+gboolean client_offers (SmtpkitClient   *client,
+                        ClientExtension  extension);
 
 
 typedef void (*ReplyStep) (GTask        *task,

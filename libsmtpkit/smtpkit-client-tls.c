@@ -301,7 +301,7 @@ starttls_after_hello (GTask *task)
                                                  "by TLS", priv->host));
       return;
     }
-  if (!client_offers (client, "starttls"))
+  if (!client_offers (client, CLIENT_EXT_STARTTLS))
     {
       if (!op->tls_required)
         {

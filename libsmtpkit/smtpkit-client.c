@@ -282,6 +282,34 @@ client_set_auth_mechanism (SmtpkitClient *client,
   g_object_notify_by_pspec (G_OBJECT (client), properties[PROP_AUTH_MECHANISM]);
 }
 
+/* After @features changed: the flags and the size limit made from it. */
+static void
+features_changed (SmtpkitClientPrivate *priv)
+{
+  static const struct
+  {
+    const char *keyword;
+    ClientExtension flag;
+  } looked_at[] = {
+    { "pipelining", CLIENT_EXT_PIPELINING },
+    { "chunking", CLIENT_EXT_CHUNKING },
+    { "size", CLIENT_EXT_SIZE },
+    { "binarymime", CLIENT_EXT_BINARYMIME },
+    { "smtputf8", CLIENT_EXT_SMTPUTF8 },
+    { "8bitmime", CLIENT_EXT_8BITMIME },
+    { "dsn", CLIENT_EXT_DSN },
+    { "starttls", CLIENT_EXT_STARTTLS },
+    { "auth", CLIENT_EXT_AUTH },
+  };
+  const char *size = g_hash_table_lookup (priv->features, "size");
+
+  priv->offered = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (looked_at); i++)
+    if (g_hash_table_contains (priv->features, looked_at[i].keyword))
+      priv->offered |= looked_at[i].flag;
+  priv->size_limit = size ? g_ascii_strtoull (size, NULL, 10) : 0;
+}
+
 void
 client_forget_session (SmtpkitClient *client)
 {
@@ -292,6 +320,7 @@ client_forget_session (SmtpkitClient *client)
   g_clear_pointer (&priv->ehlo_reply, smtpkit_reply_unref);
   g_clear_pointer (&priv->helo_reply, smtpkit_reply_unref);
   g_hash_table_remove_all (priv->features);
+  features_changed (priv);
 }
 
 void
@@ -661,6 +690,7 @@ client_record_ehlo (SmtpkitClient *client,
   priv->does_esmtp = TRUE;
   g_hash_table_unref (priv->features);
   priv->features = smtpkit_codec_parse_ehlo (reply);
+  features_changed (priv);
 }
 
 static void
@@ -691,6 +721,7 @@ client_send_hello (GTask      *task,
     {
       verb = SMTPKIT_CLIENT_GET_CLASS (CLIENT (task))->hello_verb;
       g_hash_table_remove_all (PRIV (task)->features);
+      features_changed (PRIV (task));
     }
   client_op_send (task, PHASE_COMMAND, on_reply, verb, name, NULL);
 }
@@ -2039,10 +2070,10 @@ smtpkit_client_has_extn (SmtpkitClient *client,
 }
 
 gboolean
-client_offers (SmtpkitClient *client,
-               const char    *keyword)
+client_offers (SmtpkitClient   *client,
+               ClientExtension  extension)
 {
-  return g_hash_table_contains (client_get_private (client)->features, keyword);
+  return (client_get_private (client)->offered & extension) != 0;
 }
 
 /**

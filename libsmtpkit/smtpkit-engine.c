@@ -19,6 +19,8 @@
 #define UNREAD_LIMIT (1024 * 1024)
 /* An empty read buffer up to this size is kept between operations. */
 #define INBUF_KEPT 4096
+/* A spare command batch keeps a buffer up to this size. */
+#define SPARE_BATCH_MAX (32 * 1024)
 
 /* One command or one piece of data in a batch. */
 typedef struct
@@ -70,6 +72,7 @@ struct _SmtpkitEngine
   guint deadline_ms;            /* the bound it was armed with */
   gboolean abort;               /* closed while an operation was under way */
   Op *op;                       /* that operation (not a reference) */
+  Op *spare;                    /* the last one ended, cleared, for the next */
 
   SmtpkitReply *closing_reply;  /* the 421 that closed the connection */
 
@@ -144,11 +147,29 @@ piece_clear (Piece *piece)
   g_clear_pointer (&piece->redacted, g_free);
 }
 
+static void
+batch_destroy (SmtpkitCommandBatch *batch)
+{
+  g_string_free (batch->wire, TRUE);
+  g_array_unref (batch->pieces);
+  g_free (batch);
+}
+
+/* A batch is made and freed for nearly every step of a session: each
+ * thread keeps the last one freed, emptied, for the next. */
+static GPrivate spare_batch = G_PRIVATE_INIT ((GDestroyNotify) batch_destroy);
+
 SmtpkitCommandBatch *
 smtpkit_command_batch_new (void)
 {
-  SmtpkitCommandBatch *batch = g_new0 (SmtpkitCommandBatch, 1);
+  SmtpkitCommandBatch *batch = g_private_get (&spare_batch);
 
+  if (batch)
+    {
+      g_private_set (&spare_batch, NULL);
+      return batch;
+    }
+  batch = g_new0 (SmtpkitCommandBatch, 1);
   batch->wire = g_string_sized_new (128);
   batch->pieces = g_array_sized_new (FALSE, FALSE, sizeof (Piece), 4);
   g_array_set_clear_func (batch->pieces, (GDestroyNotify) piece_clear);
@@ -159,9 +180,20 @@ smtpkit_command_batch_new (void)
 void
 smtpkit_command_batch_free (SmtpkitCommandBatch *batch)
 {
-  g_string_free (batch->wire, TRUE);
-  g_array_unref (batch->pieces);
-  g_free (batch);
+  /* Kept when another is not, and not holding on to a large buffer. */
+  if (g_private_get (&spare_batch) != NULL || batch->wire->allocated_len > SPARE_BATCH_MAX)
+    {
+      batch_destroy (batch);
+      return;
+    }
+  g_string_truncate (batch->wire, 0);
+  g_array_set_size (batch->pieces, 0);
+  batch->n_commands = 0;
+  batch->n_replies = 0;
+  batch->replies_set = FALSE;
+  batch->final = FALSE;
+  batch->per_recipient = FALSE;
+  g_private_set (&spare_batch, batch);
 }
 
 void
@@ -309,6 +341,7 @@ engine_clear (SmtpkitEngine *engine)
   smtpkit_reply_parser_free (engine->parser);
   g_clear_error (&engine->read_error);
   g_clear_pointer (&engine->closing_reply, smtpkit_reply_unref);
+  g_clear_pointer (&engine->spare, g_free);
 }
 
 static void
@@ -653,6 +686,8 @@ op_stop_io (Op *op)
 static void
 op_unref (Op *op)
 {
+  SmtpkitEngine *engine;
+
   if (!g_atomic_ref_count_dec (&op->ref_count))
     return;
   op_stop_io (op);
@@ -668,8 +703,17 @@ op_unref (Op *op)
   if (op->bdat)
     g_string_free (op->bdat, TRUE);
   g_clear_pointer (&op->refused_chunk, smtpkit_reply_unref);
-  smtpkit_engine_unref (op->engine);
-  g_free (op);
+  engine = op->engine;
+  if (engine->spare == NULL)
+    {
+      /* Operations follow one another on an engine: the record is
+       * kept for the next, as op_new() would make it. */
+      memset (op, 0, sizeof *op);
+      engine->spare = op;
+    }
+  else
+    g_free (op);
+  smtpkit_engine_unref (engine);
 }
 
 static gboolean
@@ -699,7 +743,7 @@ op_new (SmtpkitEngine         *engine,
         SmtpkitEngineCallback  callback,
         gpointer               user_data)
 {
-  Op *op = g_new0 (Op, 1);
+  Op *op = engine->spare ? g_steal_pointer (&engine->spare) : g_new0 (Op, 1);
 
   g_atomic_ref_count_init (&op->ref_count);
   op->engine = smtpkit_engine_ref (engine);
