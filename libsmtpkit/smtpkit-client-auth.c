@@ -107,7 +107,7 @@ auth_reply (GTask        *task,
             SmtpkitReply *reply)
 {
   ClientOp *op = OP (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
+  SmtpkitClientPrivate *priv = op->priv;
   guint code = smtpkit_reply_get_code (reply);
   g_autoptr (GBytes) challenge = NULL;
   g_autoptr (GBytes) response = NULL;
@@ -129,7 +129,7 @@ auth_reply (GTask        *task,
   if (code == 235 || code == 503)
     {
       if (code == 235)
-        client_set_auth_mechanism (CLIENT (task), smtpkit_auth_mechanism_get_name (op->mechanism));
+        client_set_auth_mechanism (op->client, smtpkit_auth_mechanism_get_name (op->mechanism));
       op->after_auth (task, reply);
       return;
     }
@@ -218,9 +218,9 @@ client_step_auth (GTask                *task,
                   SmtpkitAuthMechanism *mechanism,
                   ReplyStep             then)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
   const char *name = smtpkit_auth_mechanism_get_name (mechanism);
   g_autoptr (GBytes) initial = NULL;
   g_autofree char *line = NULL;
@@ -297,7 +297,7 @@ on_login_failed (GTask  *task,
   ClientOp *op = OP (task);
 
   if (mechanism_refused (error) &&
-      op->candidates[op->next_candidate] != NULL && client_is_connected (CLIENT (task)))
+      op->candidates[op->next_candidate] != NULL && client_is_connected (op->client))
     {
       g_clear_error (&op->last_error);
       op->last_error = error;
@@ -328,13 +328,12 @@ on_login_attempt (GObject      *source,
 static void
 login_next (GTask *task)
 {
-  SmtpkitClient *client = CLIENT (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
   const char *name = op->candidates[op->next_candidate++];
   g_autoptr (SmtpkitAuthMechanism) mechanism = NULL;
   GError *error = NULL;
   GTask *attempt;
-  ClientOp *attempt_op;
 
   mechanism = smtpkit_auth_mechanism_new_for_name (name, &error);
   if (mechanism == NULL)
@@ -344,10 +343,8 @@ login_next (GTask *task)
     }
   g_object_set (mechanism, "username", op->user, "password", op->password, NULL);
 
-  attempt = g_task_new (client, g_task_get_cancellable (task), on_login_attempt, task);
-  attempt_op = g_new0 (ClientOp, 1);
-  attempt_op->sub_operation = TRUE;
-  g_task_set_task_data (attempt, attempt_op, (GDestroyNotify) client_op_free);
+  attempt = client_op_task_new (client, g_task_get_cancellable (task), on_login_attempt, task);
+  OP (attempt)->sub_operation = TRUE;
   client_step_auth (attempt, mechanism, client_step_return_reply);
 }
 
@@ -364,9 +361,9 @@ offered (const char *const *advertised,
 static void
 login_after_hello (GTask *task)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
   const char *auth = smtpkit_client_get_extension_parameter (client, "auth");
   g_auto (GStrv) advertised = NULL;
   g_auto (GStrv) available = NULL;
@@ -527,9 +524,9 @@ smtpkit_client_login_finish (SmtpkitClient  *client,
 static void
 auth_after_hello (GTask *task)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
   g_autoptr (SmtpkitAuthMechanism) mechanism = g_steal_pointer (&op->mechanism);
 
   if (!client_offers (client, CLIENT_EXT_AUTH))

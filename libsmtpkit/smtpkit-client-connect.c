@@ -93,9 +93,9 @@ on_greeting (SmtpkitEngineResult *result,
 static void
 read_greeting (GTask *task)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
   SmtpkitCommandBatch *batch;
 
   priv->engine = smtpkit_engine_new (op->tls ? G_IO_STREAM (op->tls) : op->stream,
@@ -139,9 +139,9 @@ connect_start (GTask      *task,
                const char *host_in,
                guint16     port_in)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
   g_autoptr (SmtpkitTransport) transport = NULL;
   GError *error = NULL;
   const char *name;

@@ -66,7 +66,7 @@ rcpt_options_for (GTask *task,
 {
   ClientOp *op = OP (task);
 
-  if (!PRIV (task)->does_esmtp)
+  if (!op->priv->does_esmtp)
     return NULL;
   if (op->per_rcpt_options)
     return g_ptr_array_index (op->per_rcpt_options, index);
@@ -163,7 +163,7 @@ expected_data_replies (GTask *task)
 
   if (!per_recipient_replies (task))
     return 1;
-  return op->in_transaction ? op->accepted_order->len : PRIV (task)->rcpt_accepted;
+  return op->in_transaction ? op->accepted_order->len : op->priv->rcpt_accepted;
 }
 
 /* LMTP: each accepted recipient's own outcome. */
@@ -172,7 +172,7 @@ lmtp_replies (GTask     *task,
               GPtrArray *replies)
 {
   ClientOp *op = OP (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
+  SmtpkitClientPrivate *priv = op->priv;
   guint delivered = 0;
   GError *error;
 
@@ -267,10 +267,9 @@ on_body_sent (SmtpkitEngineResult *result,
 static void
 send_body (GTask *task)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
-
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
 
   /* A message given as bytes goes without a stream around it. */
   smtpkit_engine_send_body (priv->engine, op->body, op->body ? NULL : op->message,
@@ -348,8 +347,8 @@ sendmail_rcpt_done (GTask        *task,
 static void
 sendmail_next_rcpt (GTask *task)
 {
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClientPrivate *priv = op->priv;
 
   if (op->to[op->next_rcpt] != NULL)
     {
@@ -504,9 +503,9 @@ on_chunks_sent (SmtpkitEngineResult *result,
 static void
 step_bdat (GTask *task)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
 
   if (op->chunk)
     {
@@ -559,7 +558,7 @@ pipelined_replies (GTask     *task,
                    GPtrArray *replies)
 {
   ClientOp *op = OP (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
+  SmtpkitClientPrivate *priv = op->priv;
   guint n_rcpt = g_strv_length (op->to);
   SmtpkitReply *mail_reply = g_ptr_array_index (replies, 0);
   /* DATA's reply, or BDAT LAST's (the final one), or none: BDAT follows. */
@@ -635,7 +634,7 @@ pipelined_lost (GTask     *task,
   else if (n_answered == n_rcpt && op->accepted_order->len == 0)
     {
       refusal = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
-                             "the server at %s refused every recipient", PRIV (task)->host);
+                             "the server at %s refused every recipient", op->priv->host);
       smtpkit_error_set_recipients (refusal, op->refused);
     }
   if (refusal)
@@ -698,7 +697,7 @@ is_binary (GTask *task)
   const guint8 *data;
 
   if (!op->chunked || op->chunk == NULL ||
-      !client_offers (CLIENT (task), CLIENT_EXT_BINARYMIME))
+      !client_offers (op->client, CLIENT_EXT_BINARYMIME))
     return FALSE;
   for (guint i = 0; op->mail_options && op->mail_options[i]; i++)
     if (g_ascii_strncasecmp (op->mail_options[i], "BODY=", 5) == 0)
@@ -706,7 +705,7 @@ is_binary (GTask *task)
   data = g_bytes_get_data (op->chunk, &length);
   if (memchr (data, '\0', length) != NULL)
     return TRUE;
-  if (PRIV (task)->convert_newlines)
+  if (op->priv->convert_newlines)
     return FALSE;
   /* Bytes kept as they are: a lone CR or LF is binary. */
   for (gsize i = 0; i < length; i++)
@@ -722,22 +721,22 @@ check_size_limit (GTask   *task,
                   GError **error)
 {
   ClientOp *op = OP (task);
-  guint64 max = PRIV (task)->size_limit;
+  guint64 max = op->priv->size_limit;
 
   if (op->size < 0 || max == 0 || (guint64) op->size <= max)
     return TRUE;
   g_set_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_NOT_SUPPORTED,
                "the message is %" G_GINT64_FORMAT " octets, more than the %" G_GUINT64_FORMAT
-               " octets the server at %s accepts (SIZE)", op->size, max, PRIV (task)->host);
+               " octets the server at %s accepts (SIZE)", op->size, max, op->priv->host);
   return FALSE;
 }
 
 static void
 sendmail_mail (GTask *task)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
   /* SIZE, the caller's, BODY=BINARYMIME: on the stack for a few. */
   guint n_options = 3 + (op->mail_options ? g_strv_length (op->mail_options) : 0);
   const char *options_here[8];
@@ -825,10 +824,20 @@ check_envelope (const char         *from,
                            "no recipients given");
       return FALSE;
     }
-  if (!smtpkit_codec_check_argument ("sender", from, -1, error))
+  if (from == NULL)
+    {
+      g_set_error_literal (error, SMTPKIT_ERROR, SMTPKIT_ERROR_INVALID_ARGUMENT,
+                           "no sender given (the null sender is \"\")");
+      return FALSE;
+    }
+  /* A NUL ends a C string: CR and LF are what there is to look for, and
+   * the codec words the error. */
+  if (from[strcspn (from, "\r\n")] != '\0' &&
+      !smtpkit_codec_check_argument ("sender", from, -1, error))
     return FALSE;
   for (guint i = 0; to[i]; i++)
-    if (!smtpkit_codec_check_argument ("recipient", to[i], -1, error))
+    if (to[i][strcspn (to[i], "\r\n")] != '\0' &&
+        !smtpkit_codec_check_argument ("recipient", to[i], -1, error))
       return FALSE;
   if (formatted_later)
     return TRUE;
@@ -940,7 +949,7 @@ client_op_set_message (GTask  *task,
                         GBytes *message)
 {
   ClientOp *op = OP (task);
-  gboolean convert = PRIV (task)->convert_newlines;
+  gboolean convert = op->priv->convert_newlines;
   gsize length;
   const guint8 *data = g_bytes_get_data (message, &length);
 

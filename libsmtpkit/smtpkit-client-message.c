@@ -80,9 +80,9 @@ static gboolean
 prepare_message (GTask   *task,
                  GError **error)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
   gboolean utf8 = client_offers (client, CLIENT_EXT_SMTPUTF8);
   gboolean needs_utf8 = !smtpkit_codec_is_ascii (op->from);
 
@@ -337,8 +337,8 @@ static gboolean
 prepare_envelope (GTask   *task,
                   GError **error)
 {
-  SmtpkitClient *client = CLIENT (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
   SmtpkitEnvelope *envelope = SMTPKIT_ENVELOPE (op->source_message);
   gboolean dsn = client_offers (client, CLIENT_EXT_DSN);
   const char *const *rcpt_raw = smtpkit_envelope_get_rcpt_options (envelope);

@@ -118,6 +118,8 @@ typedef void (*LostStep) (GTask     *task,
 
 typedef struct
 {
+  SmtpkitClient *client;        /* the task's source object (not a reference) */
+  SmtpkitClientPrivate *priv;   /* ... and its private data */
   gboolean sub_operation;       /* a step of another operation: not the
                                  * end of the client's busy period */
   ReplyStep on_reply;
@@ -178,8 +180,16 @@ typedef struct
 } ClientOp;
 
 #define OP(task) ((ClientOp *) g_task_get_task_data (task))
-#define CLIENT(task) (SMTPKIT_CLIENT (g_task_get_source_object (task)))
-#define PRIV(task) (client_get_private (CLIENT (task)))
+
+/* A task of @client with its ClientOp (client_op_begin() for a public
+ * operation). */
+GTask *client_op_task_new (SmtpkitClient       *client,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data);
+/* Kept in the operation's data: one call, and no cast check, for each. */
+#define CLIENT(task) (OP (task)->client)
+#define PRIV(task) (OP (task)->priv)
 
 
 guint client_phase_timeout (SmtpkitClient *client,

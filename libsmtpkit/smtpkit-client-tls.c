@@ -183,9 +183,9 @@ client_step_tls_handshake (GTask     *task,
                            GIOStream *stream,
                            Step       then)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
   GTlsDatabase *database = NULL;
   GError *error = NULL;
 
@@ -240,9 +240,9 @@ starttls_hello_done (GTask *task)
 static void
 starttls_handshake_done (GTask *task)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
 
   /* RFC 3207 §4.2: forget everything learnt before TLS, greet again. */
   smtpkit_engine_set_stream (priv->engine, G_IO_STREAM (op->tls));
@@ -254,8 +254,8 @@ static void
 starttls_reply (GTask        *task,
                 SmtpkitReply *reply)
 {
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClientPrivate *priv = op->priv;
   GError *error = NULL;
 
   op->starttls_reply = smtpkit_reply_ref (reply);
@@ -279,7 +279,7 @@ starttls_reply (GTask        *task,
   if (!smtpkit_engine_check_quiet (priv->engine, &error))
     {
       g_prefix_error (&error, "before the TLS handshake: ");
-      client_drop_connection (CLIENT (task));
+      client_drop_connection (op->client);
       client_op_return_error (task, error);
       return;
     }
@@ -290,9 +290,9 @@ starttls_reply (GTask        *task,
 static void
 starttls_after_hello (GTask *task)
 {
-  SmtpkitClient *client = CLIENT (task);
-  SmtpkitClientPrivate *priv = PRIV (task);
   ClientOp *op = OP (task);
+  SmtpkitClient *client = op->client;
+  SmtpkitClientPrivate *priv = op->priv;
 
   if (client_is_secure (client))
     {

@@ -411,6 +411,22 @@ client_op_free (ClientOp *op)
   g_free (op);
 }
 
+/* A task of @client with its ClientOp. */
+GTask *
+client_op_task_new (SmtpkitClient       *client,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  GTask *task = g_task_new (client, cancellable, callback, user_data);
+  ClientOp *op = g_new0 (ClientOp, 1);
+
+  op->client = client;
+  op->priv = smtpkit_client_get_instance_private (client);
+  g_task_set_task_data (task, op, (GDestroyNotify) client_op_free);
+  return task;
+}
+
 /* Starts a public operation; NULL (error reported) when it cannot run. */
 GTask *
 client_op_begin (SmtpkitClient       *client,
@@ -421,10 +437,9 @@ client_op_begin (SmtpkitClient       *client,
                  gpointer             user_data)
 {
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
-  GTask *task = g_task_new (client, cancellable, callback, user_data);
+  GTask *task = client_op_task_new (client, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, g_new0 (ClientOp, 1), (GDestroyNotify) client_op_free);
 
   if (priv->busy)
     {

@@ -21,6 +21,9 @@
 #define INBUF_KEPT 4096
 /* A spare command batch keeps a buffer up to this size. */
 #define SPARE_BATCH_MAX (32 * 1024)
+/* ... and an ended body's buffer, up to this length (its allocation is at
+ * most twice that). */
+#define SPARE_ENCODED_MAX 2048
 
 /* One command or one piece of data in a batch. */
 typedef struct
@@ -73,6 +76,7 @@ struct _SmtpkitEngine
   gboolean abort;               /* closed while an operation was under way */
   Op *op;                       /* that operation (not a reference) */
   Op *spare;                    /* the last one ended, cleared, for the next */
+  GByteArray *spare_encoded;    /* a small body buffer, emptied, for the next */
 
   SmtpkitReply *closing_reply;  /* the 421 that closed the connection */
 
@@ -342,6 +346,7 @@ engine_clear (SmtpkitEngine *engine)
   g_clear_error (&engine->read_error);
   g_clear_pointer (&engine->closing_reply, smtpkit_reply_unref);
   g_clear_pointer (&engine->spare, g_free);
+  g_clear_pointer (&engine->spare_encoded, g_byte_array_unref);
 }
 
 static void
@@ -699,11 +704,18 @@ op_unref (Op *op)
   g_clear_object (&op->body);
   g_clear_pointer (&op->bytes, g_bytes_unref);
   g_free (op->body_buf);
-  g_clear_pointer (&op->encoded, g_byte_array_unref);
   if (op->bdat)
     g_string_free (op->bdat, TRUE);
   g_clear_pointer (&op->refused_chunk, smtpkit_reply_unref);
   engine = op->engine;
+  /* A small message's buffer serves the next (an idle session keeps
+   * only this much). */
+  if (op->encoded && engine->spare_encoded == NULL && op->encoded->len <= SPARE_ENCODED_MAX)
+    {
+      g_byte_array_set_size (op->encoded, 0);
+      engine->spare_encoded = g_steal_pointer (&op->encoded);
+    }
+  g_clear_pointer (&op->encoded, g_byte_array_unref);
   if (engine->spare == NULL)
     {
       /* Operations follow one another on an engine: the record is
@@ -1683,7 +1695,8 @@ body_op_run (SmtpkitEngine         *engine,
       op->body = g_object_ref (body);
       op->body_buf = g_malloc (BODY_CHUNK);
     }
-  op->encoded = g_byte_array_new ();
+  op->encoded = engine->spare_encoded ? g_steal_pointer (&engine->spare_encoded)
+                                      : g_byte_array_new ();
   op->timeout_ms = block_timeout_ms;
   op->final_timeout_ms = final_timeout_ms;
   op->chunked = chunked;
