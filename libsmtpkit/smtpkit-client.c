@@ -580,7 +580,6 @@ client_op_command (GTask     *task,
                    Phase      phase,
                    ReplyStep  on_reply)
 {
-  g_autoptr (GString) owned = line;
   SmtpkitCommandBatch *batch;
 
   if (line == NULL)
@@ -590,6 +589,7 @@ client_op_command (GTask     *task,
     }
   batch = smtpkit_command_batch_new ();
   smtpkit_command_batch_add (batch, line, shown);
+  g_string_free (line, TRUE);
   OP (task)->on_reply = on_reply;
   client_op_exchange (task, batch, phase, NULL);
 }

@@ -122,6 +122,13 @@ void smtpkit_data_encoder_feed (SmtpkitDataEncoder *encoder,
                                 GByteArray         *out);
 void smtpkit_data_encoder_finish (SmtpkitDataEncoder *encoder,
                                   GByteArray         *out);
+/* Whether @data, whole lines ending with CRLF, is its own encoding at
+ * the point @encoder is at (DATA's or BDAT's), so that it can be sent as
+ * it is, from where it is; when it is, the encoder's state moves past it
+ * as smtpkit_data_encoder_feed() would have, with nothing appended. */
+gboolean smtpkit_data_encoder_pass (SmtpkitDataEncoder *encoder,
+                                    const guint8       *data,
+                                    gsize               length);
 /* For BDAT (RFC 3030): line endings as above, but no dot-stuffing and no
  * terminator; finish_chunked() adds only a final CRLF to converted text
  * that lacks one. */

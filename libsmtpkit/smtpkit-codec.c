@@ -862,6 +862,29 @@ smtpkit_codec_wire_form (const guint8 *data,
 }
 
 gboolean
+smtpkit_data_encoder_pass (SmtpkitDataEncoder *encoder,
+                           const guint8       *data,
+                           gsize               length)
+{
+  SmtpkitWireForm needed;
+
+  g_return_val_if_fail (encoder != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || length == 0, FALSE);
+
+  /* Only from a line start with nothing held back: what came before
+   * ended a line, so a dot or a line end at the start of @data means
+   * what it means at the start of a message. */
+  if (!encoder->at_line_start || encoder->pending_cr || !ends_with_crlf (data, length))
+    return FALSE;
+  needed = encoder->chunked ? SMTPKIT_WIRE_CHUNK : SMTPKIT_WIRE_DATA;
+  if (!(smtpkit_codec_wire_form (data, length, encoder->convert_newlines) & needed))
+    return FALSE;
+  encoder->bytes_out += length;
+  encoder->ends_with_crlf = TRUE;
+  return TRUE;
+}
+
+gboolean
 smtpkit_codec_chunk_is_exact (const guint8 *data,
                               gsize         length,
                               gboolean      convert_newlines)

@@ -9,6 +9,7 @@
 
 #include "smtpkit-codec-private.h"
 #include "smtpkit-error-private.h"
+#include "smtpkit-sync-private.h"
 
 #define READ_CHUNK 16384
 #define BODY_CHUNK 65536
@@ -105,6 +106,8 @@ struct _SmtpkitEngineResult
   GError *error;
   OpState state;
   gboolean done;
+  gboolean reading_body;        /* read_body_chunk()'s loop is under way */
+  gboolean read_again;          /* ... and a write that ended at once asks for more */
   GSource *cancelled;           /* the caller's cancellable, watched */
   guint timeout_ms;             /* bound of each wait in this phase */
 
@@ -127,6 +130,8 @@ struct _SmtpkitEngineResult
   GSource *body_readable;
   SmtpkitDataEncoder encoder;
   guint8 *body_buf;
+  gsize held_at;                /* a line's start, read into @body_buf but not */
+  gsize held;                   /* ... sent yet: it begins the next piece */
   GByteArray *encoded;
   guint final_timeout_ms;
   gboolean final_write;         /* the write under way ends the message */
@@ -1393,15 +1398,48 @@ encoded_written (Op *op)
 
 /* @n bytes of the message are at @data (body_buf, or the message given as
  * bytes); 0 at its end. */
+/* DATA: how much of a piece of the body, in whole lines, is its own
+ * encoding when it may be sent as it is, from where it was read; 0 when
+ * it must go through the encoder. Only for pieces worth a write of their
+ * own: small ones are gathered with what follows. */
+static gsize
+body_passes_as_is (Op           *op,
+                   const guint8 *data,
+                   gsize         n)
+{
+  gsize lines = n;
+
+  if (op->chunked || op->encoded->len > 0 || n < SMALL_DATA)
+    return 0;
+  while (lines > 0 && data[lines - 1] != '\n')
+    lines--;
+  if (lines < SMALL_DATA || !smtpkit_data_encoder_pass (&op->encoder, data, lines))
+    return 0;
+  return lines;
+}
+
 static void
 body_chunk_read (Op           *op,
                  const guint8 *data,
                  gssize        n)
 {
   SmtpkitEngine *engine = op->engine;
+  gsize as_is = n > 0 ? body_passes_as_is (op, data, n) : 0;
 
   op->state = OP_RUNNING;
-  if (n > 0)
+  if (as_is > 0)
+    {
+      /* The partial line after the whole ones begins the next piece,
+       * which may then pass too. */
+      if (op->bytes)
+        op->bytes_read -= n - as_is;
+      else
+        {
+          op->held_at = as_is;
+          op->held = n - as_is;
+        }
+    }
+  else if (n > 0)
     smtpkit_data_encoder_feed (&op->encoder, data, n, op->encoded);
   else if (op->chunked)
     smtpkit_data_encoder_finish_chunked (&op->encoder, op->encoded);
@@ -1410,7 +1448,7 @@ body_chunk_read (Op           *op,
 
   /* Small pieces are gathered into one write: a short message and its
    * terminator go out together. */
-  if (n > 0 && op->encoded->len < (op->chunked ? op->chunk_size : BODY_CHUNK))
+  if (n > 0 && as_is == 0 && op->encoded->len < (op->chunked ? op->chunk_size : BODY_CHUNK))
     {
       read_body_chunk (op);
       return;
@@ -1421,14 +1459,25 @@ body_chunk_read (Op           *op,
       return;
     }
 
-  if (engine->tracing && op->encoded->len > 0)
+  if (engine->tracing)
     {
-      engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, op->encoded->data,
-                     op->encoded->len, NULL);
+      if (as_is > 0)
+        engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, data, as_is, NULL);
+      if (op->encoded->len > 0)
+        engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, op->encoded->data,
+                       op->encoded->len, NULL);
       if (op_aborted (op))
         return;
     }
 
+  /* What passed as it is goes from where it is, the encoded rest after
+   * it, in one write. */
+  if (as_is > 0)
+    {
+      GOutputVector vector = { data, as_is };
+
+      g_array_append_val (op->vectors, vector);
+    }
   if (n == 0)
     {
       op->final_write = TRUE;
@@ -1437,6 +1486,25 @@ body_chunk_read (Op           *op,
     }
   else
     op_write_buffer (op, op->encoded->data, op->encoded->len, encoded_written);
+}
+
+/* @n more bytes of the stream are in, after the line held back (0: the
+ * stream ended). */
+static void
+body_stream_read (Op    *op,
+                  gssize n)
+{
+  gsize held = op->held;
+
+  op->held = 0;
+  if (n > 0)
+    {
+      body_chunk_read (op, op->body_buf, held + n);
+      return;
+    }
+  /* The end: what was held back goes through the encoder first. */
+  smtpkit_data_encoder_feed (&op->encoder, op->body_buf, held, op->encoded);
+  body_chunk_read (op, op->body_buf, 0);
 }
 
 static void
@@ -1453,7 +1521,7 @@ on_body_read (GObject      *source,
   else if (n < 0)
     op_fail (op, error);
   else
-    body_chunk_read (op, op->body_buf, n);
+    body_stream_read (op, n);
   op_unref (op);
 }
 
@@ -1512,7 +1580,7 @@ send_bytes_as_is (Op *op)
 }
 
 static void
-read_body_chunk (Op *op)
+read_body_chunk_once (Op *op)
 {
   SmtpkitEngine *engine = op->engine;
   GError *error = NULL;
@@ -1537,18 +1605,37 @@ read_body_chunk (Op *op)
       body_chunk_read (op, data + op->bytes_read - n_bytes, n_bytes);
       return;
     }
+  /* A line held back from the last piece starts the buffer. */
+  if (op->held > 0 && op->held_at > 0)
+    memmove (op->body_buf, op->body_buf + op->held_at, op->held);
+  op->held_at = 0;
   if (!G_IS_POLLABLE_INPUT_STREAM (op->body) ||
       !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (op->body)))
     {
+      /* Inside a blocking call the thread waits for this operation
+       * anyway: the stream is read where it is, not in a worker thread
+       * of GIO's for each chunk. */
+      if (smtpkit_sync_is_private_context (engine->context))
+        {
+          n = g_input_stream_read (op->body, op->body_buf + op->held, BODY_CHUNK - op->held,
+                                   op->cancellable, &error);
+          if (n < 0)
+            op_fail (op, error);
+          else
+            body_stream_read (op, n);
+          return;
+        }
       if (op->body_cancellable == NULL)
         op->body_cancellable = g_cancellable_new ();
-      g_input_stream_read_async (op->body, op->body_buf, BODY_CHUNK, G_PRIORITY_DEFAULT,
-                                 op->body_cancellable, on_body_read, op_ref (op));
+      g_input_stream_read_async (op->body, op->body_buf + op->held, BODY_CHUNK - op->held,
+                                 G_PRIORITY_DEFAULT, op->body_cancellable, on_body_read,
+                                 op_ref (op));
       return;
     }
 
   n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (op->body),
-                                                op->body_buf, BODY_CHUNK, NULL, &error);
+                                                op->body_buf + op->held, BODY_CHUNK - op->held,
+                                                NULL, &error);
   if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     {
       g_error_free (error);
@@ -1562,7 +1649,30 @@ read_body_chunk (Op *op)
   if (n < 0)
     op_fail (op, error);
   else
-    body_chunk_read (op, op->body_buf, n);
+    body_stream_read (op, n);
+}
+
+/* The next piece of the body. A write that completes at once asks for
+ * the next from inside the last: the loop takes it, so that a long
+ * message read from where it is does not nest a call per chunk. */
+static void
+read_body_chunk (Op *op)
+{
+  if (op->reading_body)
+    {
+      op->read_again = TRUE;
+      return;
+    }
+  op_ref (op);
+  op->reading_body = TRUE;
+  do
+    {
+      op->read_again = FALSE;
+      read_body_chunk_once (op);
+    }
+  while (op->read_again && !op->done);
+  op->reading_body = FALSE;
+  op_unref (op);
 }
 
 /* ---- BDAT chunks -------------------------------------------------------- */

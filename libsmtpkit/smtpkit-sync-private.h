@@ -25,6 +25,9 @@ void smtpkit_sync_callback (GObject      *source,
  * stays owned by @sync. */
 GAsyncResult *smtpkit_sync_wait (SmtpkitSync *sync);
 void smtpkit_sync_end (SmtpkitSync *sync);
+/* Whether @context is this thread's private context of blocking calls:
+ * code running in it is inside a blocking call, and may block. */
+gboolean smtpkit_sync_is_private_context (GMainContext *context);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SmtpkitSync, smtpkit_sync_end)
 

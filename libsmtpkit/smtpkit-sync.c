@@ -121,3 +121,9 @@ smtpkit_sync_end (SmtpkitSync *sync)
   g_main_context_unref (sync->context);
   g_free (sync);
 }
+
+gboolean
+smtpkit_sync_is_private_context (GMainContext *context)
+{
+  return context != NULL && context == g_private_get (&thread_context);
+}

@@ -464,6 +464,96 @@ test_sink_data_bytes (void)
     }
 }
 
+/* A message in a file: its stream cannot poll. A blocking call reads it
+ * where it is; an asynchronous one through GIO's own asynchronous reads.
+ * Either way, over DATA and over BDAT, the sink stores what the file
+ * holds, its dot lines included, across many chunks. */
+static void
+test_sink_file_stream (void)
+{
+  const char *data_only[] = { "PIPELINING", NULL };
+  const char *chunking[] = { "PIPELINING", "CHUNKING", NULL };
+  const char *const *extension_sets[] = { data_only, chunking };
+  g_autoptr (GString) content = g_string_new ("Subject: a file\r\n\r\n");
+  g_autofree char *path = NULL;
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *to[] = { "b@example.org", NULL };
+  int fd;
+
+  /* Dot lines in places, long runs without (which go as they are, from
+   * the buffer), and one line longer than a read. */
+  for (guint i = 0; content->len < 3000000; i++)
+    {
+      gboolean dots = content->len < 200000 || (content->len > 2500000 && content->len < 2600000);
+
+      g_string_append_printf (content, "%sline %u of a message read from a file\r\n",
+                              dots && i % 7 == 0 ? "." : "", i);
+      if (i == 40000)
+        {
+          for (guint k = 0; k < 100000; k++)
+            g_string_append_c (content, 'a' + k % 26);
+          g_string_append (content, "\r\n");
+        }
+    }
+  fd = g_file_open_tmp ("smtpkit-test-XXXXXX.eml", &path, &error);
+  g_assert_no_error (error);
+  g_close (fd, NULL);
+  g_assert_true (g_file_set_contents (path, content->str, content->len, &error));
+  file = g_file_new_for_path (path);
+
+  for (guint e = 0; e < G_N_ELEMENTS (extension_sets); e++)
+    {
+      g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_sink (NULL, extension_sets[e]);
+      g_autoptr (SmtpkitClient) client = new_client ();
+      g_autoptr (SmtpkitReply) greeting = NULL;
+      g_autoptr (GHashTable) refused = NULL;
+      g_autoptr (GHashTable) refused_async = NULL;
+      g_autoptr (GFileInputStream) in = g_file_read (file, NULL, &error);
+      g_autoptr (GFileInputStream) in_async = NULL;
+      g_autoptr (GPtrArray) received = NULL;
+      g_autofree char *host = NULL;
+      Waiter waiter = { 0 };
+
+      g_assert_no_error (error);
+      g_assert_false (G_IS_POLLABLE_INPUT_STREAM (in) &&
+                      g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (in)));
+      smtpkit_fake_server_listen_tcp (server, &error);
+      g_assert_no_error (error);
+      host = server_address (server);
+      greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
+      g_assert_no_error (error);
+
+      refused = smtpkit_client_sendmail_stream (client, "a@example.org", to, G_INPUT_STREAM (in),
+                                                NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
+
+      in_async = g_file_read (file, NULL, &error);
+      g_assert_no_error (error);
+      smtpkit_client_sendmail_stream_async (client, "a@example.org", to, G_INPUT_STREAM (in_async),
+                                            NULL, NULL, NULL, on_done, &waiter);
+      refused_async = smtpkit_client_sendmail_stream_finish (client, wait_for (&waiter), &error);
+      g_clear_object (&waiter.result);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_hash_table_size (refused_async), ==, 0);
+
+      g_clear_object (&client);
+      smtpkit_fake_server_stop (server);
+      received = smtpkit_fake_server_get_received (server);
+      g_assert_cmpuint (received->len, ==, 2);
+      for (guint i = 0; i < received->len; i++)
+        {
+          g_autoptr (GBytes) stored = smtpkit_fake_mail_load (received->pdata[i], &error);
+
+          g_assert_no_error (error);
+          g_assert_cmpmem (g_bytes_get_data (stored, NULL), g_bytes_get_size (stored),
+                           content->str, content->len);
+        }
+    }
+  g_unlink (path);
+}
+
 /* SIZE (RFC 1870 §3) is the message as it is carried: over DATA with
  * CRLF line ends and a final CRLF, without the stuffed dots; over BDAT
  * the octets of its chunks, which get no final CRLF when newlines are
@@ -1481,6 +1571,7 @@ main (int   argc,
   g_test_add_func ("/client/transport/ipv6", test_ipv6);
   g_test_add_func ("/client/sink/data-bytes", test_sink_data_bytes);
   g_test_add_func ("/client/sink/declared-size", test_sink_declared_size);
+  g_test_add_func ("/client/sink/file-stream", test_sink_file_stream);
   g_test_add_func ("/client/sink/chunking", test_sink_chunking);
   g_test_add_func ("/client/sink/chunking-refused", test_sink_chunking_refused);
   g_test_add_func ("/client/tls/plain-to-implicit-port", test_plain_to_implicit_port);

@@ -1376,6 +1376,84 @@ random_message (GRand *rand,
 /* A message that DATA would send as it is goes without a copy: exactly
  * when the DATA encoder's output is the message and the terminator, for
  * messages long enough to be scanned sixteen bytes at a time. */
+/* What smtpkit_data_encoder_pass() lets go as it is: whole lines that
+ * are their own encoding, from a line start with nothing held back; the
+ * encoder then goes on as if it had encoded them. */
+static void
+test_data_pass (void)
+{
+  static const struct
+  {
+    gboolean chunked;
+    gboolean convert;
+    const char *before;         /* fed first */
+    const char *lines;
+    gboolean passes;
+  } cases[] = {
+    { FALSE, TRUE, "", "a\r\nb\r\n", TRUE },
+    { FALSE, TRUE, "x\r\n", "a\r\n", TRUE },
+    { FALSE, TRUE, "", ".a\r\n", FALSE },           /* a dot to stuff */
+    { FALSE, TRUE, "", "a\r\n.b\r\n", FALSE },
+    { FALSE, TRUE, "x", "a\r\n", FALSE },           /* after part of a line */
+    { FALSE, TRUE, "x\r", "\na\r\n", FALSE },       /* a CR held back */
+    { FALSE, TRUE, "", "a\nb\r\n", FALSE },         /* a bare LF to convert */
+    { FALSE, FALSE, "", "a\nb\r\n", TRUE },         /* ... kept when not converting */
+    { FALSE, FALSE, "x\n", ".a\r\n", FALSE },
+    { FALSE, TRUE, "", "a", FALSE },                 /* not whole lines */
+    { FALSE, TRUE, "", "a\n", FALSE },
+    { TRUE, TRUE, "", ".a\r\n", TRUE },             /* BDAT stuffs no dot */
+    { TRUE, TRUE, "", "a\rb\r\n", FALSE },
+    { TRUE, FALSE, "x\n", "a\rb\r\n", TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GByteArray) passed = g_byte_array_new ();
+      g_autoptr (GByteArray) encoded = g_byte_array_new ();
+      SmtpkitDataEncoder a, b;
+      gsize before = strlen (cases[i].before);
+      gsize length = strlen (cases[i].lines);
+      const char *tail = "end\r\n";
+
+      g_test_message ("case %u", i);
+      if (cases[i].chunked)
+        {
+          smtpkit_data_encoder_init_chunked (&a, cases[i].convert);
+          smtpkit_data_encoder_init_chunked (&b, cases[i].convert);
+        }
+      else
+        {
+          smtpkit_data_encoder_init (&a, cases[i].convert);
+          smtpkit_data_encoder_init (&b, cases[i].convert);
+        }
+      smtpkit_data_encoder_feed (&a, (const guint8 *) cases[i].before, before, passed);
+      smtpkit_data_encoder_feed (&b, (const guint8 *) cases[i].before, before, encoded);
+      g_assert_cmpint (smtpkit_data_encoder_pass (&a, (const guint8 *) cases[i].lines, length), ==,
+                       cases[i].passes);
+      if (cases[i].passes)
+        g_byte_array_append (passed, (const guint8 *) cases[i].lines, length);
+      else
+        smtpkit_data_encoder_feed (&a, (const guint8 *) cases[i].lines, length, passed);
+      smtpkit_data_encoder_feed (&b, (const guint8 *) cases[i].lines, length, encoded);
+
+      /* Either way the rest and the end come out the same. */
+      smtpkit_data_encoder_feed (&a, (const guint8 *) tail, strlen (tail), passed);
+      smtpkit_data_encoder_feed (&b, (const guint8 *) tail, strlen (tail), encoded);
+      if (cases[i].chunked)
+        {
+          smtpkit_data_encoder_finish_chunked (&a, passed);
+          smtpkit_data_encoder_finish_chunked (&b, encoded);
+        }
+      else
+        {
+          smtpkit_data_encoder_finish (&a, passed);
+          smtpkit_data_encoder_finish (&b, encoded);
+        }
+      g_assert_cmpmem (passed->data, passed->len, encoded->data, encoded->len);
+      g_assert_cmpuint (a.bytes_out, ==, b.bytes_out);
+    }
+}
+
 static void
 test_data_wire_form (void)
 {
@@ -1627,6 +1705,7 @@ main (int   argc,
   g_test_add_func ("/codec/data/empty", test_data_empty);
   g_test_add_func ("/codec/data/chunk-exact", test_data_chunk_exact);
   g_test_add_func ("/codec/data/wire-form", test_data_wire_form);
+  g_test_add_func ("/codec/data/pass", test_data_pass);
   g_test_add_func ("/codec/data/random", test_data_random);
   g_test_add_func ("/codec/data/random-exhaustive-cuts", test_data_random_exhaustive_cuts);
   g_test_add_func ("/codec/data/large", test_data_large);

@@ -14,7 +14,9 @@
  *   message and the terminator;
  * - BDAT: the output is the same however the message is split, and is
  *   the normalised message itself, dots untouched (converted text that
- *   does not end with CRLF gets one).
+ *   does not end with CRLF gets one);
+ * - both: the output is the same when each piece's whole lines are sent
+ *   as they are wherever smtpkit_data_encoder_pass() takes them.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -63,11 +65,14 @@ ends_with_crlf (const GByteArray *bytes)
          bytes->data[bytes->len - 1] == '\n';
 }
 
-/* Encodes the message whole, or in the pieces of @input when @split. */
+/* Encodes the message whole, or in the pieces of @input when @split;
+ * with @pass, each piece's whole lines go out as they are when
+ * smtpkit_data_encoder_pass() takes them, as the engine sends a stream. */
 static GByteArray *
 encode (const FuzzPieces *input,
         gboolean          chunked,
-        gboolean          split)
+        gboolean          split,
+        gboolean          pass)
 {
   gboolean convert = input->flags & FLAG_CONVERT_NEWLINES;
   GByteArray *out = g_byte_array_new ();
@@ -82,7 +87,16 @@ encode (const FuzzPieces *input,
   for (gsize c = 0; c < (split ? input->n_cuts : 1); c++)
     {
       gsize end = split ? input->cuts[c] : input->length;
+      const guint8 *piece = input->payload + start;
+      gsize lines = end - start;
 
+      while (lines > 0 && piece[lines - 1] != '\n')
+        lines--;
+      if (pass && lines > 0 && smtpkit_data_encoder_pass (&encoder, piece, lines))
+        {
+          g_byte_array_append (out, piece, lines);
+          start += lines;
+        }
       smtpkit_data_encoder_feed (&encoder, input->payload + start, end - start, out);
       start = end;
     }
@@ -216,19 +230,25 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   g_autoptr (GByteArray) data_pieces = NULL;
   g_autoptr (GByteArray) bdat_whole = NULL;
   g_autoptr (GByteArray) bdat_pieces = NULL;
+  g_autoptr (GByteArray) data_passed = NULL;
+  g_autoptr (GByteArray) bdat_passed = NULL;
   FuzzPieces input;
 
   if (!fuzz_pieces_init (&input, data, size))
     return 0;
 
-  data_whole = encode (&input, FALSE, FALSE);
-  data_pieces = encode (&input, FALSE, TRUE);
+  data_whole = encode (&input, FALSE, FALSE, FALSE);
+  data_pieces = encode (&input, FALSE, TRUE, FALSE);
   check_same ("DATA encoder, whole and in pieces", data_whole, data_pieces);
+  data_passed = encode (&input, FALSE, TRUE, TRUE);
+  check_same ("DATA encoder, whole and in pieces passed where they can", data_whole, data_passed);
   check_data (&input, data_whole);
 
-  bdat_whole = encode (&input, TRUE, FALSE);
-  bdat_pieces = encode (&input, TRUE, TRUE);
+  bdat_whole = encode (&input, TRUE, FALSE, FALSE);
+  bdat_pieces = encode (&input, TRUE, TRUE, FALSE);
   check_same ("BDAT encoder, whole and in pieces", bdat_whole, bdat_pieces);
+  bdat_passed = encode (&input, TRUE, TRUE, TRUE);
+  check_same ("BDAT encoder, whole and in pieces passed where they can", bdat_whole, bdat_passed);
   check_bdat (&input, bdat_whole);
 
   fuzz_pieces_clear (&input);
