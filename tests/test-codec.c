@@ -1454,6 +1454,48 @@ test_data_pass (void)
     }
 }
 
+/* Long messages in their wire form but for one byte, wherever it falls
+ * against the 32-byte blocks of the scan: a CR, an LF or a dot put in,
+ * checked against what the encoders make of them. */
+static void
+test_data_wire_form_long (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (1870);
+  static const guint8 spoilers[] = { '\r', '\n', '.' };
+
+  for (guint n = 0; n < 3000; n++)
+    {
+      gboolean convert = n % 2;
+      gsize length = g_rand_int_range (rand, 2, 3000);
+      g_autofree guint8 *data = g_malloc (length);
+      g_autoptr (GByteArray) out = g_byte_array_new ();
+      g_autoptr (GByteArray) chunk = g_byte_array_new ();
+      SmtpkitDataEncoder encoder;
+      gsize line = g_rand_int_range (rand, 1, 100);
+      SmtpkitWireForm form;
+      gboolean same;
+
+      for (gsize k = 0; k < length; k++)
+        data[k] = (k + 2) % (line + 2) == 0 ? '\r' : (k + 1) % (line + 2) == 0 ? '\n' : 'a';
+      memcpy (data + length - 2, "\r\n", 2);
+      if (n % 4 != 0)
+        data[g_rand_int_range (rand, 0, length)] = spoilers[g_rand_int_range (rand, 0, 3)];
+
+      smtpkit_data_encoder_init (&encoder, convert);
+      smtpkit_data_encoder_feed (&encoder, data, length, out);
+      smtpkit_data_encoder_finish (&encoder, out);
+      smtpkit_data_encoder_init_chunked (&encoder, convert);
+      smtpkit_data_encoder_feed (&encoder, data, length, chunk);
+      smtpkit_data_encoder_finish_chunked (&encoder, chunk);
+      form = smtpkit_codec_wire_form (data, length, convert);
+
+      same = out->len == length + 3 && memcmp (out->data, data, length) == 0;
+      g_assert_cmpint (!!(form & SMTPKIT_WIRE_DATA), ==, same);
+      same = chunk->len == length && memcmp (chunk->data, data, length) == 0;
+      g_assert_cmpint (!!(form & SMTPKIT_WIRE_CHUNK), ==, same);
+    }
+}
+
 static void
 test_data_wire_form (void)
 {
@@ -1705,6 +1747,7 @@ main (int   argc,
   g_test_add_func ("/codec/data/empty", test_data_empty);
   g_test_add_func ("/codec/data/chunk-exact", test_data_chunk_exact);
   g_test_add_func ("/codec/data/wire-form", test_data_wire_form);
+  g_test_add_func ("/codec/data/wire-form-long", test_data_wire_form_long);
   g_test_add_func ("/codec/data/pass", test_data_pass);
   g_test_add_func ("/codec/data/random", test_data_random);
   g_test_add_func ("/codec/data/random-exhaustive-cuts", test_data_random_exhaustive_cuts);
