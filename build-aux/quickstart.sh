@@ -24,7 +24,8 @@ set -euo pipefail
 PACKAGES=(
   meson ninja-build pkg-config gcc libasan8 libubsan1
   clang libclang-rt-14-dev
-  libglib2.0-dev glib-networking
+  # gio-querymodules (libglib2.0-bin) writes the plugins' giomodule.cache.
+  libglib2.0-dev libglib2.0-bin glib-networking
   libgnutls28-dev gnutls-bin
   libsasl2-dev libsasl2-modules libsasl2-modules-db sasl2-bin
   libgmime-3.0-dev

@@ -202,6 +202,192 @@ test_missing_plugin (void)
   g_assert_false (smtpkit_client_is_connected (client));
 }
 
+/* Whether a module whose file name contains @name is mapped into this
+ * process. */
+static gboolean
+module_mapped (const char *name)
+{
+  g_autofree char *maps = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  return strstr (maps, name) != NULL;
+}
+
+/* With the build tree's giomodule.cache, a session that sends without
+ * logging in loads no mechanism module (Cyrus SASL and its own plugins
+ * stay out of the process); asking for a mechanism loads them. In a
+ * fresh process, so that no other test has loaded them. */
+static void
+test_plugins_lazy (void)
+{
+  g_autofree char *cache = g_build_filename (g_getenv ("SMTPKIT_PLUGIN_PATH"), "giomodule.cache",
+                                             NULL);
+
+  if (!g_file_test (cache, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no giomodule.cache in the plugin folder (a sanitizer build)");
+      return;
+    }
+  if (g_test_subprocess ())
+    {
+      const char *extensions[] = { "PIPELINING", NULL };
+      g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_sink (NULL, extensions);
+      g_autoptr (SmtpkitClient) client = new_client ();
+      g_autoptr (SmtpkitReply) greeting = NULL;
+      g_autoptr (GHashTable) refused = NULL;
+      g_autoptr (GBytes) message = g_bytes_new_static ("Subject: s\r\n\r\nsmall\r\n", 23);
+      g_autoptr (SmtpkitAuthMechanism) plain = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autofree char *host = NULL;
+      const char *to[] = { "b@example.org", NULL };
+
+      smtpkit_fake_server_listen_tcp (server, &error);
+      g_assert_no_error (error);
+      host = server_address (server);
+      greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
+      g_assert_no_error (error);
+      refused = smtpkit_client_sendmail (client, "a@example.org", to, message, NULL, NULL, NULL,
+                                         &error);
+      g_assert_no_error (error);
+      g_assert_true (module_mapped ("libsmtpkit-tcp.so"));
+      g_assert_false (module_mapped ("libsmtpkit-auth-cyrus.so"));
+      g_assert_false (module_mapped ("libsmtpkit-auth-basic.so"));
+
+      plain = smtpkit_auth_mechanism_new_for_name ("PLAIN", &error);
+      g_assert_no_error (error);
+      g_assert_true (module_mapped ("libsmtpkit-auth-basic.so"));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/* A proxy resolver that counts its lookups and says "direct". */
+#define TEST_TYPE_PROXY_RESOLVER (test_proxy_resolver_get_type ())
+G_DECLARE_FINAL_TYPE (TestProxyResolver, test_proxy_resolver, TEST, PROXY_RESOLVER, GObject)
+
+struct _TestProxyResolver
+{
+  GObject parent_instance;
+};
+
+static guint test_proxy_lookups;
+
+static gchar **
+test_proxy_lookup (GProxyResolver  *resolver,
+                   const gchar     *uri,
+                   GCancellable    *cancellable,
+                   GError         **error)
+{
+  test_proxy_lookups++;
+  return g_strdupv ((char *[]) { (char *) "direct://", NULL });
+}
+
+static void
+test_proxy_lookup_async (GProxyResolver      *resolver,
+                         const gchar         *uri,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr (GTask) task = g_task_new (resolver, cancellable, callback, user_data);
+
+  g_task_return_pointer (task, test_proxy_lookup (resolver, uri, cancellable, NULL),
+                         (GDestroyNotify) g_strfreev);
+}
+
+static gchar **
+test_proxy_lookup_finish (GProxyResolver  *resolver,
+                          GAsyncResult    *result,
+                          GError         **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+test_proxy_is_supported (GProxyResolver *resolver)
+{
+  return TRUE;
+}
+
+static void
+test_proxy_resolver_iface_init (GProxyResolverInterface *iface)
+{
+  iface->is_supported = test_proxy_is_supported;
+  iface->lookup = test_proxy_lookup;
+  iface->lookup_async = test_proxy_lookup_async;
+  iface->lookup_finish = test_proxy_lookup_finish;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestProxyResolver, test_proxy_resolver, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_PROXY_RESOLVER,
+                                                      test_proxy_resolver_iface_init))
+
+static void
+test_proxy_resolver_class_init (TestProxyResolverClass *klass)
+{
+}
+
+static void
+test_proxy_resolver_init (TestProxyResolver *self)
+{
+}
+
+/* The loopback is reached without asking the proxy resolver; any other
+ * host is looked up in it (a name that does not resolve, here: the
+ * lookup comes first, and the connection then fails). */
+static void
+test_no_proxy_for_loopback (void)
+{
+  if (g_test_subprocess ())
+    {
+      const char *extensions[] = { NULL };
+      g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_sink (NULL, extensions);
+      const char *loopback[] = { "127.0.0.1", "localhost", "mx.localhost" };
+      g_autoptr (GError) error = NULL;
+
+      /* GIO registers its extension points as it loads its modules. */
+      g_vfs_get_default ();
+      g_io_extension_point_implement (G_PROXY_RESOLVER_EXTENSION_POINT_NAME,
+                                      TEST_TYPE_PROXY_RESOLVER, "smtpkit-test", 1000);
+      g_assert_true (TEST_IS_PROXY_RESOLVER (g_proxy_resolver_get_default ()));
+      smtpkit_fake_server_listen_tcp (server, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < G_N_ELEMENTS (loopback); i++)
+        {
+          g_autoptr (SmtpkitClient) client = new_client ();
+          g_autoptr (SmtpkitReply) greeting = NULL;
+          g_autoptr (SmtpkitReply) bye = NULL;
+
+          greeting = smtpkit_client_connect (client, loopback[i],
+                                             smtpkit_fake_server_get_port (server), NULL, &error);
+          if (error && i > 0)
+            {
+              /* A resolver without "localhost" names: nothing to check. */
+              g_test_message ("%s: %s", loopback[i], error->message);
+              g_clear_error (&error);
+              continue;
+            }
+          g_assert_no_error (error);
+          bye = smtpkit_client_quit (client, NULL, &error);
+          g_assert_no_error (error);
+        }
+      g_assert_cmpuint (test_proxy_lookups, ==, 0);
+      {
+        g_autoptr (SmtpkitClient) client = new_client ();
+
+        g_assert_null (smtpkit_client_connect (client, "mx.example.invalid", 25, NULL, &error));
+        g_assert_nonnull (error);
+        g_assert_cmpuint (test_proxy_lookups, ==, 1);
+      }
+      return;
+    }
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "smtpkit-test", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_test_trap_assert_passed ();
+}
+
 /* A transport registered by the application itself, without a module. */
 #define TEST_TYPE_TRANSPORT (test_transport_get_type ())
 G_DECLARE_FINAL_TYPE (TestTransport, test_transport, TEST, TRANSPORT, GObject)
@@ -1565,10 +1751,12 @@ main (int   argc,
   g_test_add_func ("/client/property/local-hostname", test_local_hostname);
   g_test_add_func ("/client/plugins/tls-backend", test_tls_backend);
   g_test_add_func ("/client/plugins/missing", test_missing_plugin);
+  g_test_add_func ("/client/plugins/lazy", test_plugins_lazy);
   g_test_add_func ("/client/plugins/in-process", test_in_process_transport);
   g_test_add_func ("/client/transport/unix", test_unix_socket);
   g_test_add_func ("/client/transport/source-address", test_source_address);
   g_test_add_func ("/client/transport/ipv6", test_ipv6);
+  g_test_add_func ("/client/transport/no-proxy-for-loopback", test_no_proxy_for_loopback);
   g_test_add_func ("/client/sink/data-bytes", test_sink_data_bytes);
   g_test_add_func ("/client/sink/declared-size", test_sink_declared_size);
   g_test_add_func ("/client/sink/file-stream", test_sink_file_stream);
