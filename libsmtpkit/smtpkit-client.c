@@ -439,7 +439,9 @@ client_op_begin (SmtpkitClient       *client,
   SmtpkitClientPrivate *priv = smtpkit_client_get_instance_private (client);
   GTask *task = client_op_task_new (client, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, source_tag);
+  /* The function, not GLib's macro: the macro would also name the task
+   * "source_tag" (the variable's name), a copy made for nothing. */
+  (g_task_set_source_tag) (task, source_tag);
 
   if (priv->busy)
     {

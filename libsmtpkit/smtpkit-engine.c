@@ -1331,7 +1331,9 @@ async_task_new (gpointer             source_tag,
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, source_tag);
+  /* The function, not GLib's macro: the macro would also name the task
+   * "source_tag" (the variable's name), a copy made for nothing. */
+  (g_task_set_source_tag) (task, source_tag);
   return task;
 }
 

@@ -19,11 +19,20 @@ struct _SmtpkitSync
  * its owner. */
 static GPrivate thread_context = G_PRIVATE_INIT ((GDestroyNotify) g_main_context_unref);
 
+/* The record of the last blocking call, kept for the next (a call made
+ * inside another takes a new one). */
+static GPrivate spare_sync = G_PRIVATE_INIT (g_free);
+
 SmtpkitSync *
 smtpkit_sync_begin (void)
 {
-  SmtpkitSync *sync = g_new0 (SmtpkitSync, 1);
+  SmtpkitSync *sync = g_private_get (&spare_sync);
   GMainContext *context = g_private_get (&thread_context);
+
+  if (sync)
+    g_private_set (&spare_sync, NULL);
+  else
+    sync = g_new0 (SmtpkitSync, 1);
 
   if (context == NULL)
     {
@@ -119,7 +128,11 @@ smtpkit_sync_end (SmtpkitSync *sync)
   g_main_context_pop_thread_default (sync->context);
   g_main_context_release (sync->context);
   g_main_context_unref (sync->context);
-  g_free (sync);
+  sync->context = NULL;
+  if (g_private_get (&spare_sync) == NULL)
+    g_private_set (&spare_sync, sync);
+  else
+    g_free (sync);
 }
 
 gboolean
