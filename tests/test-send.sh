@@ -21,7 +21,6 @@ source "$(dirname "$0")/send-common.sh"
 data=$3
 man_page=$4
 
-skip () { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 start_sink () { rm -rf "$tmp/spool"; mkdir -p "$tmp/spool"; start_server --sink "$tmp/spool" "$@"; }
 start_scenario () { start_server --scenario "$data/$1.scenario" "${@:2}"; }
 
@@ -447,23 +446,8 @@ check "--flush without a queue: exit 64" eval 'exited 64'
 
 # ---- the man page -------------------------------------------------------------------------
 
-# Every long option of --help is in the man page (written \-\-name there).
-missing=
-for option in $("$send" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-  grep -qF -- "$(printf '%s' "$option" | sed 's/-/\\-/g')" "$man_page" || missing="$missing $option"
-done
-echo "missing from the man page:$missing" >"$tmp/err"
-check "the man page documents every option of --help" eval '[ -z "$missing" ]'
-
-if command -v groff >/dev/null; then
-  status=0
-  LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$man_page" >"$tmp/out" 2>"$tmp/err" || status=$?
-  check "the man page renders without warnings" eval 'exited 0 && [ ! -s "$tmp/err" ]'
-  for section in SYNOPSIS OPTIONS "SENDMAIL COMPATIBILITY" "EXIT STATUS" ACCOUNTS QUEUE FILES EXAMPLES; do
-    check "the man page has $section" grep -q "^\.SH \"\?$section" "$man_page"
-  done
-else
-  skip "groff is not installed: the man page is not rendered"
-fi
+"$send" --help >"$tmp/help"
+check_man_page "$man_page" "$tmp/help" SYNOPSIS OPTIONS "SENDMAIL COMPATIBILITY" "EXIT STATUS" \
+  ACCOUNTS QUEUE FILES EXAMPLES
 
 tap_end
