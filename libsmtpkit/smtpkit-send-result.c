@@ -581,10 +581,18 @@ smtpkit_send_result_get_queue_id (SmtpkitSendResult *result,
   g_return_val_if_fail (index < result->recipients->len, NULL);
 
   recipient = get_recipient (result, index);
-  if (!recipient->queue_id_read && recipient->final_reply != NULL)
-    recipient->queue_id = smtpkit_send_result_parse_queue_id (recipient->final_reply);
-  recipient->queue_id_read = TRUE;
-  return recipient->queue_id;
+  /* Parsed when first asked for, and safe to ask from several threads at
+   * once (a finished result is only read): the first parse stored wins,
+   * another one made meanwhile is dropped. */
+  if (!g_atomic_int_get (&recipient->queue_id_read) && recipient->final_reply != NULL)
+    {
+      char *parsed = smtpkit_send_result_parse_queue_id (recipient->final_reply);
+
+      if (!g_atomic_pointer_compare_and_exchange (&recipient->queue_id, NULL, parsed))
+        g_free (parsed);
+    }
+  g_atomic_int_set (&recipient->queue_id_read, TRUE);
+  return g_atomic_pointer_get (&recipient->queue_id);
 }
 
 /**
