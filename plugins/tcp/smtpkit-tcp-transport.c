@@ -2,36 +2,17 @@
  *
  * A plain TCP connection through GSocketClient: IPv4 and IPv6 (every
  * address of the name is tried in turn), an optional local address to bind
- * to, and GIO's proxy resolver, but for the loopback addresses and
- * "localhost", always reached directly (as GNOME's default ignore-hosts).
+ * to, and GIO's proxy resolver.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "config.h"
 
-#include <string.h>
-
 #include <smtpkit.h>
 
 #include "smtpkit-plugin-socket.h"
 #include "smtpkit-plugin-transport.h"
-
-/* 127.0.0.0/8, ::1, "localhost" or a name under "localhost." (RFC 6761
- * §6.3: always the loopback). */
-static gboolean
-is_loopback (const char *host)
-{
-  g_autoptr (GInetAddress) address = g_inet_address_new_from_string (host);
-  gsize length = strlen (host);
-
-  if (address)
-    return g_inet_address_get_is_loopback (address);
-  if (length > 0 && host[length - 1] == '.')
-    length--;
-  return (length == 9 && g_ascii_strncasecmp (host, "localhost", 9) == 0) ||
-         (length > 10 && g_ascii_strncasecmp (host + length - 10, ".localhost", 10) == 0);
-}
 
 static void
 tcp_connect_async (SmtpkitTransport    *transport,
@@ -46,7 +27,7 @@ tcp_connect_async (SmtpkitTransport    *transport,
   g_autoptr (GSocketConnectable) address = g_network_address_new (host, port);
 
   g_socket_client_set_local_address (client, source_address);
-  g_socket_client_set_enable_proxy (client, !is_loopback (host));
+  g_socket_client_set_enable_proxy (client, TRUE);
   smtpkit_plugin_socket_connect_async (transport, client, address, tcp_connect_async,
                                        cancellable, callback, user_data);
 }
