@@ -149,6 +149,10 @@ typedef enum
   SMTPKIT_WIRE_DATA = 1 << 1,
 } SmtpkitWireForm;
 
+/* Whether smtpkit_codec_wire_form() scans with AVX2 where the processor
+ * has it (the default) or with SSE2 only; returns what it did before.
+ * For the tests, which check both; not thread-safe. */
+gboolean smtpkit_codec_use_avx2 (gboolean use);
 SmtpkitWireForm smtpkit_codec_wire_form (const guint8 *data,
                                          gsize         length,
                                          gboolean      convert_newlines);

@@ -9,6 +9,9 @@
 
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #endif
 
 #include "smtpkit-codec-private.h"
@@ -810,6 +813,127 @@ wire_form_at (const guint8    *data,
   return form;
 }
 
+#if defined(__SSE2__) && defined(__GNUC__)
+/* What the block scans of smtpkit_codec_wire_form() found: each LF must
+ * have a CR just before it and each CR an LF just after (the LFs are the
+ * CRs moved one place on: @stray marks where they differ), and no dot may
+ * follow an LF (@dotted). The carries are what moves past the last
+ * block's end. */
+typedef struct
+{
+  guint64 stray;
+  guint64 dotted;
+  guint64 cr_carry;
+  guint64 lf_carry;
+} BlockScan;
+
+/* Thirty-two bytes at a time, without a branch per line; returns where
+ * the blocks end. A bare CR or LF spoils both forms: the scan stops at
+ * the next kilobyte once it saw one. */
+static gsize
+scan_blocks_sse2 (const guint8 *data,
+                  gsize         length,
+                  BlockScan    *scan)
+{
+  const __m128i cr = _mm_set1_epi8 ('\r');
+  const __m128i lf = _mm_set1_epi8 ('\n');
+  const __m128i dot = _mm_set1_epi8 ('.');
+  guint32 cr_carry = 0, lf_carry = 0, stray = 0, dotted = 0;
+  gsize i;
+
+  for (i = 0; i + 32 <= length; i += 32)
+    {
+      __m128i a = _mm_loadu_si128 ((const __m128i *) (data + i));
+      __m128i b = _mm_loadu_si128 ((const __m128i *) (data + i + 16));
+      guint32 crs = (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (a, cr)) |
+                    (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (b, cr)) << 16;
+      guint32 lfs = (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (a, lf)) |
+                    (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (b, lf)) << 16;
+      guint32 dots = (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (a, dot)) |
+                     (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (b, dot)) << 16;
+
+      stray |= lfs ^ (crs << 1 | cr_carry);
+      dotted |= dots & (lfs << 1 | lf_carry);
+      cr_carry = crs >> 31;
+      lf_carry = lfs >> 31;
+      if ((i & 1023) == 0 && stray != 0)
+        break;
+    }
+  scan->stray = stray;
+  scan->dotted = dotted;
+  scan->cr_carry = cr_carry;
+  scan->lf_carry = lf_carry;
+  return i;
+}
+
+#if defined(__x86_64__)
+/* The same, sixty-four bytes at a time, where the processor has AVX2. */
+__attribute__ ((target ("avx2"))) static gsize
+scan_blocks_avx2 (const guint8 *data,
+                  gsize         length,
+                  BlockScan    *scan)
+{
+  const __m256i cr = _mm256_set1_epi8 ('\r');
+  const __m256i lf = _mm256_set1_epi8 ('\n');
+  const __m256i dot = _mm256_set1_epi8 ('.');
+  guint64 cr_carry = 0, lf_carry = 0, stray = 0, dotted = 0;
+  gsize i;
+
+  for (i = 0; i + 64 <= length; i += 64)
+    {
+      __m256i a = _mm256_loadu_si256 ((const __m256i *) (data + i));
+      __m256i b = _mm256_loadu_si256 ((const __m256i *) (data + i + 32));
+      guint64 crs = (guint32) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (a, cr)) |
+                    (guint64) (guint32) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (b, cr)) << 32;
+      guint64 lfs = (guint32) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (a, lf)) |
+                    (guint64) (guint32) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (b, lf)) << 32;
+      guint64 dots = (guint32) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (a, dot)) |
+                     (guint64) (guint32) _mm256_movemask_epi8 (_mm256_cmpeq_epi8 (b, dot)) << 32;
+
+      stray |= lfs ^ (crs << 1 | cr_carry);
+      dotted |= dots & (lfs << 1 | lf_carry);
+      cr_carry = crs >> 63;
+      lf_carry = lfs >> 63;
+      if ((i & 1023) == 0 && stray != 0)
+        break;
+    }
+  scan->stray = stray;
+  scan->dotted = dotted;
+  scan->cr_carry = cr_carry;
+  scan->lf_carry = lf_carry;
+  return i;
+}
+
+/* 0: not looked at yet; 1: without AVX2; 2: with. */
+static gsize avx2_state = 0;
+
+static inline gboolean
+have_avx2 (void)
+{
+  if (g_once_init_enter (&avx2_state))
+    {
+      __builtin_cpu_init ();
+      g_once_init_leave (&avx2_state, __builtin_cpu_supports ("avx2") ? 2 : 1);
+    }
+  return avx2_state == 2;
+}
+#endif
+#endif
+
+gboolean
+smtpkit_codec_use_avx2 (gboolean use)
+{
+#if defined(__SSE2__) && defined(__GNUC__) && defined(__x86_64__)
+  gboolean had = have_avx2 ();
+
+  if (!use || __builtin_cpu_supports ("avx2"))
+    avx2_state = use ? 2 : 1;
+  return had;
+#else
+  return FALSE;
+#endif
+}
+
 SmtpkitWireForm
 smtpkit_codec_wire_form (const guint8 *data,
                          gsize         length,
@@ -840,46 +964,26 @@ smtpkit_codec_wire_form (const guint8 *data,
 
 #if defined(__SSE2__) && defined(__GNUC__)
   {
-    /* Thirty-two bytes at a time, without a branch per line: each LF
-     * must have a CR just before it and each CR an LF just after (the
-     * LFs are the CRs moved one place on), and no dot may follow an
-     * LF. What moves past a block's end is carried into the next. */
-    const __m128i cr = _mm_set1_epi8 ('\r');
-    const __m128i lf = _mm_set1_epi8 ('\n');
-    const __m128i dot = _mm_set1_epi8 ('.');
-    guint32 cr_carry = 0, lf_carry = 0, stray = 0, dotted = 0;
+    BlockScan scan = { 0, };
 
-    for (; i + 32 <= length; i += 32)
-      {
-        __m128i a = _mm_loadu_si128 ((const __m128i *) (data + i));
-        __m128i b = _mm_loadu_si128 ((const __m128i *) (data + i + 16));
-        guint32 crs = (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (a, cr)) |
-                      (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (b, cr)) << 16;
-        guint32 lfs = (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (a, lf)) |
-                      (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (b, lf)) << 16;
-        guint32 dots = (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (a, dot)) |
-                       (guint32) _mm_movemask_epi8 (_mm_cmpeq_epi8 (b, dot)) << 16;
-
-        stray |= lfs ^ (crs << 1 | cr_carry);
-        dotted |= dots & (lfs << 1 | lf_carry);
-        cr_carry = crs >> 31;
-        lf_carry = lfs >> 31;
-        /* A bare CR or LF spoils both forms: no need to look further. */
-        if ((i & 1023) == 0 && stray != 0)
-          return 0;
-      }
-    if (stray != 0)
+#if defined(__x86_64__)
+    if (have_avx2 ())
+      i = scan_blocks_avx2 (data, length, &scan);
+    else
+#endif
+      i = scan_blocks_sse2 (data, length, &scan);
+    if (scan.stray != 0)
       return 0;
-    if (dotted != 0)
+    if (scan.dotted != 0)
       form &= ~SMTPKIT_WIRE_DATA;
     /* The rest one at a time (each CR or LF looks at its neighbours
      * wherever they are), after what the last block carried out: a CR
      * at its end wants an LF next, an LF at its end no dot next. */
     if (i > 0)
       {
-        if (cr_carry && (i == length || data[i] != '\n'))
+        if (scan.cr_carry && (i == length || data[i] != '\n'))
           return 0;
-        if (lf_carry && i < length && data[i] == '.')
+        if (scan.lf_carry && i < length && data[i] == '.')
           form &= ~SMTPKIT_WIRE_DATA;
       }
   }

@@ -1455,10 +1455,10 @@ test_data_pass (void)
 }
 
 /* Long messages in their wire form but for one byte, wherever it falls
- * against the 32-byte blocks of the scan: a CR, an LF or a dot put in,
- * checked against what the encoders make of them. */
+ * against the 32- or 64-byte blocks of the scan: a CR, an LF or a dot put
+ * in, checked against what the encoders make of them. */
 static void
-test_data_wire_form_long (void)
+check_wire_form_long (void)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (1870);
   static const guint8 spoilers[] = { '\r', '\n', '.' };
@@ -1494,6 +1494,19 @@ test_data_wire_form_long (void)
       same = chunk->len == length && memcmp (chunk->data, data, length) == 0;
       g_assert_cmpint (!!(form & SMTPKIT_WIRE_CHUNK), ==, same);
     }
+}
+
+/* With each scan the processor can run: SSE2's, then AVX2's where it is
+ * there (else SSE2's again). */
+static void
+test_data_wire_form_long (void)
+{
+  gboolean had = smtpkit_codec_use_avx2 (FALSE);
+
+  check_wire_form_long ();
+  smtpkit_codec_use_avx2 (TRUE);
+  check_wire_form_long ();
+  smtpkit_codec_use_avx2 (had);
 }
 
 static void
