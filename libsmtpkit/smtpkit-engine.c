@@ -66,12 +66,14 @@ struct _SmtpkitEngine
   gboolean eof;                 /* the server closed its side */
   GError *read_error;           /* a read failed while nobody waited */
 
-  /* Where the connection is watched: one source for readability, kept
-   * for as long as the connection and the context stay the same, and
-   * one for the deadline of the wait under way and for aborts. */
+  /* Where the connection is watched, for as long as the connection and
+   * the context stay the same: the clock is the deadline of the wait
+   * under way and aborts, and for a plain socket also the socket's
+   * readability (@socket_tag); any other stream has a watch of its own. */
   GMainContext *context;
   GSource *watch;
   GSource *clock;
+  gpointer socket_tag;          /* the socket's descriptor in the clock */
   gint64 deadline;              /* monotonic µs; 0: none */
   guint deadline_ms;            /* the bound it was armed with */
   gboolean abort;               /* closed while an operation was under way */
@@ -338,6 +340,7 @@ batch_expected_replies (SmtpkitCommandBatch *batch)
 /* ---- the engine ------------------------------------------------------- */
 
 static void stop_watching (SmtpkitEngine *engine);
+static void clock_update (SmtpkitEngine *engine);
 
 static void
 engine_clear (SmtpkitEngine *engine)
@@ -452,8 +455,7 @@ smtpkit_engine_close (SmtpkitEngine *engine)
   /* The operation under way fails from the engine's own source, never
    * from inside the caller of this function; it closes the stream. */
   engine->abort = TRUE;
-  if (engine->context)
-    g_main_context_wakeup (engine->context);
+  clock_update (engine);
 }
 
 /* ---- watching the connection ------------------------------------------ */
@@ -499,6 +501,18 @@ read_available (SmtpkitEngine *engine)
 static void read_replies (Op *op);
 static void op_fail (Op *op, GError *error);
 
+/* The connection is no longer watched for bytes (an error, or its end). */
+static void
+stop_reading (SmtpkitEngine *engine)
+{
+  g_clear_pointer (&engine->watch, g_source_destroy);
+  if (engine->socket_tag)
+    {
+      g_source_remove_unix_fd (engine->clock, engine->socket_tag);
+      engine->socket_tag = NULL;
+    }
+}
+
 
 
 static gboolean
@@ -517,7 +531,7 @@ on_readable (GObject  *stream,
                                    "asked for; closing the connection", UNREAD_LIMIT);
 
       more = FALSE;
-      g_clear_pointer (&engine->watch, g_source_destroy);
+      stop_reading (engine);
       if (op && !engine->abort)
         op_fail (op, error);
       else
@@ -528,67 +542,71 @@ on_readable (GObject  *stream,
       return G_SOURCE_REMOVE;
     }
   if (!more)
-    g_clear_pointer (&engine->watch, g_source_destroy);
+    stop_reading (engine);
   if (op && op->state == OP_READING && !engine->abort)
     read_replies (op);
   return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
-static gboolean
-on_socket_readable (GSocket      *socket,
-                    GIOCondition  condition,
-                    gpointer      user_data)
-{
-  return on_readable (NULL, user_data);
-}
-
-/* The clock: the deadline of the wait under way, and aborts. */
-static gboolean
-clock_due (SmtpkitEngine *engine,
-           gint64         now,
-           gint          *timeout)
-{
-  if (engine->abort)
-    {
-      *timeout = 0;
-      return TRUE;
-    }
-  if (engine->deadline == 0)
-    {
-      *timeout = -1;
-      return FALSE;
-    }
-  if (now >= engine->deadline)
-    {
-      *timeout = 0;
-      return TRUE;
-    }
-  *timeout = (int) MIN ((engine->deadline - now + 999) / 1000, G_MAXINT);
-  return FALSE;
-}
-
+/* The clock is a source without prepare or check functions: GLib looks
+ * at its ready time and its descriptor itself, with no call out and no
+ * unlocking of the context per source and iteration, which counts with
+ * many connections on one context. Setting a ready time wakes the context
+ * up (a write), so it is moved lazily: never later than the deadline of
+ * the wait under way, it may come earlier (a deadline armed before, and
+ * since moved on), and its dispatch then sets it again. With one timeout
+ * for every wait, that is one move per timeout's length, not one per
+ * wait. */
 typedef struct
 {
   GSource source;
   SmtpkitEngine *engine;        /* not a reference: the engine owns us */
 } ClockSource;
 
-static gboolean
-clock_prepare (GSource *source,
-               gint    *timeout)
+/* The wait under way must end by engine->deadline, or at once on an
+ * abort: the ready time comes no later. */
+static void
+clock_update (SmtpkitEngine *engine)
 {
-  ClockSource *clock = (ClockSource *) source;
+  gint64 ready;
 
-  return clock_due (clock->engine, g_source_get_time (source), timeout);
+  if (engine->clock == NULL)
+    return;
+  ready = g_source_get_ready_time (engine->clock);
+  if (engine->abort)
+    g_source_set_ready_time (engine->clock, 0);
+  else if (engine->deadline != 0 && (ready == -1 || ready > engine->deadline))
+    g_source_set_ready_time (engine->clock, engine->deadline);
 }
 
-static gboolean
-clock_check (GSource *source)
+/* The ready time came: a wait timed out, the engine was closed under an
+ * operation, or the deadline the ready time was set for has moved on
+ * (or gone, the wait being over). */
+static void
+clock_fired (SmtpkitEngine *engine)
 {
-  ClockSource *clock = (ClockSource *) source;
-  gint timeout;
+  Op *op = engine->op;
+  gint64 now = g_source_get_time (engine->clock);
 
-  return clock_due (clock->engine, g_source_get_time (source), &timeout);
+  if (op && (engine->abort || (engine->deadline != 0 && now >= engine->deadline)))
+    {
+      /* Not again while the failure's callbacks run; a new wait sets it. */
+      g_source_set_ready_time (engine->clock, -1);
+      if (engine->abort)
+        op_fail (op, g_error_new_literal (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                                          "the connection was closed"));
+      else
+        op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                  "timed out after %.3g seconds waiting for the server",
+                                  engine->deadline_ms / 1000.0));
+      return;
+    }
+  if (op == NULL)
+    {
+      engine->deadline = 0;
+      engine->abort = FALSE;
+    }
+  g_source_set_ready_time (engine->clock, engine->deadline != 0 ? engine->deadline : -1);
 }
 
 static gboolean
@@ -597,29 +615,25 @@ clock_dispatch (GSource     *source,
                 gpointer     user_data)
 {
   SmtpkitEngine *engine = ((ClockSource *) source)->engine;
-  Op *op = engine->op;
+  gint64 ready = g_source_get_ready_time (source);
 
-  if (op == NULL)
-    {
-      engine->deadline = 0;
-      engine->abort = FALSE;
-      return G_SOURCE_CONTINUE;
-    }
-  if (engine->abort)
-    op_fail (op, g_error_new_literal (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                                        "the connection was closed"));
-  else
-    op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                "timed out after %.3g seconds waiting for the server",
-                                engine->deadline_ms / 1000.0));
+  /* What the server sent may end the operation, whose callback may let
+   * the engine go. */
+  smtpkit_engine_ref (engine);
+  if (engine->socket_tag && g_source_query_unix_fd (source, engine->socket_tag) != 0)
+    on_readable (NULL, engine);
+  if (engine->clock == source && ready != -1 && ready <= g_source_get_time (source))
+    clock_fired (engine);
+  smtpkit_engine_unref (engine);
   return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs clock_funcs = { clock_prepare, clock_check, clock_dispatch, NULL, NULL, NULL };
+static GSourceFuncs clock_funcs = { NULL, NULL, clock_dispatch, NULL, NULL, NULL };
 
 static void
 stop_watching (SmtpkitEngine *engine)
 {
+  engine->socket_tag = NULL;
   g_clear_pointer (&engine->watch, g_source_destroy);
   g_clear_pointer (&engine->clock, g_source_destroy);
   g_clear_pointer (&engine->context, g_main_context_unref);
@@ -641,36 +655,41 @@ watch_in_current_context (SmtpkitEngine *engine)
   engine->context = g_main_context_ref (context);
   engine->clock = g_source_new (&clock_funcs, sizeof (ClockSource));
   ((ClockSource *) engine->clock)->engine = engine;
-  g_source_set_static_name (engine->clock, "[smtpkit] deadline");
-  g_source_attach (engine->clock, context);
-  g_source_unref (engine->clock);
+  g_source_set_static_name (engine->clock, "[smtpkit] connection");
+  /* A source that cannot recurse is blocked while it is dispatched,
+   * which takes its file descriptor out of the context's poll set and
+   * puts it back, waking the context up twice. Its dispatch is safe to
+   * run again from a nested main loop. */
+  g_source_set_can_recurse (engine->clock, TRUE);
 
   if (!engine->eof && engine->read_error == NULL)
     {
-      /* A plain socket is watched directly: the pollable stream's source
-       * wraps the socket's as a child, which GLib blocks while it is
-       * dispatched, whatever the parent allows. */
+#ifdef G_OS_UNIX
+      /* A plain socket is watched by the clock itself: one source per
+       * connection. (The pollable stream's source would wrap the
+       * socket's as a child, which GLib blocks while it is dispatched,
+       * whatever the parent allows.) */
       if (G_IS_SOCKET_CONNECTION (engine->stream))
         {
           GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (engine->stream));
 
-          engine->watch = g_socket_create_source (socket, G_IO_IN, NULL);
-          g_source_set_callback (engine->watch, G_SOURCE_FUNC (on_socket_readable), engine, NULL);
+          engine->socket_tag = g_source_add_unix_fd (engine->clock, g_socket_get_fd (socket),
+                                                     G_IO_IN);
         }
       else
+#endif
         {
           engine->watch = g_pollable_input_stream_create_source (engine->in, NULL);
           g_source_set_callback (engine->watch, G_SOURCE_FUNC (on_readable), engine, NULL);
+          g_source_set_static_name (engine->watch, "[smtpkit] stream");
+          g_source_set_can_recurse (engine->watch, TRUE);
+          g_source_attach (engine->watch, context);
+          g_source_unref (engine->watch);
         }
-      g_source_set_static_name (engine->watch, "[smtpkit] connection");
-      /* A source that cannot recurse is blocked while it is dispatched,
-       * which takes its file descriptor out of the context's poll set and
-       * puts it back, waking the context up twice. on_readable() is safe
-       * to run again from a nested main loop. */
-      g_source_set_can_recurse (engine->watch, TRUE);
-      g_source_attach (engine->watch, context);
-      g_source_unref (engine->watch);
     }
+  g_source_attach (engine->clock, context);
+  g_source_unref (engine->clock);
+  clock_update (engine);
 }
 
 static void
@@ -679,6 +698,7 @@ arm_deadline (SmtpkitEngine *engine,
 {
   engine->deadline_ms = timeout_ms;
   engine->deadline = timeout_ms ? g_get_monotonic_time () + (gint64) timeout_ms * 1000 : 0;
+  clock_update (engine);
 }
 
 /* ---- one operation: exchange or body ---------------------------------- */

@@ -983,6 +983,53 @@ test_pending (void)
   assert_script_played (server);
 }
 
+/* The bound is on each wait: waits shorter than the timeout go on for
+ * longer than it in all, the clock moving with them, and the wait that
+ * takes too long fails once the timeout has passed since it began, not
+ * since an earlier one did. */
+static void
+test_timeout_each_wait (void)
+{
+  g_autoptr (SmtpkitFakeServer) server = start_scripted ("server:\n"
+                                                         "  send 220 fake.test\n"
+                                                         "  expect NOOP\n"
+                                                         "  delay 250\n"
+                                                         "  send 250 one\n"
+                                                         "  expect NOOP\n"
+                                                         "  delay 250\n"
+                                                         "  send 250 two\n"
+                                                         "  expect NOOP\n"
+                                                         "  delay 250\n"
+                                                         "  send 250 three\n"
+                                                         "  expect NOOP\n"
+                                                         "  delay 1500\n"
+                                                         "  expect-close\n");
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autofree char *address = server_address (server);
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 start;
+  double waited;
+
+  g_assert_true (smtpkit_client_set_timeout (client, 0.6, NULL));
+  greeting = smtpkit_client_connect (client, address, 0, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (SmtpkitReply) reply = smtpkit_client_noop (client, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (smtpkit_reply_get_code (reply), ==, 250);
+    }
+  start = g_get_monotonic_time ();
+  g_assert_null (smtpkit_client_noop (client, NULL, &error));
+  waited = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpfloat (waited, >=, 0.55);
+  g_assert_cmpfloat (waited, <, 1.4);
+  assert_script_played (server);
+}
+
 static gboolean
 cancel_now (gpointer data)
 {
@@ -1638,6 +1685,7 @@ main (int   argc,
   g_test_add_func ("/client/tls/plain-to-implicit-port", test_plain_to_implicit_port);
   g_test_add_func ("/client/signals-and-transcript", test_signals_and_transcript);
   g_test_add_func ("/client/pending", test_pending);
+  g_test_add_func ("/client/timeout/each-wait", test_timeout_each_wait);
   g_test_add_func ("/client/cancel", test_cancel);
   g_test_add_func ("/client/unref-closes", test_unref_closes);
   g_test_add_func ("/client/tls/ca-file", test_tls_ca_file);
