@@ -10,6 +10,7 @@
 #include "smtpkit-codec-private.h"
 #include "smtpkit-error-private.h"
 #include "smtpkit-sync-private.h"
+#include "smtpkit-watch-private.h"
 
 #define READ_CHUNK 16384
 #define BODY_CHUNK 65536
@@ -67,13 +68,12 @@ struct _SmtpkitEngine
   GError *read_error;           /* a read failed while nobody waited */
 
   /* Where the connection is watched, for as long as the connection and
-   * the context stay the same: the clock is the deadline of the wait
-   * under way and aborts, and for a plain socket also the socket's
-   * readability (@socket_tag); any other stream has a watch of its own. */
+   * the context stay the same (smtpkit-watch-private.h): the deadline of
+   * the wait under way and aborts, and a plain socket's readability; any
+   * other stream has a source of its own for that (@stream_source). */
   GMainContext *context;
-  GSource *watch;
-  GSource *clock;
-  gpointer socket_tag;          /* the socket's descriptor in the clock */
+  SmtpkitWatch *watch;
+  GSource *stream_source;
   gint64 deadline;              /* monotonic µs; 0: none */
   guint deadline_ms;            /* the bound it was armed with */
   gboolean abort;               /* closed while an operation was under way */
@@ -505,12 +505,9 @@ static void op_fail (Op *op, GError *error);
 static void
 stop_reading (SmtpkitEngine *engine)
 {
-  g_clear_pointer (&engine->watch, g_source_destroy);
-  if (engine->socket_tag)
-    {
-      g_source_remove_unix_fd (engine->clock, engine->socket_tag);
-      engine->socket_tag = NULL;
-    }
+  g_clear_pointer (&engine->stream_source, g_source_destroy);
+  if (engine->watch)
+    smtpkit_watch_stop_reading (engine->watch);
 }
 
 
@@ -548,147 +545,100 @@ on_readable (GObject  *stream,
   return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
-/* The clock is a source without prepare or check functions: GLib looks
- * at its ready time and its descriptor itself, with no call out and no
- * unlocking of the context per source and iteration, which counts with
- * many connections on one context. Setting a ready time wakes the context
- * up (a write), so it is moved lazily: never later than the deadline of
- * the wait under way, it may come earlier (a deadline armed before, and
- * since moved on), and its dispatch then sets it again. With one timeout
- * for every wait, that is one move per timeout's length, not one per
- * wait. */
-typedef struct
-{
-  GSource source;
-  SmtpkitEngine *engine;        /* not a reference: the engine owns us */
-} ClockSource;
-
-/* The wait under way must end by engine->deadline, or at once on an
- * abort: the ready time comes no later. */
+/* What the watch waits for: the deadline of the wait under way, or an
+ * abort at once. */
 static void
 clock_update (SmtpkitEngine *engine)
 {
-  gint64 ready;
-
-  if (engine->clock == NULL)
-    return;
-  ready = g_source_get_ready_time (engine->clock);
-  if (engine->abort)
-    g_source_set_ready_time (engine->clock, 0);
-  else if (engine->deadline != 0 && (ready == -1 || ready > engine->deadline))
-    g_source_set_ready_time (engine->clock, engine->deadline);
+  if (engine->watch)
+    smtpkit_watch_set_deadline (engine->watch, engine->abort ? SMTPKIT_WATCH_NOW
+                                                              : engine->deadline);
 }
 
-/* The ready time came: a wait timed out, the engine was closed under an
- * operation, or the deadline the ready time was set for has moved on
- * (or gone, the wait being over). */
+/* The watch's deadline came: a wait timed out, or the engine was closed
+ * under an operation; or the wait it was set for is over. */
 static void
 clock_fired (SmtpkitEngine *engine)
 {
   Op *op = engine->op;
-  gint64 now = g_source_get_time (engine->clock);
 
-  if (op && (engine->abort || (engine->deadline != 0 && now >= engine->deadline)))
-    {
-      /* Not again while the failure's callbacks run; a new wait sets it. */
-      g_source_set_ready_time (engine->clock, -1);
-      if (engine->abort)
-        op_fail (op, g_error_new_literal (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
-                                          "the connection was closed"));
-      else
-        op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                  "timed out after %.3g seconds waiting for the server",
-                                  engine->deadline_ms / 1000.0));
-      return;
-    }
-  if (op == NULL)
+  if (op && engine->abort)
+    op_fail (op, g_error_new_literal (SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED,
+                                      "the connection was closed"));
+  else if (op && engine->deadline != 0 && g_get_monotonic_time () >= engine->deadline)
+    op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                              "timed out after %.3g seconds waiting for the server",
+                              engine->deadline_ms / 1000.0));
+  else if (op == NULL)
     {
       engine->deadline = 0;
       engine->abort = FALSE;
     }
-  g_source_set_ready_time (engine->clock, engine->deadline != 0 ? engine->deadline : -1);
+  else
+    clock_update (engine);
 }
 
-static gboolean
-clock_dispatch (GSource     *source,
-                GSourceFunc  callback,
-                gpointer     user_data)
+static void
+on_watch (SmtpkitWatchEvent  event,
+          gpointer           user_data)
 {
-  SmtpkitEngine *engine = ((ClockSource *) source)->engine;
-  gint64 ready = g_source_get_ready_time (source);
-
   /* What the server sent may end the operation, whose callback may let
    * the engine go. */
-  smtpkit_engine_ref (engine);
-  if (engine->socket_tag && g_source_query_unix_fd (source, engine->socket_tag) != 0)
+  SmtpkitEngine *engine = smtpkit_engine_ref (user_data);
+
+  if (event == SMTPKIT_WATCH_READABLE)
     on_readable (NULL, engine);
-  if (engine->clock == source && ready != -1 && ready <= g_source_get_time (source))
+  else
     clock_fired (engine);
   smtpkit_engine_unref (engine);
-  return G_SOURCE_CONTINUE;
 }
-
-static GSourceFuncs clock_funcs = { NULL, NULL, clock_dispatch, NULL, NULL, NULL };
 
 static void
 stop_watching (SmtpkitEngine *engine)
 {
-  engine->socket_tag = NULL;
-  g_clear_pointer (&engine->watch, g_source_destroy);
-  g_clear_pointer (&engine->clock, g_source_destroy);
+  g_clear_pointer (&engine->stream_source, g_source_destroy);
+  g_clear_pointer (&engine->watch, smtpkit_watch_free);
   g_clear_pointer (&engine->context, g_main_context_unref);
 }
 
-/* The sources live in the thread-default context of the operations; a
- * blocking call runs in a private one, so they follow when it changes. */
+/* The watch lives in the thread-default context of the operations; a
+ * blocking call runs in a private one, so it follows when that changes. */
 static void
 watch_in_current_context (SmtpkitEngine *engine)
 {
   GMainContext *context = g_main_context_get_thread_default ();
+  int fd = -1;
 
   if (context == NULL)
     context = g_main_context_default ();
-  if (engine->context == context && engine->clock)
+  if (engine->context == context && engine->watch)
     return;
 
   stop_watching (engine);
   engine->context = g_main_context_ref (context);
-  engine->clock = g_source_new (&clock_funcs, sizeof (ClockSource));
-  ((ClockSource *) engine->clock)->engine = engine;
-  g_source_set_static_name (engine->clock, "[smtpkit] connection");
-  /* A source that cannot recurse is blocked while it is dispatched,
-   * which takes its file descriptor out of the context's poll set and
-   * puts it back, waking the context up twice. Its dispatch is safe to
-   * run again from a nested main loop. */
-  g_source_set_can_recurse (engine->clock, TRUE);
-
   if (!engine->eof && engine->read_error == NULL)
     {
 #ifdef G_OS_UNIX
-      /* A plain socket is watched by the clock itself: one source per
-       * connection. (The pollable stream's source would wrap the
-       * socket's as a child, which GLib blocks while it is dispatched,
-       * whatever the parent allows.) */
+      /* A plain socket is watched directly. (The pollable stream's source
+       * wraps the socket's as a child, which GLib blocks while it is
+       * dispatched, whatever the parent allows.) */
       if (G_IS_SOCKET_CONNECTION (engine->stream))
-        {
-          GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (engine->stream));
-
-          engine->socket_tag = g_source_add_unix_fd (engine->clock, g_socket_get_fd (socket),
-                                                     G_IO_IN);
-        }
+        fd = g_socket_get_fd (g_socket_connection_get_socket (G_SOCKET_CONNECTION (engine->stream)));
       else
 #endif
         {
-          engine->watch = g_pollable_input_stream_create_source (engine->in, NULL);
-          g_source_set_callback (engine->watch, G_SOURCE_FUNC (on_readable), engine, NULL);
-          g_source_set_static_name (engine->watch, "[smtpkit] stream");
-          g_source_set_can_recurse (engine->watch, TRUE);
-          g_source_attach (engine->watch, context);
-          g_source_unref (engine->watch);
+          engine->stream_source = g_pollable_input_stream_create_source (engine->in, NULL);
+          g_source_set_callback (engine->stream_source, G_SOURCE_FUNC (on_readable), engine, NULL);
+          g_source_set_static_name (engine->stream_source, "[smtpkit] stream");
+          /* Not blocked while dispatched (which would take it out of the
+           * poll set and put it back); on_readable() is safe to run again
+           * from a nested main loop. */
+          g_source_set_can_recurse (engine->stream_source, TRUE);
+          g_source_attach (engine->stream_source, context);
+          g_source_unref (engine->stream_source);
         }
     }
-  g_source_attach (engine->clock, context);
-  g_source_unref (engine->clock);
+  engine->watch = smtpkit_watch_new (context, fd, on_watch, engine);
   clock_update (engine);
 }
 

@@ -10,12 +10,14 @@
 
 #include <smtpkit.h>
 
+#include <string.h>
 #include <sys/resource.h>
 
 #include <glib/gstdio.h>
 
 #include "proc-status.h"
 #include "smtpkit-fake-server.h"
+#include "smtpkit-scenario.h"
 
 #define N_SESSIONS 1000
 
@@ -170,6 +172,168 @@ test_thousand_sessions (void)
   g_bytes_unref (load.message);
 }
 
+/* ---- many connections on one context share an epoll descriptor ---------- */
+
+#define N_SHARED 12
+#define STALLED (N_SHARED - 1)
+#define CLOSED (N_SHARED - 2)
+
+/* The process's epoll descriptors. */
+static guint
+count_epoll_descriptors (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (target && strcmp (target, "anon_inode:[eventpoll]") == 0)
+        n++;
+    }
+  return n;
+}
+
+typedef struct
+{
+  GAsyncResult *result;
+  gint64 started;
+  gint64 ended;
+} Call;
+
+static void
+on_call_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Call *call = user_data;
+
+  call->result = g_object_ref (result);
+  call->ended = g_get_monotonic_time ();
+}
+
+static gboolean
+close_client (gpointer data)
+{
+  smtpkit_client_close (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Twelve connections on this thread's context: beyond the first few,
+ * they share one epoll descriptor, and each still gets its replies, its
+ * own timeout (per wait, however long the waits before it took in all)
+ * and its abort. */
+static void
+test_shared_descriptor (void)
+{
+  SmtpkitFakeServer *servers[N_SHARED];
+  SmtpkitClient *clients[N_SHARED];
+  Call calls[N_SHARED];
+  guint epolls_before = count_epoll_descriptors ();
+
+  for (guint i = 0; i < N_SHARED; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SmtpkitScenario) scenario = NULL;
+      g_autofree char *host = NULL;
+      const char *last = i == STALLED || i == CLOSED ? "  expect NOOP\n"
+                                                       "  delay 2000\n"
+                                                       "  expect-close\n"
+                                                     : "  expect NOOP\n"
+                                                       "  delay 250\n"
+                                                       "  send 250 three\n"
+                                                       "  expect-close\n";
+      g_autofree char *script = g_strconcat ("server:\n"
+                                             "  send 220 fake.test\n"
+                                             "  expect NOOP\n"
+                                             "  delay 250\n"
+                                             "  send 250 one\n"
+                                             "  expect NOOP\n"
+                                             "  delay 250\n"
+                                             "  send 250 two\n",
+                                             last, NULL);
+
+      scenario = smtpkit_scenario_new_from_data ("inline", script, &error);
+      g_assert_no_error (error);
+      servers[i] = smtpkit_fake_server_new_scripted (scenario);
+      smtpkit_fake_server_listen_tcp (servers[i], &error);
+      g_assert_no_error (error);
+      clients[i] = smtpkit_client_new ();
+      g_assert_true (smtpkit_client_set_timeout (clients[i], 0.6, NULL));
+      host = g_strdup_printf ("127.0.0.1:%u", smtpkit_fake_server_get_port (servers[i]));
+      calls[i] = (Call) { NULL, };
+      smtpkit_client_connect_async (clients[i], host, 0, NULL, on_call_done, &calls[i]);
+    }
+  for (guint i = 0; i < N_SHARED; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SmtpkitReply) greeting = NULL;
+
+      while (calls[i].result == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      greeting = smtpkit_client_connect_finish (clients[i], calls[i].result, &error);
+      g_assert_no_error (error);
+      g_clear_object (&calls[i].result);
+    }
+  /* The first connections have a source each; the rest, one between them. */
+  g_assert_cmpuint (count_epoll_descriptors (), ==, epolls_before + 1);
+
+  for (guint round = 0; round < 3; round++)
+    {
+      for (guint i = 0; i < N_SHARED; i++)
+        {
+          calls[i] = (Call) { NULL, g_get_monotonic_time (), 0 };
+          smtpkit_client_noop_async (clients[i], NULL, on_call_done, &calls[i]);
+        }
+      if (round == 2)
+        g_timeout_add (150, close_client, clients[CLOSED]);
+      for (guint i = 0; i < N_SHARED; i++)
+        {
+          g_autoptr (GError) error = NULL;
+          g_autoptr (SmtpkitReply) reply = NULL;
+          double waited;
+
+          while (calls[i].result == NULL)
+            g_main_context_iteration (NULL, TRUE);
+          reply = smtpkit_client_noop_finish (clients[i], calls[i].result, &error);
+          waited = (calls[i].ended - calls[i].started) / (double) G_USEC_PER_SEC;
+          g_clear_object (&calls[i].result);
+          if (round == 2 && i == STALLED)
+            {
+              g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+              g_assert_cmpfloat (waited, >=, 0.55);
+              g_assert_cmpfloat (waited, <, 1.4);
+            }
+          else if (round == 2 && i == CLOSED)
+            {
+              g_assert_error (error, SMTPKIT_ERROR, SMTPKIT_ERROR_SERVER_DISCONNECTED);
+              g_assert_cmpfloat (waited, <, 0.5);
+            }
+          else
+            {
+              g_assert_no_error (error);
+              g_assert_cmpuint (smtpkit_reply_get_code (reply), ==, 250);
+            }
+        }
+    }
+
+  for (guint i = 0; i < N_SHARED; i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_object_unref (clients[i]);
+      smtpkit_fake_server_wait (servers[i], 15000, &error);
+      g_assert_no_error (error);
+      smtpkit_fake_server_stop (servers[i]);
+      g_object_unref (servers[i]);
+    }
+  /* The last connection gone, so is the shared descriptor. */
+  g_assert_cmpuint (count_epoll_descriptors (), ==, epolls_before);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -177,6 +341,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/concurrency/thousand-sessions", test_thousand_sessions);
+  g_test_add_func ("/concurrency/shared-descriptor", test_shared_descriptor);
 
   return g_test_run ();
 }
