@@ -135,6 +135,7 @@ struct _SmtpkitEngineResult
   gsize held_at;                /* a line's start, read into @body_buf but not */
   gsize held;                   /* ... sent yet: it begins the next piece */
   GByteArray *encoded;
+  gsize encoded_max;            /* the longest it was: what it may have allocated */
   guint final_timeout_ms;
   gboolean final_write;         /* the write under way ends the message */
   gboolean terminator_sent;     /* ... and it was written whole */
@@ -685,7 +686,8 @@ op_unref (Op *op)
   engine = op->engine;
   /* A small message's buffer serves the next (an idle session keeps
    * only this much). */
-  if (op->encoded && engine->spare_encoded == NULL && op->encoded->len <= SPARE_ENCODED_MAX)
+  if (op->encoded && engine->spare_encoded == NULL &&
+      MAX (op->encoded_max, op->encoded->len) <= SPARE_ENCODED_MAX)
     {
       g_byte_array_set_size (op->encoded, 0);
       engine->spare_encoded = g_steal_pointer (&op->encoded);
@@ -1360,11 +1362,18 @@ smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
 static void read_body_chunk (Op *op);
 static void send_chunk (Op *op, gboolean last);
 
+/* The body buffer is emptied for the next piece (its allocation stays). */
+static void
+encoded_clear (Op *op)
+{
+  op->encoded_max = MAX (op->encoded_max, op->encoded->len);
+  g_byte_array_set_size (op->encoded, 0);
+}
+
 static void
 encoded_written (Op *op)
 {
-
-  g_byte_array_set_size (op->encoded, 0);
+  encoded_clear (op);
   read_body_chunk (op);
 }
 
@@ -1690,7 +1699,6 @@ chunk_replies_read (Op *op)
 static void
 chunk_replies_read_last (Op *op)
 {
-
   op->after_replies = NULL;
   op->terminator_sent = op->final_write = FALSE;
   op_succeed (op);
@@ -1702,7 +1710,7 @@ chunk_written (Op *op)
 {
   guint unanswered;
 
-  g_byte_array_set_size (op->encoded, 0);
+  encoded_clear (op);
   op->chunks_sent++;
   op->chunk_size = MIN (op->chunk_size * 2, CHUNK_MAX);
   unanswered = op->chunks_sent - MIN (op->replies->len, op->chunks_sent);
