@@ -14,6 +14,10 @@
 
 #define READ_CHUNK 16384
 #define BODY_CHUNK 65536
+/* A stream's reads start at BODY_CHUNK; once one fills the buffer, it
+ * doubles up to this: a long stream costs fewer reads and writes, a short
+ * one no large buffer. */
+#define STREAM_READ_MAX (256 * 1024)
 #define SMALL_DATA 16384
 /* What the watch reads while no operation waits for replies is kept
  * unparsed, up to this: a server that sends more is not an SMTP server,
@@ -132,6 +136,8 @@ struct _SmtpkitEngineResult
   GSource *body_readable;
   SmtpkitDataEncoder encoder;
   guint8 *body_buf;
+  gsize body_buf_size;
+  gboolean body_buf_filled;     /* the last read filled it */
   gsize held_at;                /* a line's start, read into @body_buf but not */
   gsize held;                   /* ... sent yet: it begins the next piece */
   GByteArray *encoded;
@@ -1477,6 +1483,7 @@ body_stream_read (Op    *op,
 {
   gsize held = op->held;
 
+  op->body_buf_filled = n > 0 && held + n == op->body_buf_size;
   op->held = 0;
   if (n > 0)
     {
@@ -1565,6 +1572,7 @@ read_body_chunk_once (Op *op)
 {
   SmtpkitEngine *engine = op->engine;
   GError *error = NULL;
+  gsize room;
   gssize n;
 
   /* Reading the caller's stream is not waiting for the server. */
@@ -1590,6 +1598,15 @@ read_body_chunk_once (Op *op)
   if (op->held > 0 && op->held_at > 0)
     memmove (op->body_buf, op->body_buf + op->held_at, op->held);
   op->held_at = 0;
+  if (op->body_buf_filled && op->body_buf_size < STREAM_READ_MAX)
+    {
+      op->body_buf_size *= 2;
+      op->body_buf = g_realloc (op->body_buf, op->body_buf_size);
+    }
+  room = op->body_buf_size - op->held;
+  /* BDAT: a read makes at most the chunk under way. */
+  if (op->chunked)
+    room = MIN (room, op->chunk_size);
   if (!G_IS_POLLABLE_INPUT_STREAM (op->body) ||
       !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (op->body)))
     {
@@ -1598,7 +1615,7 @@ read_body_chunk_once (Op *op)
        * of GIO's for each chunk. */
       if (smtpkit_sync_is_private_context (engine->context))
         {
-          n = g_input_stream_read (op->body, op->body_buf + op->held, BODY_CHUNK - op->held,
+          n = g_input_stream_read (op->body, op->body_buf + op->held, room,
                                    op->cancellable, &error);
           if (n < 0)
             op_fail (op, error);
@@ -1608,14 +1625,14 @@ read_body_chunk_once (Op *op)
         }
       if (op->body_cancellable == NULL)
         op->body_cancellable = g_cancellable_new ();
-      g_input_stream_read_async (op->body, op->body_buf + op->held, BODY_CHUNK - op->held,
+      g_input_stream_read_async (op->body, op->body_buf + op->held, room,
                                  G_PRIORITY_DEFAULT, op->body_cancellable, on_body_read,
                                  op_ref (op));
       return;
     }
 
   n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (op->body),
-                                                op->body_buf + op->held, BODY_CHUNK - op->held,
+                                                op->body_buf + op->held, room,
                                                 NULL, &error);
   if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     {
@@ -1783,7 +1800,8 @@ body_op_run (SmtpkitEngine         *engine,
   else
     {
       op->body = g_object_ref (body);
-      op->body_buf = g_malloc (BODY_CHUNK);
+      op->body_buf_size = BODY_CHUNK;
+      op->body_buf = g_malloc (op->body_buf_size);
     }
   op->encoded = engine->spare_encoded ? g_steal_pointer (&engine->spare_encoded)
                                       : g_byte_array_new ();

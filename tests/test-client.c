@@ -542,16 +542,18 @@ test_sink_file_stream (void)
   int fd;
 
   /* Dot lines in places, long runs without (which go as they are, from
-   * the buffer), and one line longer than a read. */
+   * the buffer, the partial line after them held back: from the start,
+   * while the reads grow), and one line longer than a read. */
   for (guint i = 0; content->len < 3000000; i++)
     {
-      gboolean dots = content->len < 200000 || (content->len > 2500000 && content->len < 2600000);
+      gboolean dots = (content->len > 1000000 && content->len < 1200000) ||
+                      (content->len > 2500000 && content->len < 2600000);
 
       g_string_append_printf (content, "%sline %u of a message read from a file\r\n",
                               dots && i % 7 == 0 ? "." : "", i);
       if (i == 40000)
         {
-          for (guint k = 0; k < 100000; k++)
+          for (guint k = 0; k < 300000; k++)
             g_string_append_c (content, 'a' + k % 26);
           g_string_append (content, "\r\n");
         }
