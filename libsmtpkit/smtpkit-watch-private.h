@@ -51,7 +51,5 @@ void smtpkit_watch_stop_reading (SmtpkitWatch *watch);
  * context waits for is moved lazily. */
 void smtpkit_watch_set_deadline (SmtpkitWatch *watch,
                                  gint64        deadline);
-/* Whether the watch shares its context's epoll descriptor (for tests). */
-gboolean smtpkit_watch_is_shared (SmtpkitWatch *watch);
 
 G_END_DECLS

@@ -386,9 +386,3 @@ smtpkit_watch_set_deadline (SmtpkitWatch *watch,
     return;
   source_wake_by (watch->source ? watch->source : watch->ctx->shared, deadline);
 }
-
-gboolean
-smtpkit_watch_is_shared (SmtpkitWatch *watch)
-{
-  return watch->source == NULL;
-}
