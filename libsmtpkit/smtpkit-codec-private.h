@@ -149,10 +149,21 @@ typedef enum
   SMTPKIT_WIRE_DATA = 1 << 1,
 } SmtpkitWireForm;
 
-/* Whether smtpkit_codec_wire_form() scans with AVX2 where the processor
- * has it (the default) or with SSE2 only; returns what it did before.
- * For the tests, which check both; not thread-safe. */
-gboolean smtpkit_codec_use_avx2 (gboolean use);
+/* How smtpkit_codec_wire_form() goes through a long message: byte by
+ * byte where it has nothing better, else in blocks with the widest
+ * instructions the processor has, found once. */
+typedef enum
+{
+  SMTPKIT_CODEC_SCAN_BYTES,
+  SMTPKIT_CODEC_SCAN_SSE2,
+  SMTPKIT_CODEC_SCAN_AVX2,
+  SMTPKIT_CODEC_SCAN_AVX512BW,
+} SmtpkitCodecScan;
+
+/* Makes smtpkit_codec_wire_form() scan with @scan, or with the best one
+ * below it that the processor has; returns the one it used before. For
+ * the tests, which check each; not thread-safe. */
+SmtpkitCodecScan smtpkit_codec_set_scan (SmtpkitCodecScan scan);
 SmtpkitWireForm smtpkit_codec_wire_form (const guint8 *data,
                                          gsize         length,
                                          gboolean      convert_newlines);

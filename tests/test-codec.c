@@ -1454,59 +1454,96 @@ test_data_pass (void)
     }
 }
 
+/* @data, checked against what the encoders make of it: its wire form
+ * for DATA holds when DATA's encoder leaves it as it is, and for BDAT
+ * when the chunked one does. */
+static void
+check_wire_form_of (const guint8 *data,
+                    gsize         length,
+                    gboolean      convert)
+{
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) chunk = g_byte_array_new ();
+  SmtpkitDataEncoder encoder;
+  SmtpkitWireForm form;
+  gboolean same;
+
+  smtpkit_data_encoder_init (&encoder, convert);
+  smtpkit_data_encoder_feed (&encoder, data, length, out);
+  smtpkit_data_encoder_finish (&encoder, out);
+  smtpkit_data_encoder_init_chunked (&encoder, convert);
+  smtpkit_data_encoder_feed (&encoder, data, length, chunk);
+  smtpkit_data_encoder_finish_chunked (&encoder, chunk);
+  form = smtpkit_codec_wire_form (data, length, convert);
+
+  same = out->len == length + 3 && memcmp (out->data, data, length) == 0;
+  g_assert_cmpint (!!(form & SMTPKIT_WIRE_DATA), ==, same);
+  same = chunk->len == length && memcmp (chunk->data, data, length) == 0;
+  g_assert_cmpint (!!(form & SMTPKIT_WIRE_CHUNK), ==, same);
+}
+
+/* CRLF lines of @line bytes (and the line break), ending with CRLF. */
+static void
+fill_lines (guint8 *data,
+            gsize   length,
+            gsize   line)
+{
+  for (gsize k = 0; k < length; k++)
+    data[k] = (k + 2) % (line + 2) == 0 ? '\r' : (k + 1) % (line + 2) == 0 ? '\n' : 'a';
+  memcpy (data + length - 2, "\r\n", 2);
+}
+
 /* Long messages in their wire form but for one byte, wherever it falls
- * against the 32- or 64-byte blocks of the scan: a CR, an LF or a dot put
- * in, checked against what the encoders make of them. */
+ * against the 32- or 64-byte blocks of the scans: a CR, an LF or a dot
+ * put in. At random, then at every place near the start and near the
+ * end of the messages whose lengths are near a block's or a
+ * kilobyte's, where the scans start, stop or hand over. */
 static void
 check_wire_form_long (void)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (1870);
   static const guint8 spoilers[] = { '\r', '\n', '.' };
+  static const gsize lengths[][2] = { { 60, 200 }, { 1020, 1100 } };
 
   for (guint n = 0; n < 3000; n++)
     {
-      gboolean convert = n % 2;
       gsize length = g_rand_int_range (rand, 2, 3000);
       g_autofree guint8 *data = g_malloc (length);
-      g_autoptr (GByteArray) out = g_byte_array_new ();
-      g_autoptr (GByteArray) chunk = g_byte_array_new ();
-      SmtpkitDataEncoder encoder;
-      gsize line = g_rand_int_range (rand, 1, 100);
-      SmtpkitWireForm form;
-      gboolean same;
 
-      for (gsize k = 0; k < length; k++)
-        data[k] = (k + 2) % (line + 2) == 0 ? '\r' : (k + 1) % (line + 2) == 0 ? '\n' : 'a';
-      memcpy (data + length - 2, "\r\n", 2);
+      fill_lines (data, length, g_rand_int_range (rand, 1, 100));
       if (n % 4 != 0)
         data[g_rand_int_range (rand, 0, length)] = spoilers[g_rand_int_range (rand, 0, 3)];
-
-      smtpkit_data_encoder_init (&encoder, convert);
-      smtpkit_data_encoder_feed (&encoder, data, length, out);
-      smtpkit_data_encoder_finish (&encoder, out);
-      smtpkit_data_encoder_init_chunked (&encoder, convert);
-      smtpkit_data_encoder_feed (&encoder, data, length, chunk);
-      smtpkit_data_encoder_finish_chunked (&encoder, chunk);
-      form = smtpkit_codec_wire_form (data, length, convert);
-
-      same = out->len == length + 3 && memcmp (out->data, data, length) == 0;
-      g_assert_cmpint (!!(form & SMTPKIT_WIRE_DATA), ==, same);
-      same = chunk->len == length && memcmp (chunk->data, data, length) == 0;
-      g_assert_cmpint (!!(form & SMTPKIT_WIRE_CHUNK), ==, same);
+      check_wire_form_of (data, length, n % 2);
     }
+
+  for (guint r = 0; r < G_N_ELEMENTS (lengths); r++)
+    for (gsize length = lengths[r][0]; length <= lengths[r][1]; length++)
+      {
+        g_autofree guint8 *data = g_malloc (length);
+
+        for (gsize at = 0; at < length; at = at == 3 && length > 72 ? length - 68 : at + 1)
+          for (guint k = 0; k < 2 * G_N_ELEMENTS (spoilers); k++)
+            {
+              fill_lines (data, length, length % 37 + 1);
+              data[at] = spoilers[k / 2];
+              check_wire_form_of (data, length, k % 2);
+            }
+      }
 }
 
-/* With each scan the processor can run: SSE2's, then AVX2's where it is
- * there (else SSE2's again). */
+/* With each scan the processor can run: SSE2's, then AVX2's and
+ * AVX-512BW's where it has them (else the best below again). */
 static void
 test_data_wire_form_long (void)
 {
-  gboolean had = smtpkit_codec_use_avx2 (FALSE);
+  SmtpkitCodecScan had = smtpkit_codec_set_scan (SMTPKIT_CODEC_SCAN_SSE2);
 
-  check_wire_form_long ();
-  smtpkit_codec_use_avx2 (TRUE);
-  check_wire_form_long ();
-  smtpkit_codec_use_avx2 (had);
+  for (SmtpkitCodecScan scan = SMTPKIT_CODEC_SCAN_SSE2; scan <= SMTPKIT_CODEC_SCAN_AVX512BW; scan++)
+    {
+      smtpkit_codec_set_scan (scan);
+      check_wire_form_long ();
+    }
+  smtpkit_codec_set_scan (had);
 }
 
 static void
