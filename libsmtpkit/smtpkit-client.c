@@ -2700,7 +2700,7 @@ smtpkit_client_class_init (SmtpkitClientClass *klass)
    * Whether [method@Client.sendmail] sends the message with BDAT when the
    * server offers CHUNKING (RFC 3030): no dot-stuffing, one BDAT LAST for
    * a message of known size (in the same group as MAIL and RCPT under
-   * PIPELINING), chunks of 64 KiB for a stream.
+   * PIPELINING), chunks from 64 KiB growing to 2 MiB for a stream.
    */
   properties[PROP_CHUNKING] =
     g_param_spec_boolean ("chunking", NULL, NULL, TRUE,

@@ -18,6 +18,13 @@
  * doubles up to this: a long stream costs fewer reads and writes, a short
  * one no large buffer. */
 #define STREAM_READ_MAX (256 * 1024)
+/* A stream's BDAT chunks start at BODY_CHUNK and double up to this: a
+ * short stream costs no large buffer, a long one few replies (each a
+ * round trip of the server's, when it answers them one by one). A read
+ * makes at most the chunk under way, and its buffer grows with the
+ * chunks, so that a chunk whose lines need no change is sent from where
+ * it was read. */
+#define CHUNK_MAX (2 * 1024 * 1024)
 #define SMALL_DATA 16384
 /* What the watch reads while no operation waits for replies is kept
  * unparsed, up to this: a server that sends more is not an SMTP server,
@@ -1366,7 +1373,7 @@ smtpkit_engine_send_body_finish (SmtpkitEngine  *engine,
 /* ---- message body ------------------------------------------------------ */
 
 static void read_body_chunk (Op *op);
-static void send_chunk (Op *op, gboolean last);
+static void send_chunk (Op *op, const guint8 *as_is, gsize n_as_is, gboolean last);
 
 /* The body buffer is emptied for the next piece (its allocation stays). */
 static void
@@ -1385,10 +1392,11 @@ encoded_written (Op *op)
 
 /* @n bytes of the message are at @data (body_buf, or the message given as
  * bytes); 0 at its end. */
-/* DATA: how much of a piece of the body, in whole lines, is its own
- * encoding when it may be sent as it is, from where it was read; 0 when
- * it must go through the encoder. Only for pieces worth a write of their
- * own: small ones are gathered with what follows. */
+/* How much of a piece of the body, in whole lines, is its own encoding
+ * (DATA's or BDAT's) when it may be sent as it is, from where it was
+ * read; 0 when it must go through the encoder. Only for pieces worth a
+ * write (a chunk) of their own: small ones are gathered with what
+ * follows. */
 static gsize
 body_passes_as_is (Op           *op,
                    const guint8 *data,
@@ -1396,7 +1404,7 @@ body_passes_as_is (Op           *op,
 {
   gsize lines = n;
 
-  if (op->chunked || op->encoded->len > 0 || n < SMALL_DATA)
+  if (op->encoded->len > 0 || n < SMALL_DATA)
     return 0;
   while (lines > 0 && data[lines - 1] != '\n')
     lines--;
@@ -1442,7 +1450,7 @@ body_chunk_read (Op           *op,
     }
   if (op->chunked)
     {
-      send_chunk (op, n == 0);
+      send_chunk (op, data, as_is, n == 0);
       return;
     }
 
@@ -1598,7 +1606,7 @@ read_body_chunk_once (Op *op)
   if (op->held > 0 && op->held_at > 0)
     memmove (op->body_buf, op->body_buf + op->held_at, op->held);
   op->held_at = 0;
-  if (op->body_buf_filled && op->body_buf_size < STREAM_READ_MAX)
+  if (op->body_buf_filled && op->body_buf_size < (op->chunked ? CHUNK_MAX : STREAM_READ_MAX))
     {
       op->body_buf_size *= 2;
       op->body_buf = g_realloc (op->body_buf, op->body_buf_size);
@@ -1676,10 +1684,6 @@ read_body_chunk (Op *op)
 /* ---- BDAT chunks -------------------------------------------------------- */
 
 #define CHUNKS_IN_FLIGHT 16
-/* A stream's chunks start at 64 KiB and double up to 2 MiB: a short
- * stream costs no large buffer, a long one few replies (each a round
- * trip of the server's, when it answers them one by one). */
-#define CHUNK_MAX (2 * 1024 * 1024)
 
 /* The first reply to a chunk that is not a success. */
 static void
@@ -1737,9 +1741,13 @@ chunk_written (Op *op)
   read_replies (op);
 }
 
+/* The next chunk: the lines at @as_is, sent from where they were read,
+ * or else what the encoder made. */
 static void
-send_chunk (Op       *op,
-            gboolean  last)
+send_chunk (Op           *op,
+            const guint8 *as_is,
+            gsize         n_as_is,
+            gboolean      last)
 {
   SmtpkitEngine *engine = op->engine;
   GOutputVector vectors[2] = {
@@ -1747,21 +1755,27 @@ send_chunk (Op       *op,
     { op->encoded->data, op->encoded->len },
   };
 
-  g_string_printf (op->bdat, "BDAT %u%s\r\n", op->encoded->len, last ? " LAST" : "");
+  if (n_as_is > 0)
+    {
+      vectors[1].buffer = as_is;
+      vectors[1].size = n_as_is;
+    }
+  g_string_printf (op->bdat, "BDAT %" G_GSIZE_FORMAT "%s\r\n", vectors[1].size,
+                   last ? " LAST" : "");
   vectors[0].buffer = op->bdat->str;
   vectors[0].size = op->bdat->len;
   if (engine->tracing)
     {
       engine->trace (engine->trace_data, SMTPKIT_TRACE_COMMAND, (const guint8 *) op->bdat->str,
                      op->bdat->len, NULL);
-      if (op->encoded->len > 0)
-        engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, op->encoded->data,
-                       op->encoded->len, NULL);
+      if (vectors[1].size > 0)
+        engine->trace (engine->trace_data, SMTPKIT_TRACE_DATA, vectors[1].buffer,
+                       vectors[1].size, NULL);
       if (op_aborted (op))
         return;
     }
 
-  g_array_append_vals (op->vectors, vectors, op->encoded->len > 0 ? 2 : 1);
+  g_array_append_vals (op->vectors, vectors, vectors[1].size > 0 ? 2 : 1);
   if (!last)
     {
       op_write (op, chunk_written);
