@@ -24,12 +24,29 @@ static const char header[] = "Subject: bench\r\n"
 #define BLOCK_SIZE (BLOCK_LINE * 840)
 
 /* The same text as bench-client's: lines of at most 76 characters and
- * CRLF, @size bytes in all from @len. */
+ * CRLF, @size bytes in all from @len. Character k of the text is
+ * 'a' + k % 26, so that a line of 78 bytes repeats: the first one is
+ * written, the others copied (a few bytes' work per byte would be a part
+ * of what is measured). */
 static size_t
 fill_lines (char   *text,
             size_t  len,
             size_t  size)
 {
+  size_t start = len, copied = 0, whole = 0;
+
+  if (len + 78 <= size)
+    {
+      for (size_t i = 0; i < 76; i++)
+        text[len + i] = 'a' + (len + i) % 26;
+      text[len + 76] = '\r';
+      text[len + 77] = '\n';
+      copied = 78;
+      whole = (size - start) / 78 * 78;
+    }
+  for (; copied > 0 && copied < whole; copied *= 2)
+    memcpy (text + start + copied, text + start, copied * 2 <= whole ? copied : whole - copied);
+  len = start + whole;
   while (len + 2 < size)
     {
       size_t line = size - 2 - len < 76 ? size - 2 - len : 76;
