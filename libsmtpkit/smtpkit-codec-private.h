@@ -161,8 +161,9 @@ typedef enum
 } SmtpkitCodecScan;
 
 /* Makes smtpkit_codec_wire_form() scan with @scan, or with the best one
- * below it that the processor has; returns the one it used before. For
- * the tests, which check each; not thread-safe. */
+ * below it that the processor has (byte by byte is always there);
+ * returns the one it used before. For the tests, which check each
+ * against the others; not thread-safe. */
 SmtpkitCodecScan smtpkit_codec_set_scan (SmtpkitCodecScan scan);
 SmtpkitWireForm smtpkit_codec_wire_form (const guint8 *data,
                                          gsize         length,

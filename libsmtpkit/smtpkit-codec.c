@@ -1019,7 +1019,7 @@ smtpkit_codec_wire_form (const guint8 *data,
       i = scan_blocks_avx512 (data, length, &scan);
     else if (level == SMTPKIT_CODEC_SCAN_AVX2)
       i = scan_blocks_avx2 (data, length, &scan);
-    else
+    else if (level == SMTPKIT_CODEC_SCAN_SSE2)
 #endif
       i = scan_blocks_sse2 (data, length, &scan);
     if (scan.stray != 0)

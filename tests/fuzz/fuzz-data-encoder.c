@@ -16,7 +16,9 @@
  *   the normalised message itself, dots untouched (converted text that
  *   does not end with CRLF gets one);
  * - both: the output is the same when each piece's whole lines are sent
- *   as they are wherever smtpkit_data_encoder_pass() takes them.
+ *   as they are wherever smtpkit_data_encoder_pass() takes them;
+ * - the wire form is the same with each scan the processor has (AVX-512BW,
+ *   AVX2, SSE2) as byte by byte.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -250,6 +252,21 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   bdat_passed = encode (&input, TRUE, TRUE, TRUE);
   check_same ("BDAT encoder, whole and in pieces passed where they can", bdat_whole, bdat_passed);
   check_bdat (&input, bdat_whole);
+
+  /* Every scan the processor has finds the same wire form as the one
+   * that goes byte by byte. */
+  {
+    gboolean convert = input.flags & FLAG_CONVERT_NEWLINES;
+    SmtpkitCodecScan had = smtpkit_codec_set_scan (SMTPKIT_CODEC_SCAN_BYTES);
+    SmtpkitWireForm form = smtpkit_codec_wire_form (input.payload, input.length, convert);
+
+    for (SmtpkitCodecScan scan = SMTPKIT_CODEC_SCAN_SSE2; scan <= SMTPKIT_CODEC_SCAN_AVX512BW; scan++)
+      {
+        smtpkit_codec_set_scan (scan);
+        fuzz_check (smtpkit_codec_wire_form (input.payload, input.length, convert) == form);
+      }
+    smtpkit_codec_set_scan (had);
+  }
 
   fuzz_pieces_clear (&input);
   return 0;
