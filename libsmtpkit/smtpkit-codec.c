@@ -1038,9 +1038,15 @@ smtpkit_codec_wire_form (const guint8 *data,
       }
   }
 #endif
-  for (; form != 0 && i < length; i++)
-    if (data[i] == '\r' || data[i] == '\n')
-      form = wire_form_at (data, length, i, TRUE, form);
+  /* The CRs, then the LFs, each found with memchr(): a short message
+   * has few. */
+  for (guint k = 0; k < 2; k++)
+    {
+      const guint8 *p = data + i, *end = data + length;
+
+      while (form != 0 && p < end && (p = memchr (p, k == 0 ? '\r' : '\n', end - p)) != NULL)
+        form = wire_form_at (data, length, p++ - data, TRUE, form);
+    }
   return form;
 }
 
