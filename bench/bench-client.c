@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "bench-lines.h"
+
 #define CLIENT_TIMEOUT 120.0
 
 static const char *const sender = "bench@example.org";
@@ -42,47 +44,18 @@ static gboolean opt_no_chunking = FALSE;
 static const char header[] = "Subject: bench\r\n"
                              "\r\n";
 
-/* Appends lines of at most 76 characters and CRLF up to @size bytes in
- * all (the last line may be shorter); none begins with a dot. Written
- * straight into the string's buffer, as curl-send.c's fill_lines() does,
- * so that the two generators cost the same: character k is 'a' + k % 26,
- * so that a line of 78 bytes repeats, and only the first is written, the
- * others copied. */
+/* Appends the benchmark's lines up to @size bytes in all (see
+ * bench-lines.h, which curl-send.c's text comes from too). */
 static void
 append_lines (GString *text,
               gsize    size)
 {
   gsize len = text->len;
-  gsize start = len, copied = 0, whole = 0;
-  char *p;
 
   if (len + 2 >= size)
     return;
   g_string_set_size (text, size);
-  p = text->str;
-  if (len + 78 <= size)
-    {
-      for (gsize i = 0; i < 76; i++)
-        p[len + i] = 'a' + (len + i) % 26;
-      p[len + 76] = '\r';
-      p[len + 77] = '\n';
-      copied = 78;
-      whole = (size - start) / 78 * 78;
-    }
-  for (; copied > 0 && copied < whole; copied *= 2)
-    memcpy (p + start + copied, p + start, copied * 2 <= whole ? copied : whole - copied);
-  len = start + whole;
-  while (len + 2 < size)
-    {
-      gsize line = MIN (size - 2 - len, 76);
-
-      for (gsize i = 0; i < line; i++)
-        p[len + i] = 'a' + (len + i) % 26;
-      len += line;
-      p[len++] = '\r';
-      p[len++] = '\n';
-    }
-  g_string_truncate (text, len);
+  g_string_truncate (text, bench_fill_lines (text->str, len, size));
 }
 
 /* A message of exactly @size bytes (at least the header and one line). */

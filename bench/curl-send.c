@@ -17,48 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench-lines.h"
+
 static const char header[] = "Subject: bench\r\n"
                              "\r\n";
 
 #define BLOCK_LINE 78
 #define BLOCK_SIZE (BLOCK_LINE * 840)
 
-/* The same text as bench-client's: lines of at most 76 characters and
- * CRLF, @size bytes in all from @len. Character k of the text is
- * 'a' + k % 26, so that a line of 78 bytes repeats: the first one is
- * written, the others copied (a few bytes' work per byte would be a part
- * of what is measured). */
-static size_t
-fill_lines (char   *text,
-            size_t  len,
-            size_t  size)
-{
-  size_t start = len, copied = 0, whole = 0;
-
-  if (len + 78 <= size)
-    {
-      for (size_t i = 0; i < 76; i++)
-        text[len + i] = 'a' + (len + i) % 26;
-      text[len + 76] = '\r';
-      text[len + 77] = '\n';
-      copied = 78;
-      whole = (size - start) / 78 * 78;
-    }
-  for (; copied > 0 && copied < whole; copied *= 2)
-    memcpy (text + start + copied, text + start, copied * 2 <= whole ? copied : whole - copied);
-  len = start + whole;
-  while (len + 2 < size)
-    {
-      size_t line = size - 2 - len < 76 ? size - 2 - len : 76;
-
-      for (size_t i = 0; i < line; i++)
-        text[len + i] = 'a' + (len + i) % 26;
-      len += line;
-      text[len++] = '\r';
-      text[len++] = '\n';
-    }
-  return len;
-}
 
 typedef struct
 {
@@ -160,7 +126,7 @@ main (int   argc,
         want = header_len + 3;
       text = malloc (want + 1);
       memcpy (text, header, header_len);
-      source.len = fill_lines (text, header_len, want);
+      source.len = bench_fill_lines (text, header_len, want);
       source.data = text;
       source.total = source.len;
       n = messages;
@@ -170,7 +136,7 @@ main (int   argc,
       uint64_t body = (uint64_t) (mb * 1e6) - strlen (header);
 
       text = malloc (BLOCK_SIZE);
-      source.len = fill_lines (text, 0, BLOCK_SIZE);
+      source.len = bench_fill_lines (text, 0, BLOCK_SIZE);
       source.data = text;
       source.repeat = 1;
       body -= body % BLOCK_LINE;
