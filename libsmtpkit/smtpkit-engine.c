@@ -1395,8 +1395,10 @@ encoded_written (Op *op)
 /* How much of a piece of the body, in whole lines, is its own encoding
  * (DATA's or BDAT's) when it may be sent as it is, from where it was
  * read; 0 when it must go through the encoder. Only for pieces worth a
- * write (a chunk) of their own: small ones are gathered with what
- * follows. */
+ * write of their own: small ones are gathered with what follows. A BDAT
+ * chunk is one piece: one short of half the chunk under way (a pipe's
+ * or a socket's read) is gathered too, so that the chunks still grow and
+ * each reply the server makes answers for as much. */
 static gsize
 body_passes_as_is (Op           *op,
                    const guint8 *data,
@@ -1404,7 +1406,7 @@ body_passes_as_is (Op           *op,
 {
   gsize lines = n;
 
-  if (op->encoded->len > 0 || n < SMALL_DATA)
+  if (op->encoded->len > 0 || n < SMALL_DATA || (op->chunked && n < op->chunk_size / 2))
     return 0;
   while (lines > 0 && data[lines - 1] != '\n')
     lines--;

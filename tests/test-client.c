@@ -740,6 +740,113 @@ test_sink_chunking (void)
     }
 }
 
+/* A stream that gives at most 20,000 bytes a read, as a pipe or a socket
+ * may: the chunks are gathered from several reads, and still grow. */
+typedef struct
+{
+  GInputStream parent;
+  GBytes *bytes;
+  gsize offset;
+} TestShortReads;
+typedef GInputStreamClass TestShortReadsClass;
+static GType test_short_reads_get_type (void);
+G_DEFINE_TYPE (TestShortReads, test_short_reads, G_TYPE_INPUT_STREAM)
+
+#define SHORT_READ 20000
+
+static gssize
+test_short_reads_read (GInputStream *stream, void *buffer, gsize count,
+                       GCancellable *cancellable, GError **error)
+{
+  TestShortReads *self = (TestShortReads *) stream;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (self->bytes, &size);
+  gsize n = MIN (MIN (count, SHORT_READ), size - self->offset);
+
+  memcpy (buffer, data + self->offset, n);
+  self->offset += n;
+  return n;
+}
+
+static void
+test_short_reads_finalize (GObject *object)
+{
+  g_bytes_unref (((TestShortReads *) object)->bytes);
+  G_OBJECT_CLASS (test_short_reads_parent_class)->finalize (object);
+}
+
+static void
+test_short_reads_class_init (TestShortReadsClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_short_reads_finalize;
+  klass->read_fn = test_short_reads_read;
+}
+
+static void
+test_short_reads_init (TestShortReads *self)
+{
+}
+
+static void
+on_sending_count_bdat (SmtpkitClient *client,
+                       GBytes        *data,
+                       guint         *n_bdat)
+{
+  gsize size;
+  const char *bytes = g_bytes_get_data (data, &size);
+
+  if (size >= 5 && memcmp (bytes, "BDAT ", 5) == 0)
+    (*n_bdat)++;
+}
+
+static void
+test_sink_chunking_short_reads (void)
+{
+  g_autoptr (GError) error = NULL;
+  const char *extensions[] = { "PIPELINING", "CHUNKING", NULL };
+  g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_sink (NULL, extensions);
+  g_autoptr (SmtpkitClient) client = new_client ();
+  g_autoptr (SmtpkitReply) greeting = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autoptr (GString) content = g_string_new ("Subject: short reads\r\n\r\n");
+  g_autoptr (GInputStream) stream = NULL;
+  g_autoptr (GPtrArray) received = NULL;
+  g_autoptr (GBytes) stored = NULL;
+  g_autofree char *host = NULL;
+  const char *to[] = { "b@example.org", NULL };
+  guint n_bdat = 0;
+
+  for (guint i = 0; content->len < 3000000; i++)
+    g_string_append_printf (content, "%sline %u of a message read from a pipe\r\n",
+                            i % 9 == 0 ? "." : "", i);
+  stream = g_object_new (test_short_reads_get_type (), NULL);
+  ((TestShortReads *) stream)->bytes = g_bytes_new (content->str, content->len);
+
+  smtpkit_fake_server_listen_tcp (server, &error);
+  g_assert_no_error (error);
+  host = server_address (server);
+  greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (client, "sending", G_CALLBACK (on_sending_count_bdat), &n_bdat);
+  refused = smtpkit_client_sendmail_stream (client, "a@example.org", to, stream, NULL, NULL,
+                                            NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
+  /* From 64 KiB, doubling, to 2 MiB: seven chunks at most for 3 MB (six
+   * here), not one a read (151). */
+  g_assert_cmpuint (n_bdat, >=, 2);
+  g_assert_cmpuint (n_bdat, <=, 7);
+
+  g_clear_object (&client);
+  smtpkit_fake_server_stop (server);
+  received = smtpkit_fake_server_get_received (server);
+  g_assert_cmpuint (received->len, ==, 1);
+  stored = smtpkit_fake_mail_load (received->pdata[0], &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (stored, NULL), g_bytes_get_size (stored), content->str,
+                   content->len);
+}
+
 /* A stream goes out in chunks, several before the first reply: the first
  * refusal ends the message, every chunk's reply is read (the connection
  * stays in step), and nothing is stored. */
@@ -1691,6 +1798,7 @@ main (int   argc,
   g_test_add_func ("/client/sink/file-stream", test_sink_file_stream);
   g_test_add_func ("/client/sink/chunking", test_sink_chunking);
   g_test_add_func ("/client/sink/chunking-refused", test_sink_chunking_refused);
+  g_test_add_func ("/client/sink/chunking-short-reads", test_sink_chunking_short_reads);
   g_test_add_func ("/client/tls/plain-to-implicit-port", test_plain_to_implicit_port);
   g_test_add_func ("/client/signals-and-transcript", test_signals_and_transcript);
   g_test_add_func ("/client/pending", test_pending);
