@@ -164,6 +164,7 @@ typedef struct
   SmtpkitReply *starttls_reply;
   GIOStream *stream;
   GTlsConnection *tls;
+  gulong accept_certificate_id; /* on @tls during its handshake */
   Step after_tls;
   Step after_starttls;
   gboolean tls_required;

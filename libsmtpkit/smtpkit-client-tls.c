@@ -144,6 +144,13 @@ on_handshake (GObject      *source,
   SmtpkitClientPrivate *priv = PRIV (task);
   GError *error = NULL;
 
+  /* The handler goes with the handshake, here, in the client's thread.
+   * Left for the connection's dispose, it could be destroyed there, in
+   * the TLS backend's thread holding the last reference, while the
+   * client's own dispose invalidates it here: GLib asserts on that race
+   * (g_signal_connect_object() did it: the torture test aborted once in
+   * some twenty runs beside a busy test). */
+  g_clear_signal_handler (&op->accept_certificate_id, source);
   g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error);
   if (error)
     smtpkit_deadline_fix_error (op->deadline, &error);
@@ -218,8 +225,10 @@ client_step_tls_handshake (GTask     *task,
     g_tls_connection_set_interaction (op->tls, priv->tls_interaction);
   if (priv->tls_certificate)
     g_tls_connection_set_certificate (op->tls, priv->tls_certificate);
-  g_signal_connect_object (op->tls, "accept-certificate", G_CALLBACK (on_accept_certificate),
-                           client, 0);
+  /* The operation holds the client until on_handshake(), which
+   * disconnects this. */
+  op->accept_certificate_id = g_signal_connect (op->tls, "accept-certificate",
+                                                G_CALLBACK (on_accept_certificate), client);
 
   op->after_tls = then;
   op->deadline = smtpkit_deadline_new (g_task_get_cancellable (task), NULL);
