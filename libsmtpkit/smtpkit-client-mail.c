@@ -756,6 +756,9 @@ sendmail_mail (GTask *task)
   arg = smtpkit_codec_path_argument ("FROM:", op->from);
 
   op->chunked = priv->chunking && client_offers (client, CLIENT_EXT_CHUNKING);
+  /* One BDAT chunk, or SIZE, needs the message's size before it goes. */
+  if (op->chunked || (priv->does_esmtp && client_offers (client, CLIENT_EXT_SIZE)))
+    client_op_scan_message (task);
   if (op->chunked)
     {
       smtpkit_data_encoder_init_chunked (&op->encoder, priv->convert_newlines);
@@ -944,20 +947,44 @@ sendmail_start (SmtpkitClient       *client,
     client_transaction_run (task);
 }
 
+/* Up to this, a message given as bytes is looked at when the transaction
+ * starts, and goes as one write. A larger one is looked at ahead only for
+ * what needs its size before it goes (SIZE, a BDAT chunk of it whole);
+ * otherwise the engine checks each piece just before it sends it, while
+ * the piece is in the processor's cache, so that the message is read from
+ * memory once, not once for the check and again for the send. */
+#define SCAN_AHEAD_MAX (256 * 1024)
+
 void
 client_op_set_message (GTask  *task,
                         GBytes *message)
 {
   ClientOp *op = OP (task);
-  gboolean convert = op->priv->convert_newlines;
-  gsize length;
-  const guint8 *data = g_bytes_get_data (message, &length);
 
   g_bytes_ref (message);
   g_clear_pointer (&op->message, g_bytes_unref);
   op->message = message;
+  op->scanned = FALSE;
+  op->wire_form = 0;
+  op->size = -1;
+  if (g_bytes_get_size (message) <= SCAN_AHEAD_MAX)
+    client_op_scan_message (task);
+}
+
+void
+client_op_scan_message (GTask *task)
+{
+  ClientOp *op = OP (task);
+  gboolean convert = op->priv->convert_newlines;
+  gsize length;
+  const guint8 *data;
+
+  if (op->message == NULL || op->scanned)
+    return;
+  data = g_bytes_get_data (op->message, &length);
   op->wire_form = smtpkit_codec_wire_form (data, length, convert);
   op->size = smtpkit_codec_message_size_in_form (data, length, op->wire_form, convert);
+  op->scanned = TRUE;
 }
 
 /**

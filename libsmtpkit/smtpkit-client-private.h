@@ -144,6 +144,7 @@ typedef struct
   GInputStream *body;
   gint64 size;                  /* encoded size, -1 when unknown */
   SmtpkitWireForm wire_form;    /* of @message: the encodings that leave it as it is */
+  gboolean scanned;             /* @wire_form and @size of @message are known */
   gboolean chunked;             /* the body goes as BDAT (RFC 3030) */
   GBytes *chunk;                /* a whole message, encoded for BDAT */
   SmtpkitDataEncoder encoder;
@@ -318,10 +319,13 @@ GTask *client_transaction_new (SmtpkitClient       *client,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data);
 void client_transaction_run (GTask *task);
-/* The message of the transaction: its size as SIZE declares it and its
- * wire forms, found in one pass. */
+/* The message of the transaction. Its size as SIZE declares it and its
+ * wire forms are found in one pass, at once for a message that goes in
+ * one write, else by client_op_scan_message() when they are needed
+ * before the message goes. */
 void client_op_set_message (GTask  *task,
                             GBytes *message);
+void client_op_scan_message (GTask *task);
 void client_reply_unref_nullable (gpointer reply);
 GHashTable *client_unknown_outcomes (GTask     *task,
                                      GPtrArray *partial);

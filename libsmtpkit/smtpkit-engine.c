@@ -26,6 +26,9 @@
  * it was read. */
 #define CHUNK_MAX (2 * 1024 * 1024)
 #define SMALL_DATA 16384
+/* A message given as bytes goes a piece of this at a time, when it needs
+ * a look at each piece (see read_body_chunk_once()). */
+#define BYTES_PIECE (256 * 1024)
 /* What the watch reads while no operation waits for replies is kept
  * unparsed, up to this: a server that sends more is not an SMTP server,
  * and is not let to fill the client's memory. */
@@ -1595,10 +1598,13 @@ read_body_chunk_once (Op *op)
     }
   if (op->bytes)
     {
-      /* A message given as bytes is encoded from where it is. */
+      /* A message given as bytes is checked and sent, or encoded, from
+       * where it is, a piece at a time: a piece small enough to stay in
+       * the processor's cache between its check and its write, large
+       * enough to cost few writes. */
       gsize size;
       const guint8 *data = g_bytes_get_data (op->bytes, &size);
-      gsize n_bytes = MIN (size - op->bytes_read, BODY_CHUNK);
+      gsize n_bytes = MIN (size - op->bytes_read, BYTES_PIECE);
 
       op->bytes_read += n_bytes;
       body_chunk_read (op, data + op->bytes_read - n_bytes, n_bytes);

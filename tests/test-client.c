@@ -459,23 +459,76 @@ static_bytes (const char *text)
   return g_bytes_new_static (text, strlen (text));
 }
 
+/* @text with its line ends made CRLF, as convert-newlines does: a CRLF
+ * stays, a bare CR or LF becomes one. */
+static GBytes *
+crlf_text (const char *text,
+           gsize       length)
+{
+  GString *out = g_string_sized_new (length + 64);
+
+  for (gsize i = 0; i < length; i++)
+    {
+      if (text[i] == '\r' && i + 1 < length && text[i + 1] == '\n')
+        i++;
+      if (text[i] == '\r' || text[i] == '\n')
+        g_string_append (out, "\r\n");
+      else
+        g_string_append_c (out, text[i]);
+    }
+  return g_string_free_to_bytes (out);
+}
+
+/* A message of @size bytes of lines of 200 (none near 256 KiB), with what
+ * @kind says at @at: a line that starts with a dot, a bare LF, a bare CR,
+ * or a CRLF. */
+static GString *
+spoiled_message (gsize size,
+                 gsize at,
+                 guint kind)
+{
+  GString *text = g_string_new ("Subject: pieces\r\n\r\n");
+
+  while (text->len < size)
+    g_string_append_c (text, text->len % 200 == 198 ? '\r'
+                             : text->len % 200 == 199 ? '\n'
+                             : 'a' + text->len % 26);
+  g_string_append (text, "\r\nthe end\r\n");
+  switch (kind)
+    {
+    case 0:
+      memcpy (text->str + at - 2, "\r\n.", 3);
+      break;
+    case 1:
+      text->str[at] = '\n';
+      break;
+    case 2:
+      text->str[at] = '\r';
+      break;
+    default:
+      memcpy (text->str + at, "\r\n", 2);
+      break;
+    }
+  return text;
+}
+
 /* DATA end to end, for messages given as bytes: those already in DATA's
  * wire form go as they are (small, and large: from where they are),
  * others are converted and stuffed; the sink stores each as given, its
- * line ends made CRLF. */
+ * line ends made CRLF. A server with SIZE has each message looked at
+ * before it goes (for the size to declare); to one without, a message
+ * over 256 KiB goes a piece at a time, each looked at as it goes: dots,
+ * bare line ends and CRLFs at every place around the first piece's end
+ * are stuffed, converted and kept as they must be either way. */
 static void
 test_sink_data_bytes (void)
 {
-  g_autoptr (GError) error = NULL;
-  const char *extensions[] = { "PIPELINING", "SIZE 100000000", NULL };
-  g_autoptr (SmtpkitFakeServer) server = NULL;
-  g_autoptr (SmtpkitClient) client = new_client ();
-  g_autoptr (SmtpkitReply) greeting = NULL;
+  const char *with_size[] = { "PIPELINING", "SIZE 100000000", NULL };
+  const char *without_size[] = { "PIPELINING", NULL };
+  const char *const *extension_sets[] = { with_size, without_size };
   g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr (GPtrArray) expected = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  g_autoptr (GPtrArray) received = NULL;
   g_autoptr (GString) large = g_string_new ("Subject: large\r\n\r\n");
-  g_autofree char *host = NULL;
   const char *to[] = { "b@example.org", NULL };
 
   while (large->len < 3000000)
@@ -491,36 +544,53 @@ test_sink_data_bytes (void)
   g_string_append (large, ".a dot\r\nthe end\r\n");
   g_ptr_array_add (messages, g_bytes_new (large->str, large->len));
   g_ptr_array_add (expected, g_bytes_new (large->str, large->len));
+  for (guint kind = 0; kind < 4; kind++)
+    for (gsize at = 256 * 1024 - 40; at <= 256 * 1024 + 40; at++)
+      {
+        g_autoptr (GString) text = spoiled_message (256 * 1024 + 4096, at, kind);
 
-  server = smtpkit_fake_server_new_sink (NULL, extensions);
-  smtpkit_fake_server_listen_tcp (server, &error);
-  g_assert_no_error (error);
-  host = server_address (server);
-  greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < messages->len; i++)
+        g_ptr_array_add (expected, crlf_text (text->str, text->len));
+        g_ptr_array_add (messages, g_string_free_to_bytes (g_steal_pointer (&text)));
+      }
+
+  for (guint e = 0; e < G_N_ELEMENTS (extension_sets); e++)
     {
-      g_autoptr (GHashTable) refused = smtpkit_client_sendmail (client, "a@example.org", to,
-                                                                messages->pdata[i], NULL, NULL,
-                                                                NULL, &error);
-      g_assert_no_error (error);
-      g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
-    }
-  g_clear_object (&client);
-  smtpkit_fake_server_stop (server);
-  g_assert_cmpuint (smtpkit_fake_server_get_message_count (server), ==, messages->len);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SmtpkitFakeServer) server = smtpkit_fake_server_new_sink (NULL, extension_sets[e]);
+      g_autoptr (SmtpkitClient) client = new_client ();
+      g_autoptr (SmtpkitReply) greeting = NULL;
+      g_autoptr (GPtrArray) received = NULL;
+      g_autofree char *host = NULL;
 
-  received = smtpkit_fake_server_get_received (server);
-  for (guint i = 0; i < received->len; i++)
-    {
-      g_autoptr (GBytes) stored = smtpkit_fake_mail_load (received->pdata[i], &error);
-      gsize size;
-      const char *data;
-
+      smtpkit_fake_server_listen_tcp (server, &error);
       g_assert_no_error (error);
-      data = g_bytes_get_data (stored, &size);
-      g_assert_cmpmem (data, size, g_bytes_get_data (expected->pdata[i], NULL),
-                       g_bytes_get_size (expected->pdata[i]));
+      host = server_address (server);
+      greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < messages->len; i++)
+        {
+          g_autoptr (GHashTable) refused = smtpkit_client_sendmail (client, "a@example.org", to,
+                                                                    messages->pdata[i], NULL,
+                                                                    NULL, NULL, &error);
+          g_assert_no_error (error);
+          g_assert_cmpuint (g_hash_table_size (refused), ==, 0);
+        }
+      g_clear_object (&client);
+      smtpkit_fake_server_stop (server);
+      g_assert_cmpuint (smtpkit_fake_server_get_message_count (server), ==, messages->len);
+
+      received = smtpkit_fake_server_get_received (server);
+      for (guint i = 0; i < received->len; i++)
+        {
+          g_autoptr (GBytes) stored = smtpkit_fake_mail_load (received->pdata[i], &error);
+          gsize size;
+          const char *data;
+
+          g_assert_no_error (error);
+          data = g_bytes_get_data (stored, &size);
+          g_assert_cmpmem (data, size, g_bytes_get_data (expected->pdata[i], NULL),
+                           g_bytes_get_size (expected->pdata[i]));
+        }
     }
 }
 
@@ -646,32 +716,44 @@ test_sink_declared_size (void)
     { ".a\r\n..b\r\n", TRUE, { "SIZE=9", "SIZE=9" } },
     { ".a\r\n..b\n", FALSE, { "SIZE=10", "SIZE=8" } },
   };
-  const char *data_only[] = { "SIZE 1000", NULL };
-  const char *chunking[] = { "SIZE 1000", "PIPELINING", "CHUNKING", NULL };
+  const char *data_only[] = { "SIZE 1000000", NULL };
+  const char *chunking[] = { "SIZE 1000000", "PIPELINING", "CHUNKING", NULL };
   const char *const *extension_sets[] = { data_only, chunking };
   const char *to[] = { "b@example.org", NULL };
+  /* One over 256 KiB, which is looked at only once SIZE is known to be
+   * offered: a bare LF counts as the CRLF it becomes. */
+  g_autoptr (GString) large = spoiled_message (300000, 262144, 1);
+  g_autoptr (GBytes) large_crlf = crlf_text (large->str, large->len);
+  g_autofree char *large_size = g_strdup_printf ("SIZE=%" G_GSIZE_FORMAT,
+                                                 g_bytes_get_size (large_crlf));
 
+  g_assert_cmpuint (g_bytes_get_size (large_crlf), ==, large->len + 1);
   for (guint e = 0; e < G_N_ELEMENTS (extension_sets); e++)
-    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    for (guint i = 0; i <= G_N_ELEMENTS (cases); i++)
       {
+        gboolean is_large = i == G_N_ELEMENTS (cases);
         g_autoptr (GError) error = NULL;
         g_autoptr (SmtpkitFakeServer) server =
           smtpkit_fake_server_new_sink (NULL, extension_sets[e]);
         g_autoptr (SmtpkitClient) client = new_client ();
         g_autoptr (SmtpkitReply) greeting = NULL;
         g_autoptr (GHashTable) refused = NULL;
-        g_autoptr (GBytes) message = g_bytes_new_static (cases[i].message,
-                                                         strlen (cases[i].message));
+        g_autoptr (GBytes) message = is_large
+                                       ? g_bytes_new_static (large->str, large->len)
+                                       : g_bytes_new_static (cases[i].message,
+                                                             strlen (cases[i].message));
         g_autoptr (GPtrArray) received = NULL;
         g_autofree char *host = NULL;
-        g_autofree char *escaped = g_strescape (cases[i].message, NULL);
+        g_autofree char *escaped = is_large ? g_strdup ("300,000 bytes")
+                                            : g_strescape (cases[i].message, NULL);
+        gboolean convert = is_large || cases[i].convert;
         const char *const *parameters;
 
-        g_test_message ("%s, convert %d, %s", escaped, cases[i].convert, e ? "BDAT" : "DATA");
+        g_test_message ("%s, convert %d, %s", escaped, convert, e ? "BDAT" : "DATA");
         smtpkit_fake_server_listen_tcp (server, &error);
         g_assert_no_error (error);
         host = server_address (server);
-        smtpkit_client_set_convert_newlines (client, cases[i].convert);
+        smtpkit_client_set_convert_newlines (client, convert);
         greeting = smtpkit_client_connect (client, host, 0, NULL, &error);
         g_assert_no_error (error);
         refused = smtpkit_client_sendmail (client, "a@example.org", to, message, NULL, NULL,
@@ -683,7 +765,7 @@ test_sink_declared_size (void)
         g_assert_cmpuint (received->len, ==, 1);
         parameters = smtpkit_fake_mail_get_mail_parameters (received->pdata[0]);
         g_assert_nonnull (parameters);
-        g_assert_cmpstr (parameters[0], ==, cases[i].size[e]);
+        g_assert_cmpstr (parameters[0], ==, is_large ? large_size : cases[i].size[e]);
         g_assert_null (parameters[1]);
       }
 }
