@@ -41,8 +41,7 @@ static gboolean opt_no_chunking = FALSE;
 
 /* ---- precomputed data ------------------------------------------------------ */
 
-static const char header[] = "Subject: bench\r\n"
-                             "\r\n";
+static const char header[] = BENCH_HEADER;
 
 /* Appends the benchmark's lines up to @size bytes in all (see
  * bench-lines.h, which curl-send.c's text comes from too). */
@@ -88,8 +87,8 @@ struct _BenchRepeatStream
 
 G_DEFINE_FINAL_TYPE (BenchRepeatStream, bench_repeat_stream, G_TYPE_INPUT_STREAM)
 
-#define BLOCK_LINE 78
-#define BLOCK_SIZE (BLOCK_LINE * 840)
+#define BLOCK_LINE BENCH_BLOCK_LINE
+#define BLOCK_SIZE BENCH_BLOCK_SIZE
 
 static gssize
 bench_repeat_stream_read (GInputStream  *stream,

@@ -19,11 +19,7 @@
 
 #include "bench-lines.h"
 
-static const char header[] = "Subject: bench\r\n"
-                             "\r\n";
-
-#define BLOCK_LINE 78
-#define BLOCK_SIZE (BLOCK_LINE * 840)
+static const char header[] = BENCH_HEADER;
 
 
 typedef struct
@@ -119,32 +115,28 @@ main (int   argc,
 
   if (strcmp (workload, "small") == 0 || strcmp (workload, "large") == 0)
     {
-      size_t want = strcmp (workload, "small") == 0 ? (size_t) size : (size_t) (mb * 1e6);
-      size_t header_len = strlen (header);
-
-      if (want < header_len + 3)
-        want = header_len + 3;
-      text = malloc (want + 1);
-      memcpy (text, header, header_len);
-      source.len = bench_fill_lines (text, header_len, want);
-      source.data = text;
+      text = bench_message_new (strcmp (workload, "small") == 0 ? (size_t) size
+                                                                : (size_t) (mb * 1e6),
+                                0, &source.len);
       source.total = source.len;
       n = messages;
     }
   else if (strcmp (workload, "stream") == 0)
     {
-      uint64_t body = (uint64_t) (mb * 1e6) - strlen (header);
-
-      text = malloc (BLOCK_SIZE);
-      source.len = bench_fill_lines (text, 0, BLOCK_SIZE);
-      source.data = text;
+      text = bench_block_new ();
+      source.len = BENCH_BLOCK_SIZE;
       source.repeat = 1;
-      body -= body % BLOCK_LINE;
-      source.total = strlen (header) + body;
+      source.total = bench_stream_total (mb);
       n = 1;
     }
   else
     return usage ();
+  if (text == NULL)
+    {
+      fprintf (stderr, "curl-send: out of memory\n");
+      return 1;
+    }
+  source.data = text;
 
   curl_global_init (CURL_GLOBAL_DEFAULT);
   curl = curl_easy_init ();

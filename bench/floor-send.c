@@ -37,13 +37,9 @@
 
 #include "bench-lines.h"
 
-static const char header[] = "Subject: bench\r\n"
-                             "\r\n";
+static const char header[] = BENCH_HEADER;
 static const char envelope[] = "MAIL FROM:<bench@example.org>\r\n"
                                "RCPT TO:<sink@example.org>\r\n";
-
-#define BLOCK_LINE 78
-#define BLOCK_SIZE (BLOCK_LINE * 840)
 
 static int sock = -1;
 static char replies[65536];
@@ -206,33 +202,26 @@ main (int   argc,
 
   if (strcmp (workload, "small") == 0 || strcmp (workload, "large") == 0)
     {
-      size_t want = strcmp (workload, "small") == 0 ? (size_t) size : (size_t) (mb * 1e6);
-
-      if (want < header_len + 3)
-        want = header_len + 3;
-      /* The dot after the text, for DATA. */
-      text = malloc (want + 3);
-      if (text == NULL)
-        fail ("out of memory");
-      memcpy (text, header, header_len);
-      text_len = bench_fill_lines (text, header_len, want);
-      memcpy (text + text_len, ".\r\n", 3);
+      /* With room for the dot after the text, for DATA. */
+      text = bench_message_new (strcmp (workload, "small") == 0 ? (size_t) size
+                                                                : (size_t) (mb * 1e6),
+                                3, &text_len);
+      if (text != NULL)
+        memcpy (text + text_len, ".\r\n", 3);
       n = messages;
       total = (uint64_t) n * text_len;
     }
   else if (strcmp (workload, "stream") == 0 && !chunking)
     {
-      text = malloc (BLOCK_SIZE);
-      if (text == NULL)
-        fail ("out of memory");
-      text_len = bench_fill_lines (text, 0, BLOCK_SIZE);
-      total = (uint64_t) (mb * 1e6) - header_len;
-      total -= total % BLOCK_LINE;
-      total += header_len;
+      text = bench_block_new ();
+      text_len = BENCH_BLOCK_SIZE;
+      total = bench_stream_total (mb);
       n = 1;
     }
   else
     return usage ();
+  if (text == NULL)
+    fail ("out of memory");
 
   connect_to (argv[1]);
   for (long i = 0; i < n; i++)
