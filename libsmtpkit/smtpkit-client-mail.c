@@ -737,6 +737,7 @@ sendmail_mail (GTask *task)
   ClientOp *op = OP (task);
   SmtpkitClient *client = op->client;
   SmtpkitClientPrivate *priv = op->priv;
+  gboolean size_offered = priv->does_esmtp && client_offers (client, CLIENT_EXT_SIZE);
   /* SIZE, the caller's, BODY=BINARYMIME: on the stack for a few. */
   guint n_options = 3 + (op->mail_options ? g_strv_length (op->mail_options) : 0);
   const char *options_here[8];
@@ -757,7 +758,7 @@ sendmail_mail (GTask *task)
 
   op->chunked = priv->chunking && client_offers (client, CLIENT_EXT_CHUNKING);
   /* One BDAT chunk, or SIZE, needs the message's size before it goes. */
-  if (op->chunked || (priv->does_esmtp && client_offers (client, CLIENT_EXT_SIZE)))
+  if (op->chunked || size_offered)
     client_op_scan_message (task);
   if (op->chunked)
     {
@@ -780,7 +781,7 @@ sendmail_mail (GTask *task)
     options = options_heap = g_new (const char *, n_options);
   if (priv->does_esmtp)
     {
-      if (op->size >= 0 && client_offers (client, CLIENT_EXT_SIZE))
+      if (op->size >= 0 && size_offered)
         {
           g_snprintf (size_option, sizeof size_option, "SIZE=%" G_GINT64_FORMAT, op->size);
           options[n++] = size_option;
@@ -964,7 +965,6 @@ client_op_set_message (GTask  *task,
   g_bytes_ref (message);
   g_clear_pointer (&op->message, g_bytes_unref);
   op->message = message;
-  op->scanned = FALSE;
   op->wire_form = 0;
   op->size = -1;
   if (g_bytes_get_size (message) <= SCAN_AHEAD_MAX)
@@ -979,12 +979,11 @@ client_op_scan_message (GTask *task)
   gsize length;
   const guint8 *data;
 
-  if (op->message == NULL || op->scanned)
+  if (op->message == NULL || op->size >= 0)
     return;
   data = g_bytes_get_data (op->message, &length);
   op->wire_form = smtpkit_codec_wire_form (data, length, convert);
   op->size = smtpkit_codec_message_size_in_form (data, length, op->wire_form, convert);
-  op->scanned = TRUE;
 }
 
 /**

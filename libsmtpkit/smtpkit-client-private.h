@@ -142,9 +142,9 @@ typedef struct
   GStrv rcpt_options;
   GBytes *message;              /* the message, when given whole */
   GInputStream *body;
-  gint64 size;                  /* encoded size, -1 when unknown */
+  gint64 size;                  /* encoded size, -1 when unknown (for @message: not
+                                 * looked at yet, with @wire_form) */
   SmtpkitWireForm wire_form;    /* of @message: the encodings that leave it as it is */
-  gboolean scanned;             /* @wire_form and @size of @message are known */
   gboolean chunked;             /* the body goes as BDAT (RFC 3030) */
   GBytes *chunk;                /* a whole message, encoded for BDAT */
   SmtpkitDataEncoder encoder;

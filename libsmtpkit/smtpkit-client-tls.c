@@ -148,8 +148,8 @@ on_handshake (GObject      *source,
    * Left for the connection's dispose, it could be destroyed there, in
    * the TLS backend's thread holding the last reference, while the
    * client's own dispose invalidates it here: GLib asserts on that race
-   * (g_signal_connect_object() did it: the torture test aborted once in
-   * some twenty runs beside a busy test). */
+   * (with g_signal_connect_object(), test-torture aborted in one of two
+   * to four runs beside a busy test). */
   g_clear_signal_handler (&op->accept_certificate_id, source);
   g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error);
   if (error)

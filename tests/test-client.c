@@ -479,21 +479,13 @@ crlf_text (const char *text,
   return g_string_free_to_bytes (out);
 }
 
-/* A message of @size bytes of lines of 200 (none near 256 KiB), with what
- * @kind says at @at: a line that starts with a dot, a bare LF, a bare CR,
- * or a CRLF. */
-static GString *
-spoiled_message (gsize size,
-                 gsize at,
-                 guint kind)
+/* Puts at @at of @text what @kind says: a line that starts with a dot,
+ * a bare LF, a bare CR, or a CRLF. */
+static void
+spoil (GString *text,
+       gsize    at,
+       guint    kind)
 {
-  GString *text = g_string_new ("Subject: pieces\r\n\r\n");
-
-  while (text->len < size)
-    g_string_append_c (text, text->len % 200 == 198 ? '\r'
-                             : text->len % 200 == 199 ? '\n'
-                             : 'a' + text->len % 26);
-  g_string_append (text, "\r\nthe end\r\n");
   switch (kind)
     {
     case 0:
@@ -509,6 +501,23 @@ spoiled_message (gsize size,
       memcpy (text->str + at, "\r\n", 2);
       break;
     }
+}
+
+/* A message of @size bytes of lines of 200 (none near 256 KiB), spoilt
+ * at @at as @kind says. */
+static GString *
+spoiled_message (gsize size,
+                 gsize at,
+                 guint kind)
+{
+  GString *text = g_string_new ("Subject: pieces\r\n\r\n");
+
+  while (text->len < size)
+    g_string_append_c (text, text->len % 200 == 198 ? '\r'
+                             : text->len % 200 == 199 ? '\n'
+                             : 'a' + text->len % 26);
+  g_string_append (text, "\r\nthe end\r\n");
+  spoil (text, at, kind);
   return text;
 }
 
@@ -563,25 +572,8 @@ test_sink_data_bytes (void)
 
       /* A few: a piece with one far in passes no check that stops short. */
       for (guint k = 0; k < n_spoilers; k++)
-        {
-          gsize at = 40 + g_test_rand_int_range (0, (gint32) text->len - 80);
-
-          switch (g_test_rand_int_range (0, 4))
-            {
-            case 0:
-              memcpy (text->str + at - 2, "\r\n.", 3);
-              break;
-            case 1:
-              text->str[at] = '\n';
-              break;
-            case 2:
-              text->str[at] = '\r';
-              break;
-            default:
-              memcpy (text->str + at, "\r\n", 2);
-              break;
-            }
-        }
+        spoil (text, 40 + g_test_rand_int_range (0, (gint32) text->len - 80),
+               g_test_rand_int_range (0, 4));
       g_ptr_array_add (expected, crlf_text (text->str, text->len));
       g_ptr_array_add (messages, g_string_free_to_bytes (g_steal_pointer (&text)));
     }
