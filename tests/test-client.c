@@ -81,6 +81,18 @@ wait_for (Waiter *waiter)
   return waiter->result;
 }
 
+/* For the test transports, which only connect to the fake server on this
+ * machine: without the proxy resolver (main() installs one that refuses
+ * everything). */
+static GSocketClient *
+direct_client_new (void)
+{
+  GSocketClient *client = g_socket_client_new ();
+
+  g_socket_client_set_enable_proxy (client, FALSE);
+  return client;
+}
+
 static const char greeting_then_quit[] =
   "client:\n"
   "  connect => 220\n"
@@ -298,7 +310,7 @@ test_transport_connect_async (SmtpkitTransport    *transport,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketClient) client = direct_client_new ();
   g_autoptr (GSocketConnectable) address = g_network_address_new (host, port);
 
   test_transport_connects++;
@@ -450,6 +462,137 @@ test_ipv6 (void)
   bye = smtpkit_client_quit (client, NULL, &error);
   g_assert_no_error (error);
   assert_script_played (server);
+}
+
+
+/* ---- the proxy resolver ------------------------------------------------- */
+
+/* GIO's default proxy resolver in this program (main() makes it so): it
+ * records each URI it is asked about and refuses them all, so that a
+ * connection made through it fails with its error. */
+static GPtrArray *proxy_lookups;
+
+#define TEST_TYPE_PROXY_RESOLVER (test_proxy_resolver_get_type ())
+G_DECLARE_FINAL_TYPE (TestProxyResolver, test_proxy_resolver, TEST, PROXY_RESOLVER, GObject)
+
+struct _TestProxyResolver
+{
+  GObject parent_instance;
+};
+
+static gchar **
+test_proxy_lookup (GProxyResolver  *resolver,
+                   const gchar     *uri,
+                   GCancellable    *cancellable,
+                   GError         **error)
+{
+  g_ptr_array_add (proxy_lookups, g_strdup (uri));
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "the test resolver refuses %s", uri);
+  return NULL;
+}
+
+static void
+test_proxy_lookup_async (GProxyResolver      *resolver,
+                         const gchar         *uri,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr (GTask) task = g_task_new (resolver, cancellable, callback, user_data);
+  GError *error = NULL;
+
+  test_proxy_lookup (resolver, uri, cancellable, &error);
+  g_task_return_error (task, error);
+}
+
+static gchar **
+test_proxy_lookup_finish (GProxyResolver  *resolver,
+                          GAsyncResult    *result,
+                          GError         **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+test_proxy_is_supported (GProxyResolver *resolver)
+{
+  return TRUE;
+}
+
+static void
+test_proxy_resolver_iface_init (GProxyResolverInterface *iface)
+{
+  iface->is_supported = test_proxy_is_supported;
+  iface->lookup = test_proxy_lookup;
+  iface->lookup_async = test_proxy_lookup_async;
+  iface->lookup_finish = test_proxy_lookup_finish;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestProxyResolver, test_proxy_resolver, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_PROXY_RESOLVER,
+                                                      test_proxy_resolver_iface_init))
+
+static void
+test_proxy_resolver_class_init (TestProxyResolverClass *klass)
+{
+}
+
+static void
+test_proxy_resolver_init (TestProxyResolver *self)
+{
+}
+
+static gboolean
+proxy_was_asked_about (const char *host)
+{
+  for (guint i = 0; i < proxy_lookups->len; i++)
+    if (strstr (g_ptr_array_index (proxy_lookups, i), host) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* Both TCP transports ask the proxy resolver about every destination but
+ * this machine's loopback, which they connect to directly. */
+static void
+test_proxy_not_for_loopback (void)
+{
+  static const char *const loopback[] = { "127.0.0.1", "localhost", "LocalHost", "mail.localhost" };
+  static const char *const elsewhere[] = { "192.0.2.1", "mail.example", "localhost.example" };
+  static const char *const transports[] = { "tcp", "tls" };
+
+  g_assert_true (G_IS_OBJECT (g_proxy_resolver_get_default ()));
+  g_assert_true (TEST_IS_PROXY_RESOLVER (g_proxy_resolver_get_default ()));
+  for (guint i = 0; i < G_N_ELEMENTS (loopback); i++)
+    {
+      g_autoptr (SmtpkitFakeServer) server = start_scripted (greeting_then_quit);
+      g_autoptr (SmtpkitClient) client = new_client ();
+      g_autoptr (SmtpkitReply) greeting = NULL;
+      g_autoptr (SmtpkitReply) bye = NULL;
+      g_autoptr (GError) error = NULL;
+
+      greeting = smtpkit_client_connect (client, loopback[i], smtpkit_fake_server_get_port (server),
+                                         NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (smtpkit_reply_get_code (greeting), ==, 220);
+      bye = smtpkit_client_quit (client, NULL, &error);
+      g_assert_no_error (error);
+      assert_script_played (server);
+      g_assert_cmpuint (proxy_lookups->len, ==, 0);
+    }
+
+  for (guint t = 0; t < G_N_ELEMENTS (transports); t++)
+    for (guint i = 0; i < G_N_ELEMENTS (elsewhere); i++)
+      {
+        g_autoptr (SmtpkitClient) client = new_client ();
+        g_autoptr (GError) error = NULL;
+
+        g_object_set (client, "transport", transports[t], NULL);
+        g_ptr_array_set_size (proxy_lookups, 0);
+        g_assert_null (smtpkit_client_connect (client, elsewhere[i], 25, NULL, &error));
+        g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+        g_assert_nonnull (strstr (error->message, "the test resolver refuses"));
+        g_assert_true (proxy_was_asked_about (elsewhere[i]));
+      }
 }
 
 
@@ -1584,7 +1727,7 @@ opaque_connect_async (SmtpkitTransport    *transport,
                       GAsyncReadyCallback  callback,
                       gpointer             user_data)
 {
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketClient) client = direct_client_new ();
   g_autoptr (GSocketConnectable) address = g_network_address_new (host, port);
 
   g_socket_client_connect_async (client, address, cancellable, opaque_connected,
@@ -1889,6 +2032,13 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_log_set_writer_func (capture_writer, NULL, NULL);
+  /* GIO's default proxy resolver is the test's, made before anything
+   * asks for it (registering the extension point again is a lookup). */
+  proxy_lookups = g_ptr_array_new_with_free_func (g_free);
+  g_io_extension_point_register (G_PROXY_RESOLVER_EXTENSION_POINT_NAME);
+  g_io_extension_point_implement (G_PROXY_RESOLVER_EXTENSION_POINT_NAME, TEST_TYPE_PROXY_RESOLVER,
+                                  "smtpkit-test", 1000);
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "smtpkit-test", TRUE);
 
   g_test_add_func ("/client/not-connected", test_not_connected);
   g_test_add_func ("/client/property/timeout", test_timeout_property);
@@ -1900,6 +2050,7 @@ main (int   argc,
   g_test_add_func ("/client/transport/unix", test_unix_socket);
   g_test_add_func ("/client/transport/source-address", test_source_address);
   g_test_add_func ("/client/transport/ipv6", test_ipv6);
+  g_test_add_func ("/client/transport/proxy-not-for-loopback", test_proxy_not_for_loopback);
   g_test_add_func ("/client/sink/data-bytes", test_sink_data_bytes);
   g_test_add_func ("/client/sink/declared-size", test_sink_declared_size);
   g_test_add_func ("/client/sink/file-stream", test_sink_file_stream);

@@ -7,8 +7,39 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 
 #include "smtpkit-plugin-socket.h"
+
+static gboolean
+is_loopback (const char *host)
+{
+  g_autoptr (GInetAddress) address = NULL;
+  g_autofree char *name = NULL;
+  gsize length;
+
+  if (g_hostname_is_ip_address (host))
+    {
+      address = g_inet_address_new_from_string (host);
+      return address != NULL && g_inet_address_get_is_loopback (address);
+    }
+  name = g_ascii_strdown (host, -1);
+  length = strlen (name);
+  if (length > 0 && name[length - 1] == '.')
+    name[--length] = '\0';
+  return g_str_equal (name, "localhost") || g_str_has_suffix (name, ".localhost");
+}
+
+GSocketClient *
+smtpkit_plugin_socket_client_new (const char     *host,
+                                  GSocketAddress *source_address)
+{
+  GSocketClient *client = g_socket_client_new ();
+
+  g_socket_client_set_local_address (client, source_address);
+  g_socket_client_set_enable_proxy (client, !is_loopback (host));
+  return client;
+}
 
 static void
 on_connected (GObject      *source,

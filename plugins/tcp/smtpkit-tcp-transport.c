@@ -2,7 +2,8 @@
  *
  * A plain TCP connection through GSocketClient: IPv4 and IPv6 (every
  * address of the name is tried in turn), an optional local address to bind
- * to, and GIO's proxy resolver.
+ * to, and GIO's proxy resolver for any destination but this machine's
+ * loopback.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -23,11 +24,9 @@ tcp_connect_async (SmtpkitTransport    *transport,
                    GAsyncReadyCallback  callback,
                    gpointer             user_data)
 {
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketClient) client = smtpkit_plugin_socket_client_new (host, source_address);
   g_autoptr (GSocketConnectable) address = g_network_address_new (host, port);
 
-  g_socket_client_set_local_address (client, source_address);
-  g_socket_client_set_enable_proxy (client, TRUE);
   smtpkit_plugin_socket_connect_async (transport, client, address, tcp_connect_async,
                                        cancellable, callback, user_data);
 }

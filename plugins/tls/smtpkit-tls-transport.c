@@ -48,14 +48,12 @@ tls_connect_async (SmtpkitTransport    *transport,
                    GAsyncReadyCallback  callback,
                    gpointer             user_data)
 {
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketClient) client = smtpkit_plugin_socket_client_new (host, source_address);
   GSocketConnectable *address = g_network_address_new (host, port);
   GTask *task = g_task_new (transport, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, tls_connect_async);
   g_task_set_task_data (task, address, g_object_unref);
-  g_socket_client_set_local_address (client, source_address);
-  g_socket_client_set_enable_proxy (client, TRUE);
   smtpkit_plugin_socket_connect_async (transport, client, address, tls_connect_async,
                                        cancellable, on_tcp_connected, task);
 }
