@@ -48,12 +48,9 @@ record_rcpt (GTask        *task,
   const char *recipient = op->to[index];
   guint code = smtpkit_reply_get_code (reply);
 
-  g_ptr_array_index (op->rcpt_replies, index) = smtpkit_reply_ref (reply);
+  op->rcpt_replies[index] = smtpkit_reply_ref (reply);
   if (code == 250 || code == 251)
-    {
-      g_ptr_array_add (op->accepted_order, (gpointer) recipient);
-      g_array_append_val (op->accepted_index, index);
-    }
+    op->accepted[op->n_accepted++] = index;
   else
     g_hash_table_replace (op->refused, g_strdup (recipient), smtpkit_reply_ref (reply));
 }
@@ -80,10 +77,9 @@ transaction_result (ClientOp *op)
   SmtpkitSendResult *result = smtpkit_send_result_new ();
 
   for (guint i = 0; op->to[i]; i++)
-    smtpkit_send_result_add_recipient (result, op->to[i], g_ptr_array_index (op->rcpt_replies, i));
-  for (guint k = 0; k < op->accepted_index->len; k++)
-    smtpkit_send_result_set_final_reply (result, g_array_index (op->accepted_index, guint, k),
-                                         g_ptr_array_index (op->final_replies, k));
+    smtpkit_send_result_add_recipient (result, op->to[i], op->rcpt_replies[i]);
+  for (guint k = 0; k < op->n_final; k++)
+    smtpkit_send_result_set_final_reply (result, op->accepted[k], op->final_replies[k]);
   return result;
 }
 
@@ -163,7 +159,7 @@ expected_data_replies (GTask *task)
 
   if (!per_recipient_replies (task))
     return 1;
-  return op->in_transaction ? op->accepted_order->len : op->priv->rcpt_accepted;
+  return op->in_transaction ? op->n_accepted : op->priv->rcpt_accepted;
 }
 
 /* LMTP: each accepted recipient's own outcome. */
@@ -176,15 +172,17 @@ lmtp_replies (GTask     *task,
   guint delivered = 0;
   GError *error;
 
-  for (guint i = 0; i < replies->len; i++)
+  /* The engine read one reply for each accepted recipient. */
+  g_warn_if_fail (replies->len == op->n_accepted);
+  for (guint i = 0; i < MIN (replies->len, op->n_accepted); i++)
     {
       SmtpkitReply *reply = g_ptr_array_index (replies, i);
 
-      g_ptr_array_add (op->final_replies, smtpkit_reply_ref (reply));
+      op->final_replies[op->n_final++] = smtpkit_reply_ref (reply);
       if (client_is_2xx (reply))
         delivered++;
       else
-        g_hash_table_replace (op->refused, g_strdup (g_ptr_array_index (op->accepted_order, i)),
+        g_hash_table_replace (op->refused, g_strdup (op->to[op->accepted[i]]),
                               smtpkit_reply_ref (reply));
     }
   if (delivered > 0)
@@ -208,11 +206,11 @@ client_unknown_outcomes (GTask     *task,
   GHashTable *map = smtpkit_recipient_map_new ();
   gboolean each = per_recipient_replies (task);
 
-  for (guint i = 0; op->accepted_order && i < op->accepted_order->len; i++)
+  for (guint i = 0; i < op->n_accepted; i++)
     {
       SmtpkitReply *reply = each && partial && i < partial->len ? g_ptr_array_index (partial, i)
                                                                  : NULL;
-      g_hash_table_replace (map, g_strdup (g_ptr_array_index (op->accepted_order, i)),
+      g_hash_table_replace (map, g_strdup (op->to[op->accepted[i]]),
                             reply ? smtpkit_reply_ref (reply) : NULL);
     }
   return map;
@@ -320,8 +318,8 @@ sendmail_body_done (GTask        *task,
       return;
     }
   /* One final reply for every accepted recipient. */
-  for (guint k = 0; k < op->accepted_order->len; k++)
-    g_ptr_array_add (op->final_replies, smtpkit_reply_ref (reply));
+  for (guint k = 0; k < op->n_accepted; k++)
+    op->final_replies[op->n_final++] = smtpkit_reply_ref (reply);
   transaction_done (task);
 }
 
@@ -359,7 +357,7 @@ sendmail_next_rcpt (GTask *task)
       return;
     }
 
-  if (op->accepted_order->len == 0)
+  if (op->n_accepted == 0)
     {
       GError *error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
                                    "the server at %s refused every recipient", priv->host);
@@ -589,7 +587,7 @@ pipelined_replies (GTask     *task,
         abandon_transaction (task, g_ptr_array_index (replies, i), error);
         return;
       }
-  if (op->accepted_order->len == 0)
+  if (op->n_accepted == 0)
     {
       error = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
                            "the server at %s refused every recipient", priv->host);
@@ -631,7 +629,7 @@ pipelined_lost (GTask     *task,
                                     "the server refused the sender");
       smtpkit_error_set_sender (refusal, op->from);
     }
-  else if (n_answered == n_rcpt && op->accepted_order->len == 0)
+  else if (n_answered == n_rcpt && op->n_accepted == 0)
     {
       refusal = g_error_new (SMTPKIT_ERROR, SMTPKIT_ERROR_RECIPIENTS_REFUSED,
                              "the server at %s refused every recipient", op->priv->host);
@@ -644,7 +642,7 @@ pipelined_lost (GTask     *task,
       return;
     }
   for (guint i = n_answered; i < n_rcpt; i++)
-    g_ptr_array_add (op->accepted_order, op->to[i]);
+    op->accepted[op->n_accepted++] = i;
   bdat_last_lost (task, NULL, error);
 }
 
@@ -911,12 +909,12 @@ client_transaction_new (SmtpkitClient       *client,
   if (message)
     client_op_set_message (task, message);
   op->refused = smtpkit_recipient_map_new ();
-  n_to = g_strv_length (op->to);
-  op->accepted_order = g_ptr_array_sized_new (n_to);
-  op->accepted_index = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_to);
-  op->final_replies = g_ptr_array_new_full (n_to, (GDestroyNotify) smtpkit_reply_unref);
-  op->rcpt_replies = g_ptr_array_new_full (n_to, (GDestroyNotify) client_reply_unref_nullable);
-  g_ptr_array_set_size (op->rcpt_replies, n_to);
+  /* Each recipient is accepted or answered at most once (RCPT goes once
+   * for each), so n_to of each is room enough. */
+  n_to = op->n_to = g_strv_length (op->to);
+  op->rcpt_replies = g_malloc0 (n_to * (2 * sizeof (SmtpkitReply *) + sizeof (guint)));
+  op->final_replies = op->rcpt_replies + n_to;
+  op->accepted = (guint *) (op->final_replies + n_to);
   return task;
 }
 

@@ -150,10 +150,15 @@ typedef struct
   SmtpkitDataEncoder encoder;
   guint next_rcpt;
   GHashTable *refused;
-  GPtrArray *accepted_order;    /* addresses (in @to), in RCPT order, duplicates too */
-  GArray *accepted_index;       /* their indexes in @to */
-  GPtrArray *final_replies;     /* the final reply of each accepted one */
-  GPtrArray *rcpt_replies;      /* by index in @to; NULL until read */
+  /* Per recipient, in one allocation that @rcpt_replies starts: */
+  guint n_to;
+  SmtpkitReply **rcpt_replies;  /* n_to, by index in @to; NULL until read */
+  guint *accepted;              /* indexes in @to of the accepted ones, in RCPT
+                                 * order, duplicates too (after a lost connection,
+                                 * also those not answered) */
+  guint n_accepted;
+  SmtpkitReply **final_replies; /* the final reply of each in @accepted */
+  guint n_final;
   GPtrArray *per_rcpt_options;  /* GStrv by index in @to, or NULL */
   gboolean (*prepare) (GTask   *task,
                        GError **error); /* after EHLO, before MAIL */
@@ -326,7 +331,6 @@ void client_transaction_run (GTask *task);
 void client_op_set_message (GTask  *task,
                             GBytes *message);
 void client_op_scan_message (GTask *task);
-void client_reply_unref_nullable (gpointer reply);
 GHashTable *client_unknown_outcomes (GTask     *task,
                                      GPtrArray *partial);
 

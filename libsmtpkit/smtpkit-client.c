@@ -372,13 +372,6 @@ client_closed_error (SmtpkitClient *client)
  */
 
 void
-client_reply_unref_nullable (gpointer reply)
-{
-  if (reply)
-    smtpkit_reply_unref (reply);
-}
-
-void
 client_op_free (ClientOp *op)
 {
   g_free (op->host);
@@ -391,10 +384,11 @@ client_op_free (ClientOp *op)
   g_clear_pointer (&op->chunk, g_bytes_unref);
   g_clear_object (&op->body);
   g_clear_pointer (&op->refused, g_hash_table_unref);
-  g_clear_pointer (&op->accepted_order, g_ptr_array_unref);
-  g_clear_pointer (&op->accepted_index, g_array_unref);
-  g_clear_pointer (&op->final_replies, g_ptr_array_unref);
-  g_clear_pointer (&op->rcpt_replies, g_ptr_array_unref);
+  for (guint i = 0; op->rcpt_replies && i < op->n_to; i++)
+    g_clear_pointer (&op->rcpt_replies[i], smtpkit_reply_unref);
+  for (guint k = 0; k < op->n_final; k++)
+    smtpkit_reply_unref (op->final_replies[k]);
+  g_free (op->rcpt_replies);
   g_clear_pointer (&op->per_rcpt_options, g_ptr_array_unref);
   g_clear_object (&op->source_message);
   g_clear_pointer (&op->greeting, smtpkit_reply_unref);
