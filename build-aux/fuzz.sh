@@ -80,7 +80,8 @@ sanitizer_environment ()
 
   mkdir -p "$dir/fuzz"
   cat tests/lsan.supp tests/fuzz/lsan.supp >"$dir/fuzz/lsan.supp"
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  # intercept_tls_get_addr=0: as tests/meson.build says.
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export LSAN_OPTIONS="suppressions=$REPO_ROOT/$dir/fuzz/lsan.supp:print_suppressions=0"
   export G_SLICE=always-malloc

@@ -471,10 +471,10 @@ run_tests ()
   fi
 
   # The sanitizers' runtime options; tests/meson.build sets the same
-  # ASAN_OPTIONS and LSAN_OPTIONS on each test, these cover anything else
-  # that runs. G_SLICE=always-malloc makes GLib 2.74's slice allocator
+  # ASAN_OPTIONS and LSAN_OPTIONS on each test (and says why
+  # intercept_tls_get_addr=0), these cover anything else that runs. G_SLICE=always-malloc makes GLib 2.74's slice allocator
   # plain malloc, so that LeakSanitizer sees every block.
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export LSAN_OPTIONS="suppressions=$REPO_ROOT/tests/lsan.supp:print_suppressions=0"
   export G_SLICE=always-malloc

@@ -15,10 +15,8 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
-# GIO's dummy proxy resolver, which the other tests use, makes
-# LeakSanitizer's thread-stopping tracer crash at the mailer's exit
-# ("Tracer caught signal 11"; valgrind finds nothing wrong): the mailer
-# runs with GIO's default resolver, as it does for its users.
+# The mailer runs with GIO's default proxy resolver, as it does for its
+# users (the other tests use the dummy one).
 unset GIO_USE_PROXY_RESOLVER
 
 send=$1

@@ -31,9 +31,8 @@ set -u
 # shellcheck source=tests/tap.sh
 source "$(dirname "$0")/tap.sh"
 
-# GIO's dummy proxy resolver makes LeakSanitizer's thread-stopping tracer
-# crash at the program's exit, as in send-common.sh: the examples run
-# with GIO's default resolver, as they would for their readers.
+# The examples run with GIO's default proxy resolver, as they would for
+# their readers.
 unset GIO_USE_PROXY_RESOLVER
 
 server=$1

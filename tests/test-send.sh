@@ -368,13 +368,7 @@ start_scenario submission
 account "[submission]" "server=smtp://127.0.0.1:$port" "tls=starttls" "ca-file=$ca" \
   "user=alice" "password-command=printf s3cret-p4ss" "auth=PLAIN" "helo=client.test" \
   "from=alice@example.org"
-# After a password-command (GSubprocess) and a TLS session, LeakSanitizer
-# reads a bogus dynamic-TLS range of a thread at exit ("DTLS 9 at
-# 0x000300000255-…", then "Tracer caught signal 11"); a program with the
-# one or the other passes. This case runs without the leak check, under
-# AddressSanitizer and UBSan still (and fully under valgrind).
-ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
-  run "$send" --config "$conf" bob@example.net <"$data/plain.eml"
+run "$send" --config "$conf" bob@example.net <"$data/plain.eml"
 stop_server
 check "an msmtp-like submission account: STARTTLS, password-command, auth=PLAIN" eval 'played 0'
 
