@@ -37,6 +37,26 @@ client_check_smtputf8 (SmtpkitClient      *client,
 
 /* ---- the mail transaction ---------------------------------------------- */
 
+/* Recipient @index goes into the accepted ones (or, after a lost
+ * connection, the ones the message may have reached). Never more than
+ * @n_to: each is answered once, or not at all. */
+static void
+add_accepted (ClientOp *op,
+              guint     index)
+{
+  g_return_if_fail (op->n_accepted < op->n_to);
+  op->accepted[op->n_accepted++] = index;
+}
+
+/* The final reply of the next accepted recipient. */
+static void
+add_final_reply (ClientOp     *op,
+                 SmtpkitReply *reply)
+{
+  g_return_if_fail (op->n_final < op->n_accepted);
+  op->final_replies[op->n_final++] = smtpkit_reply_ref (reply);
+}
+
 /* Records recipient @index's RCPT reply: accepted (in order, duplicates
  * too) or refused. */
 static void
@@ -48,9 +68,10 @@ record_rcpt (GTask        *task,
   const char *recipient = op->to[index];
   guint code = smtpkit_reply_get_code (reply);
 
+  g_clear_pointer (&op->rcpt_replies[index], smtpkit_reply_unref);
   op->rcpt_replies[index] = smtpkit_reply_ref (reply);
   if (code == 250 || code == 251)
-    op->accepted[op->n_accepted++] = index;
+    add_accepted (op, index);
   else
     g_hash_table_replace (op->refused, g_strdup (recipient), smtpkit_reply_ref (reply));
 }
@@ -178,7 +199,7 @@ lmtp_replies (GTask     *task,
     {
       SmtpkitReply *reply = g_ptr_array_index (replies, i);
 
-      op->final_replies[op->n_final++] = smtpkit_reply_ref (reply);
+      add_final_reply (op, reply);
       if (client_is_2xx (reply))
         delivered++;
       else
@@ -319,7 +340,7 @@ sendmail_body_done (GTask        *task,
     }
   /* One final reply for every accepted recipient. */
   for (guint k = 0; k < op->n_accepted; k++)
-    op->final_replies[op->n_final++] = smtpkit_reply_ref (reply);
+    add_final_reply (op, reply);
   transaction_done (task);
 }
 
@@ -642,7 +663,7 @@ pipelined_lost (GTask     *task,
       return;
     }
   for (guint i = n_answered; i < n_rcpt; i++)
-    op->accepted[op->n_accepted++] = i;
+    add_accepted (op, i);
   bdat_last_lost (task, NULL, error);
 }
 
@@ -909,8 +930,7 @@ client_transaction_new (SmtpkitClient       *client,
   if (message)
     client_op_set_message (task, message);
   op->refused = smtpkit_recipient_map_new ();
-  /* Each recipient is accepted or answered at most once (RCPT goes once
-   * for each), so n_to of each is room enough. */
+  /* n_to of each is room enough: see add_accepted(). */
   n_to = op->n_to = g_strv_length (op->to);
   op->rcpt_replies = g_malloc0 (n_to * (2 * sizeof (SmtpkitReply *) + sizeof (guint)));
   op->final_replies = op->rcpt_replies + n_to;
